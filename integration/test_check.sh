@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# `jobshim check` (SPEC §9) and configuration errors (SPEC §1, §3): the plan
+# of every job for a valid file, every error with file:line:col for a broken
+# one, exit 0 / 2, and -o json. No PID namespace needed.
+# shellcheck source=integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+EXAMPLE=$(cd "$(dirname "$0")/.." && pwd)/examples/deploio.yaml
+OUT=$TMP/out
+ERR=$TMP/err
+
+# run_check [ENV=VAL...] -- ARGS...: runs `jobshim check ARGS` with a clean
+# JOBSHIM_* environment; sets RC, stdout in $OUT, stderr in $ERR.
+run_check() {
+	local envs=()
+	while [ "$1" != "--" ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	env -u JOBSHIM_JOB -u JOBSHIM_CONFIG -u JOBSHIM_COMMAND -u JOBSHIM_SIZE \
+		"${envs[@]}" "$JOBSHIM" check "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+
+# shellcheck disable=SC2317 # has and is_json are called through check
+has() { grep -qF -- "$2" "$1"; }
+
+# shellcheck disable=SC2317
+# is_json FILE: parses with python3 when there is one; else a rough
+# structural check (braces balance, expected opening).
+is_json() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -m json.tool "$1" >/dev/null 2>&1
+	else
+		local s
+		s=$(tr -d '\n' <"$1")
+		[ "${s:0:1}" = "{" ] && [ "${s: -1}" = "}" ] &&
+			[ "$(tr -cd '{' <"$1" | wc -c)" = "$(tr -cd '}' <"$1" | wc -c)" ]
+	fi
+}
+
+# ---------------------------------------------------------------- valid
+run_check -- --config "$EXAMPLE"
+expect "valid example exits 0" 0 "$RC"
+check "no errors for the example" test ! -s "$ERR"
+check "names the file" has "$OUT" "config: $EXAMPLE"
+check "main app block" has "$OUT" "kind: main (runs here)"
+check "main app without command shows the image CMD" has "$OUT" "command: (image CMD)"
+check "main app size from the file" has "$OUT" "size: mini (memory 512Mi, cpu 250m, pids 512, nofile 8192)"
+check "worker sidekiq" has "$OUT" "command: bundle exec sidekiq -C config/sidekiq.yml"
+check "worker size" has "$OUT" "size: standard-1 (memory 1Gi, cpu 500m, pids 1024, nofile 16384)"
+check "worker default size" has "$OUT" "size: micro (memory 256Mi, cpu 125m, pids 256, nofile 4096; the default)"
+check "deploy job" has "$OUT" "kind: deploy"
+check "deploy timeout" has "$OUT" "timeout: 10m"
+check "scheduled job schedule" has "$OUT" "schedule: 0 3 * * *"
+check "scheduled job retries" has "$OUT" "retries: 1"
+for job in web sidekiq mailer release nightly-cleanup reports; do
+	check "block for $job" grep -qx "$job" "$OUT"
+done
+order=$(grep -xE 'web|sidekiq|mailer|release|nightly-cleanup|reports' "$OUT" | tr '\n' ' ')
+expect "jobs in order" "web sidekiq mailer release nightly-cleanup reports " "$order"
+check "sandbox described" grep -q "seccomp" "$OUT"
+
+# The environment twins select and override (a flag would win likewise).
+run_check JOBSHIM_CONFIG="$EXAMPLE" JOBSHIM_JOB=mailer JOBSHIM_COMMAND="bin/mailer --fast" \
+	JOBSHIM_SIZE=standard-2 --
+expect "selected worker exits 0" 0 "$RC"
+check "selected worker runs here" has "$OUT" "kind: worker (runs here)"
+check "command override" has "$OUT" "command: bin/mailer --fast"
+check "size override" has "$OUT" "size: standard-2 (memory 2Gi"
+run_check JOBSHIM_CONFIG="$EXAMPLE" JOBSHIM_SIZE=micro -- --size standard-4 --job sidekiq
+check "flag wins over its variable" has "$OUT" "size: standard-4 (memory 4Gi"
+
+# ./.deploio.yaml is read when it exists.
+mkdir -p "$TMP/app"
+cp "$EXAMPLE" "$TMP/app/.deploio.yaml"
+(cd "$TMP/app" && run_check -- && cp "$OUT" "$TMP/out.default" && exit "$RC")
+expect "default file exits 0" 0 "$?"
+check "default file is ./.deploio.yaml" has "$TMP/out.default" "config: .deploio.yaml"
+
+# No file at all: only the main app, valid.
+(cd "$TMP" && run_check -- -o json && cp "$OUT" "$TMP/out.none" && exit "$RC")
+expect "no file exits 0" 0 "$?"
+check "no file: config null" has "$TMP/out.none" '{"config":null,"valid":true,"jobs":[{"name":"web"'
+
+# ---------------------------------------------------------------- json
+run_check -- --config "$EXAMPLE" -o json
+expect "json exits 0" 0 "$RC"
+check "json parses" is_json "$OUT"
+check "json valid" has "$OUT" '"valid":true'
+check "json config" has "$OUT" "\"config\":\"$EXAMPLE\""
+check "json job" has "$OUT" '"name":"nightly-cleanup","kind":"scheduled"'
+check "json size" has "$OUT" '"size":{"name":"standard-1","default":false,"memory_bytes":1073741824'
+check "json schedule" has "$OUT" '"schedule":"30 6 * * mon"'
+
+# ---------------------------------------------------------------- errors
+BROKEN=$TMP/broken.yaml
+cat >"$BROKEN" <<'YAML'
+size: mini
+workerJobs:
+  - name: sidekiq
+    command: bundle exec sidekiq
+  - name: mailer
+    command: bin/mailer
+    size: huge
+  - name: Bad_Name
+    command: ""
+YAML
+run_check -- --config "$BROKEN"
+expect "broken file exits 2" 2 "$RC"
+check "nothing on stdout when invalid" test ! -s "$OUT"
+check "unknown size with line:col" has "$ERR" "jobshim: $BROKEN:7:11: workerJobs[1].size: unknown size \"huge\" (expected micro, mini, standard-1, standard-2, standard-4)"
+check "bad name with line:col" has "$ERR" "jobshim: $BROKEN:8:11: workerJobs[2].name: \"Bad_Name\" is not a valid name"
+check "empty command with line:col" has "$ERR" "jobshim: $BROKEN:9:14: workerJobs[2].command: must not be empty"
+expect "all three errors" 3 "$(grep -c '^jobshim: ' "$ERR")"
+
+run_check -- --config "$BROKEN" -o json
+expect "broken file json exits 2" 2 "$RC"
+check "broken json parses" is_json "$OUT"
+check "broken json valid:false" has "$OUT" '"valid":false,"errors":["'
+check "broken json lists the errors" has "$OUT" 'workerJobs[1].size: unknown size \"huge\"'
+check "broken json errors on stderr too" has "$ERR" "workerJobs[2].name"
+
+printf 'size: mini\nworkerJobs:\n  - name: a\n    comand: x\n' >"$TMP/typo.yaml"
+run_check -- --config "$TMP/typo.yaml"
+expect "unknown key exits 2" 2 "$RC"
+check "unknown key suggests" has "$ERR" "jobshim: $TMP/typo.yaml:4:5: workerJobs[0].comand: unknown key (did you mean \"command\"?)"
+check "missing command reported too" has "$ERR" "jobshim: $TMP/typo.yaml:3:5: workerJobs[0].command: required"
+
+run_check JOBSHIM_CONFIG="$TMP/missing.yaml" --
+expect "JOBSHIM_CONFIG naming a missing file exits 2" 2 "$RC"
+check "missing file message" has "$ERR" "jobshim: unable to read $TMP/missing.yaml: No such file or directory"
+
+run_check JOBSHIM_JOB=nope -- --config "$EXAMPLE"
+expect "unknown job exits 2" 2 "$RC"
+check "unknown job lists the names" has "$ERR" 'jobshim: unknown job "nope" (known jobs: sidekiq, mailer)'
+
+run_check JOBSHIM_JOB=release -- --config "$EXAMPLE"
+expect "deploy job selected exits 2" 2 "$RC"
+
+# Hostile input: bounded, quick, exit 2.
+{
+	echo 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+	prev=a
+	for l in b c d e f g h i; do
+		printf '%s: &%s [' "$l" "$l"
+		for _ in 1 2 3 4 5 6 7 8; do printf '*%s,' "$prev"; done
+		printf '*%s]\n' "$prev"
+		prev=$l
+	done
+} >"$TMP/laughs.yaml"
+start=$SECONDS
+run_check -- --config "$TMP/laughs.yaml"
+expect "billion laughs exits 2" 2 "$RC"
+check "billion laughs refused" has "$ERR" "aliases are not supported"
+check "billion laughs is quick" test $((SECONDS - start)) -le 2
+
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$TMP/big.yaml"
+run_check -- --config "$TMP/big.yaml"
+expect "2 MiB file exits 2" 2 "$RC"
+check "2 MiB file refused" has "$ERR" "jobshim: $TMP/big.yaml: file is larger than 1 MiB"
+
+printf 'port: %s1%s\n' "$(printf '[%.0s' $(seq 100))" "$(printf ']%.0s' $(seq 100))" >"$TMP/deep.yaml"
+run_check -- --config "$TMP/deep.yaml"
+expect "deep nesting exits 2" 2 "$RC"
+check "deep nesting refused" has "$ERR" "nesting deeper than 32"
+
+printf 'size: mi\377ni\n' >"$TMP/latin1.yaml"
+run_check -- --config "$TMP/latin1.yaml"
+expect "non-UTF-8 exits 2" 2 "$RC"
+check "non-UTF-8 located" has "$ERR" "jobshim: $TMP/latin1.yaml:1:9: the file is not valid UTF-8"
+
+# ------------------------------------------- a broken file never stops the main app
+JOBSHIM_CONFIG=$BROKEN pid1 -- /bin/sh -c 'exit 7' >"$OUT" 2>"$ERR"
+expect "main app runs despite a broken file" 7 "$?"
+check "the errors are warnings" has "$ERR" "warning: $BROKEN:7:11: workerJobs[1].size"
+JOBSHIM_CONFIG=$BROKEN JOBSHIM_JOB=sidekiq pid1 -- /bin/true >"$OUT" 2>"$ERR"
+expect "a worker refuses a broken file" 2 "$?"
+
+finish

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# The job's sandbox and limits (SPEC §6, §7), seen from inside the job:
+# build/helpers/sysprobe runs as the main app under the real jobshim as PID
+# 1 and reports what its system calls did and what /proc shows.
+# shellcheck source=integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+SP=$HELPERS/sysprobe
+
+# run [VAR=value...] -- PROBES...: stdout of the probe; status in $RC,
+# stderr in $TMP/err.
+run() {
+	local envs=()
+	while [ "$1" != "--" ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	OUT=$(env "${envs[@]}" JOBSHIM_CGROUP_ROOT="${CGROUP_ROOT:-/nonexistent}" \
+		unshare --pid --fork --mount-proc "$JOBSHIM" -- "$SP" "$@" 2>"$TMP/err")
+	RC=$?
+}
+
+# has NAME LINE: the last run printed exactly LINE.
+has() {
+	if grep -qxF -- "$2" <<<"$OUT"; then ok "$1"; else fail "$1" "no line [$2] in: $(tr '\n' '|' <<<"$OUT")"; fi
+}
+
+# field KEY: the value of a /proc/self/status line in the last output.
+field() {
+	sed -n "s/^$1:[[:space:]]*//p" <<<"$OUT" | head -n 1 | sed 's/[[:space:]]*$//'
+}
+
+DEFAULT_CAPS=00000000000005fb # CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+
+# ---------------------------------------------------------------- default
+run -- mount umount2 kexec_load init_module reboot swapon pivot_root \
+	syscall 1000 clone3 pthread fork unshare-user unshare-files clone-newns \
+	socket vsock socket alg socket vsock-hi socket inet socket unix \
+	personality personality 0x0040000 ptrace
+expect "default: exit 0" 0 "$RC"
+for p in mount umount2 kexec_load init_module reboot swapon pivot_root; do
+	has "default: $p refused" "$p: EPERM"
+done
+has "default: unknown syscall 1000 is ENOSYS" "syscall 1000: ENOSYS"
+has "default: clone3 is ENOSYS (libc falls back)" "clone3: ENOSYS"
+has "default: pthread_create still works" "pthread: ok"
+has "default: fork works" "fork: ok"
+has "default: unshare(CLONE_NEWUSER) refused" "unshare-user: EPERM"
+has "default: unshare(CLONE_FILES) allowed" "unshare-files: ok"
+has "default: clone(CLONE_NEWNS) refused" "clone-newns: EPERM"
+has "default: socket AF_VSOCK refused" "socket vsock: EPERM"
+has "default: socket AF_ALG refused" "socket alg: EPERM"
+has "default: socket AF_VSOCK with garbage upper bits refused" "socket vsock-hi: EPERM"
+has "default: socket AF_INET works" "socket inet: ok"
+has "default: socket AF_UNIX works" "socket unix: ok"
+has "default: personality query allowed" "personality: ok"
+has "default: personality ADDR_NO_RANDOMIZE refused" "personality: EPERM"
+has "default: ptrace allowed (ESRCH: nothing traced)" "ptrace: ESRCH"
+
+# Other ABIs are killed: SIGSYS, 128+31.
+run -- x32
+expect "default: x32 syscall killed by SIGSYS (exit 159)" 159 "$RC"
+if sh -c '"$1" int80' sh "$SP" >/dev/null 2>&1; then
+	run -- int80
+	expect "default: int 0x80 killed by SIGSYS (exit 159)" 159 "$RC"
+else
+	ok "default: int 0x80 # SKIP kernel without IA32 emulation (SIGSEGV even unfiltered)"
+fi
+
+# ---------------------------------------------------------------- strict
+run JOBSHIM_SECCOMP=strict -- ptrace bpf io_uring userfaultfd keyctl personality \
+	unshare-files mount syscall 1000 clone3 pthread socket inet socket vsock
+for p in ptrace bpf io_uring userfaultfd keyctl personality unshare-files mount; do
+	has "strict: $p refused" "$p: EPERM"
+done
+has "strict: syscall 1000 ENOSYS" "syscall 1000: ENOSYS"
+has "strict: clone3 ENOSYS" "clone3: ENOSYS"
+has "strict: pthread works" "pthread: ok"
+has "strict: socket AF_INET works" "socket inet: ok"
+has "strict: socket AF_VSOCK refused" "socket vsock: EPERM"
+
+# ---------------------------------------------------------------- off
+# With the capabilities these calls need, nothing is refused: each fails
+# on its harmless argument instead (see sysprobe.c).
+run JOBSHIM_SECCOMP=off JOBSHIM_CAPS=SYS_ADMIN,SYS_BOOT,SYS_MODULE,SYS_PTRACE -- \
+	mount umount2 reboot swapon pivot_root syscall 1000 clone3 unshare-files \
+	personality 0x0040000 socket inet status
+for p in mount umount2 reboot swapon pivot_root clone3; do
+	if grep -q "^$p: EPERM$" <<<"$OUT"; then fail "off: $p not refused" "$OUT"; else ok "off: $p not refused"; fi
+done
+has "off: clone3 reaches the kernel" "clone3: EINVAL"
+has "off: reboot reaches the kernel (bad magic)" "reboot: EINVAL"
+has "off: personality any value" "personality: ok"
+expect "off: Seccomp 0" 0 "$(field Seccomp)"
+expect "off: NoNewPrivs still 1" 1 "$(field NoNewPrivs)"
+
+# ---------------------------------------------------------------- /proc status
+run -- status status1
+expect "root: Seccomp 2 (filter)" 2 "$(field Seccomp)"
+expect "root: NoNewPrivs 1" 1 "$(field NoNewPrivs)"
+expect "root: CapBnd = default set" "$DEFAULT_CAPS" "$(field CapBnd)"
+expect "root: CapEff = default set" "$DEFAULT_CAPS" "$(field CapEff)"
+expect "root: CapPrm = default set" "$DEFAULT_CAPS" "$(field CapPrm)"
+expect "root: CapAmb empty" 0000000000000000 "$(field CapAmb)"
+expect "root: CapInh empty" 0000000000000000 "$(field CapInh)"
+# status1 printed PID 1's lines after the job's: jobshim is never filtered
+expect "jobshim itself: Seccomp 0" 0 "$(sed -n 's/^Seccomp:[[:space:]]*//p' <<<"$OUT" | tail -n 1)"
+expect "jobshim itself: NoNewPrivs 0" 0 "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' <<<"$OUT" | tail -n 1)"
+
+run JOBSHIM_CAPS=none -- status
+expect "caps none: CapBnd empty" 0000000000000000 "$(field CapBnd)"
+expect "caps none: CapEff empty" 0000000000000000 "$(field CapEff)"
+
+run JOBSHIM_CAPS=cap_net_raw,Chown -- status
+expect "caps list: CapBnd = the list" 0000000000002001 "$(field CapBnd)"
+expect "caps list: CapEff = the list" 0000000000002001 "$(field CapEff)"
+
+run JOBSHIM_CAPS=NO_SUCH_CAP -- status
+expect "caps: unknown name is a usage error (exit 2)" 2 "$RC"
+
+# ---------------------------------------------------------------- users
+run JOBSHIM_USER=65534 -- status
+expect "uid 65534: Uid" "65534	65534	65534	65534" "$(field Uid)"
+expect "uid 65534: Gid (same number)" "65534	65534	65534	65534" "$(field Gid)"
+expect "uid 65534: CapEff empty" 0000000000000000 "$(field CapEff)"
+expect "uid 65534: CapPrm empty" 0000000000000000 "$(field CapPrm)"
+expect "uid 65534: CapAmb empty" 0000000000000000 "$(field CapAmb)"
+expect "uid 65534: CapBnd = default set" "$DEFAULT_CAPS" "$(field CapBnd)"
+expect "uid 65534: Seccomp 2" 2 "$(field Seccomp)"
+
+run JOBSHIM_USER=nobody -- status
+expect "user nobody: Uid" "65534	65534	65534	65534" "$(field Uid)"
+expect "user nobody: Gid from /etc/passwd" \
+	"$(awk -F: '$1=="nobody"{print $4"\t"$4"\t"$4"\t"$4}' /etc/passwd)" "$(field Gid)"
+
+run JOBSHIM_USER=1234:4321 -- status
+expect "uid:gid: Uid" "1234	1234	1234	1234" "$(field Uid)"
+expect "uid:gid: Gid" "4321	4321	4321	4321" "$(field Gid)"
+expect "uid:gid: no supplementary groups" "" "$(field Groups)"
+
+run JOBSHIM_USER=65534 JOBSHIM_CAPS=NET_BIND_SERVICE -- status
+expect "non-root with a list: CapEff = the list" 0000000000000400 "$(field CapEff)"
+expect "non-root with a list: CapAmb = the list" 0000000000000400 "$(field CapAmb)"
+expect "non-root with a list: CapBnd = the list" 0000000000000400 "$(field CapBnd)"
+
+# A user of /etc/passwd that /etc/group lists as a member: its groups.
+member=$(awk -F: '$4 != "" {split($4, m, ","); print m[1]; exit}' /etc/group)
+if [ -n "$member" ] && grep -q "^$member:" /etc/passwd; then
+	want=$(awk -F: -v u="$member" '{n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) print $3}' /etc/group | sort -n | tr '\n' ' ' | sed 's/ $//')
+	run JOBSHIM_USER="$member" -- status
+	expect "user $member: supplementary groups from /etc/group" "$want" \
+		"$(field Groups | tr '\t' ' ' | tr ' ' '\n' | grep . | sort -n | tr '\n' ' ' | sed 's/ $//')"
+else
+	ok "supplementary groups # SKIP no /etc/group member in this image"
+fi
+
+run JOBSHIM_USER=no-such-user-42 -- status
+expect "unknown user: exit 125" 125 "$RC"
+check "unknown user: the step is named" grep -q 'resolve user: no user "no-such-user-42"' "$TMP/err"
+
+# ---------------------------------------------------------------- rlimits
+limit() { # limit "Max open files": "soft hard" from the last output
+	grep "^$1 " <<<"$OUT" | awk '{print $(NF-2), $(NF-1)}'
+}
+# Without CAP_SYS_RESOURCE a size's nofile above the current hard limit is
+# lowered to it (an explicit JOBSHIM_RLIMITS value would fail instead).
+hard=$(ulimit -Hn)
+capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+for size in micro:4096 mini:8192 standard-1:16384 standard-2:32768 standard-4:65536; do
+	name=${size%%:*} nofile=${size##*:}
+	if [ $((0x$capeff >> 24 & 1)) -eq 0 ] && [ "$hard" != unlimited ] && [ "$nofile" -gt "$hard" ]; then
+		nofile=$hard
+	fi
+	run JOBSHIM_SIZE="$name" -- limits
+	expect "size $name: nofile $nofile" "$nofile $nofile" "$(limit 'Max open files')"
+	expect "size $name: core 0" "0 0" "$(limit 'Max core file size')"
+	expect "size $name: no address space limit" "unlimited unlimited" "$(limit 'Max address space')"
+done
+for size in micro:256 standard-4:4096; do
+	name=${size%%:*} pids=${size##*:}
+	run JOBSHIM_SIZE="$name" JOBSHIM_USER=65534 -- limits
+	expect "size $name, non-root: nproc $pids" "$pids $pids" "$(grep '^Max processes ' <<<"$OUT" | awk '{print $3, $4}')"
+done
+run JOBSHIM_RLIMITS=nofile=1000,as=1G,fsize=1K:2K,core=unlimited -- limits
+expect "override: nofile" "1000 1000" "$(limit 'Max open files')"
+expect "override: as" "1073741824 1073741824" "$(limit 'Max address space')"
+expect "override: fsize soft:hard" "1024 2048" "$(limit 'Max file size')"
+expect "override: core" "unlimited unlimited" "$(limit 'Max core file size')"
+
+run JOBSHIM_RLIMITS=fsize=1K -- fsize 1024
+expect "fsize exceeded: killed by SIGXFSZ (exit 153)" 153 "$RC"
+run JOBSHIM_RLIMITS=fsize=1K -- fsize 1023
+expect "fsize not exceeded: exit 0" 0 "$RC"
+
+# Above fs.nr_open even root may not go: the step is named, exit 125.
+run JOBSHIM_RLIMITS=nofile=999999999 -- limits
+expect "rlimit impossible: exit 125" 125 "$RC"
+check "rlimit impossible: the step is named" grep -q 'rlimits (nofile)' "$TMP/err"
+
+run JOBSHIM_RLIMITS=nofile=lots -- limits
+expect "rlimits: bad value is a usage error (exit 2)" 2 "$RC"
+
+# ---------------------------------------------------------------- cgroup
+# /sys/fs/cgroup here may be cgroup v1 or read-only: one clear warning.
+CGROUP_ROOT=$TMP/no-cgroup run -- limits
+expect "no cgroup v2: still runs" 0 "$RC"
+check "no cgroup v2: says memory is not enforced" \
+	grep -q "is not writable (.*): size micro's memory (256Mi), pids and CPU are not enforced by jobshim" "$TMP/err"
+expect "no cgroup v2: said once" 1 "$(grep -c 'not enforced' "$TMP/err")"
+
+# A fake cgroup v2 tree (JOBSHIM_CGROUP_ROOT): the job's limits are written
+# and the job joins its cgroup (the fake keeps the "0" it wrote).
+fake=$TMP/cg
+mkdir -p "$fake/jobshim/init" "$fake/jobshim/web"
+echo "cpu memory pids" >"$fake/cgroup.controllers"
+cp "$fake/cgroup.controllers" "$fake/jobshim/cgroup.controllers"
+for f in cgroup.subtree_control cgroup.procs jobshim/cgroup.subtree_control jobshim/init/cgroup.procs \
+	jobshim/web/cgroup.procs jobshim/web/memory.max jobshim/web/memory.swap.max \
+	jobshim/web/pids.max jobshim/web/cpu.weight; do
+	: >"$fake/$f"
+done
+CGROUP_ROOT=$fake run JOBSHIM_SIZE=mini -- status
+expect "fake cgroup: job ran" 0 "$RC"
+expect "fake cgroup: memory.max" 536870912 "$(cat "$fake/jobshim/web/memory.max")"
+expect "fake cgroup: memory.swap.max" 0 "$(cat "$fake/jobshim/web/memory.swap.max")"
+expect "fake cgroup: pids.max" 512 "$(cat "$fake/jobshim/web/pids.max")"
+expect "fake cgroup: cpu.weight" 25 "$(cat "$fake/jobshim/web/cpu.weight")"
+expect "fake cgroup: the job joined" 0 "$(cat "$fake/jobshim/web/cgroup.procs")"
+
+finish

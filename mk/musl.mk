@@ -1,0 +1,74 @@
+# Release binary: static musl build (make static).
+#
+# glibc is not meant to be linked statically (NSS, iconv and dlopen surprises,
+# and a large binary), so `static` links against musl instead. libyaml,
+# libseccomp and libcap are rebuilt with musl-gcc from Debian's source
+# packages by mk/build-musl-deps.sh, so the release binary carries the same
+# library versions and Debian patches as the dynamic development build.
+# `make static-glibc` (top-level Makefile) remains for comparison.
+#
+#   make musl-deps     fetch + build the three libraries into build/musl/prefix
+#   make static        build/jobshim-static (musl, static, stripped)
+#   make static-size   sizes of the musl and glibc static binaries
+
+# Tells the top-level Makefile not to define its glibc `static` fallback.
+STATIC_RULE_DEFINED := 1
+
+MUSL_CC      := musl-gcc
+MUSL_DIR     := build/musl
+MUSL_PREFIX  := $(MUSL_DIR)/prefix
+MUSL_STAMP   := $(MUSL_PREFIX)/.done
+MUSL_OBJDIR  := build/musl-obj
+MUSL_LIBS    := $(addprefix $(MUSL_PREFIX)/lib/,libyaml.a libseccomp.a libcap.a)
+# Above this the binary has grown a lot; warn rather than fail.
+MUSL_SIZE_BUDGET := 307200
+
+# The same sources as build/jobshim.
+MUSL_SRC = $(RUNTIME_SRC) $(SHIM_LIB_SRC) shim/main.c
+MUSL_OBJ = $(MUSL_SRC:%.c=$(MUSL_OBJDIR)/%.o)
+
+# musl-gcc's specs use -nostdinc, so /usr/include is invisible: the musl
+# builds of the libraries and the kernel UAPI headers (linux/, asm/,
+# asm-generic/ symlinked by the script) are added as system dirs.
+MUSL_INC     = -isystem $(MUSL_PREFIX)/include -isystem $(MUSL_PREFIX)/kernel-include
+# musl has no _FORTIFY_SOURCE support (glibc's __*_chk functions), so it is
+# dropped; the stack protector works with musl and stays. -Os and
+# per-function sections let --gc-sections keep the binary small.
+MUSL_CFLAGS  = $(WARN) $(filter-out -D_FORTIFY_SOURCE%,$(HARDEN)) -Os \
+               -ffunction-sections -fdata-sections
+MUSL_LDFLAGS := -static -Wl,--gc-sections -s
+
+.PHONY: musl-deps static-size
+musl-deps: $(MUSL_STAMP)
+
+# No prerequisite on the script: it is a no-op while the stamp exists, so a
+# newer script would make every object look stale forever. To rebuild the
+# libraries: rm -rf build/musl.
+$(MUSL_STAMP):
+	@./mk/build-musl-deps.sh $(MUSL_DIR)
+
+# Fragments sorted after this one (mk/seccomp*.mk, ...) still append to
+# GENERATED, so it must be expanded only once all makefiles are read.
+.SECONDEXPANSION:
+$(MUSL_OBJDIR)/%.o: %.c $$(GENERATED) $(MUSL_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CPPFLAGS) $(MUSL_INC) $(MUSL_CFLAGS) -MMD -MP -c -o $@ $<
+
+static: build/jobshim-static
+build/jobshim-static: $(MUSL_OBJ) $(MUSL_LIBS)
+	$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
+	@if readelf -d $@ | grep -q 'no dynamic section'; then :; else \
+		echo "not static: $@" >&2; rm -f $@; exit 1; fi
+	@size=$$(stat -c %s $@); echo "$@: $$size bytes (static musl, stripped)"; \
+	if [ $$size -gt $(MUSL_SIZE_BUDGET) ]; then \
+		echo "warning: $@ exceeds the $(MUSL_SIZE_BUDGET)-byte budget" >&2; fi
+
+# The libraries come out of the stamp's recipe.
+$(MUSL_LIBS): $(MUSL_STAMP)
+
+static-size:
+	@for f in build/jobshim-static build/jobshim-static-glibc; do \
+		if [ -f $$f ]; then printf '%-28s %8s bytes\n' $$f $$(stat -c %s $$f); \
+		else printf '%-28s %8s\n' $$f '(not built)'; fi; done
+
+-include $(shell find $(MUSL_OBJDIR) -name '*.d' 2>/dev/null)

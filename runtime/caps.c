@@ -1,0 +1,219 @@
+#include "caps.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+
+#define BIT(c) (1ULL << (c))
+
+/* Capabilities libcap and the kernel may know: bits 0..63 of our masks. */
+static int cap_limit(void)
+{
+	int n = (int)cap_max_bits();
+	return n > 64 ? 64 : n;
+}
+
+uint64_t caps_default_mask(void)
+{
+	return BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_FOWNER) | BIT(CAP_FSETID) |
+	       BIT(CAP_KILL) | BIT(CAP_SETGID) | BIT(CAP_SETUID) | BIT(CAP_SETPCAP) |
+	       BIT(CAP_NET_BIND_SERVICE);
+}
+
+/* One name: "chown", "CAP_CHOWN", "Cap_Chown" → CAP_CHOWN. */
+static int parse_one(const char *s, size_t len, int *out)
+{
+	char name[64] = "cap_";
+	size_t off = 4;
+	if (len >= 4 && strncasecmp(s, "cap_", 4) == 0) {
+		s += 4;
+		len -= 4;
+	}
+	if (len == 0 || len + off >= sizeof(name))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		/* letters, digits and '_' only; no numbers (libcap takes "12") */
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return -EINVAL;
+		name[off + i] = (char)tolower((unsigned char)s[i]);
+	}
+	name[off + len] = '\0';
+	if (isdigit((unsigned char)name[4]))
+		return -EINVAL;
+	cap_value_t v;
+	if (cap_from_name(name, &v) < 0 || v < 0 || v >= 64)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int caps_parse(const char *s, uint64_t *keep, bool *explicit, char *err, size_t errlen)
+{
+	*keep = 0;
+	*explicit = false;
+	if (!s || strcmp(s, "default") == 0) {
+		*keep = caps_default_mask();
+		return 0;
+	}
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (!*s) {
+		snprintf(err, errlen, "empty capability list (use \"none\")");
+		return -EINVAL;
+	}
+	for (const char *p = s;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		int c;
+		if (len == 0) {
+			snprintf(err, errlen, "empty capability name in \"%s\"", s);
+			return -EINVAL;
+		}
+		if (parse_one(p, len, &c) < 0) {
+			snprintf(err, errlen, "unknown capability \"%.*s\"", (int)len, p);
+			return -EINVAL;
+		}
+		*keep |= BIT(c);
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*explicit = true;
+	return 0;
+}
+
+/* Appends s to buf (upper-cased), counting what does not fit. */
+static void append_upper(char *buf, size_t cap, size_t *n, const char *s)
+{
+	for (; *s; s++, (*n)++) {
+		if (*n + 1 < cap) {
+			buf[*n] = (char)toupper((unsigned char)*s);
+			buf[*n + 1] = '\0';
+		}
+	}
+}
+
+size_t caps_format(uint64_t set, char *buf, size_t cap)
+{
+	size_t n = 0;
+	if (cap)
+		buf[0] = '\0';
+	if (!set)
+		return (size_t)snprintf(buf, cap, "none");
+	for (int c = 0; c < 64; c++) {
+		if (!(set & BIT(c)))
+			continue;
+		char *name = cap_to_name(c);
+		const char *shown = name ? name : "?";
+		if (strncasecmp(shown, "cap_", 4) == 0)
+			shown += 4;
+		if (n)
+			append_upper(buf, cap, &n, ",");
+		append_upper(buf, cap, &n, shown);
+		cap_free(name);
+	}
+	return n;
+}
+
+static uint64_t mask_of(cap_t c, cap_flag_t flag)
+{
+	uint64_t m = 0;
+	int last = cap_limit();
+	for (int i = 0; i < last; i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		if (cap_get_flag(c, i, flag, &v) == 0 && v == CAP_SET)
+			m |= BIT(i);
+	}
+	return m;
+}
+
+int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective)
+{
+	cap_t c = cap_get_proc();
+	if (!c)
+		return -errno;
+	*permitted = mask_of(c, CAP_PERMITTED);
+	*effective = mask_of(c, CAP_EFFECTIVE);
+	cap_free(c);
+	*bounding = 0;
+	int last = cap_limit();
+	for (int i = 0; i < last; i++)
+		if (cap_get_bound(i) == 1)
+			*bounding |= BIT(i);
+	return 0;
+}
+
+int caps_drop_bounding(uint64_t keep)
+{
+	uint64_t bnd, prm, eff;
+	int rc = caps_current(&bnd, &prm, &eff);
+	if (rc < 0)
+		return rc;
+	uint64_t drop = bnd & ~keep;
+	if (!drop)
+		return 0;
+	if (!(eff & BIT(CAP_SETPCAP)))
+		return prm ? -EPERM : 0;
+	int last = cap_limit();
+	for (int i = 0; i < last; i++)
+		if ((drop & BIT(i)) && cap_drop_bound(i) < 0)
+			return -errno;
+	return 0;
+}
+
+int caps_keep_across_setuid(void)
+{
+	return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int caps_set_final(uint64_t keep, bool nonroot, bool explicit)
+{
+	int rc = 0;
+	uint64_t bnd, prm, eff;
+	cap_t c = NULL;
+
+	if ((rc = caps_current(&bnd, &prm, &eff)) < 0)
+		return rc;
+	/* Capabilities the container lacks are skipped, not errors. */
+	uint64_t want = (!nonroot || explicit) ? keep & prm : 0;
+	bool ambient = nonroot && explicit;
+
+	c = cap_init();
+	if (!c)
+		return -errno;
+	for (int i = 0; i < 64; i++) {
+		if (!(want & BIT(i)))
+			continue;
+		cap_value_t v = i;
+		if (cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET) < 0 ||
+		    cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0 ||
+		    (ambient && cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_SET) < 0)) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	/* Ambient first: lowering the sets below would clear it anyway, but
+	 * a stale ambient set must never reach the job. */
+	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (cap_set_proc(c) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* A non-root job keeps capabilities across execve only as ambient
+	 * ones (permitted and inheritable are needed to raise them). */
+	for (int i = 0; ambient && i < 64; i++) {
+		if ((want & BIT(i)) && cap_set_ambient(i, CAP_SET) < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+out:
+	cap_free(c);
+	return rc;
+}

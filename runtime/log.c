@@ -1,0 +1,198 @@
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xio.h"
+
+#define LOG_LINE_MAX 4096
+
+static enum log_format log_fmt = LOG_PLAIN;
+static bool log_ts;
+static int log_verbosity;
+static const char *log_job = "jobshim";
+
+void log_setup(enum log_format format, bool timestamps, int verbose)
+{
+	log_fmt = format;
+	log_ts = timestamps;
+	log_verbosity = verbose;
+}
+
+void log_set_job(const char *name)
+{
+	log_job = name;
+}
+
+size_t log_format_time(char *buf, size_t cap, const struct timespec *t)
+{
+	struct tm tm;
+	int n;
+
+	if (gmtime_r(&t->tv_sec, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     t->tv_nsec / 1000000);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t json_escape(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t out = 0, i = 0;
+
+	while (i < len) {
+		char tmp[8];
+		const char *piece = tmp;
+		size_t plen, adv = 1;
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			tmp[0] = '\\', tmp[1] = (char)c, plen = 2;
+		} else if (c == '\n') {
+			piece = "\\n", plen = 2;
+		} else if (c == '\r') {
+			piece = "\\r", plen = 2;
+		} else if (c == '\t') {
+			piece = "\\t", plen = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(tmp, "\\u00", 4);
+			tmp[4] = hex[c >> 4], tmp[5] = hex[c & 15], plen = 6;
+		} else if (c < 0x80) {
+			tmp[0] = (char)c, plen = 1;
+		} else {
+			adv = utf8_seq(s + i, len - i);
+			if (adv == 0) {
+				piece = "\xef\xbf\xbd", plen = 3, adv = 1; /* U+FFFD */
+			} else {
+				piece = src + i, plen = adv;
+			}
+		}
+		if (out + plen < cap)
+			memcpy(dst + out, piece, plen);
+		else if (out < cap)
+			dst[out] = '\0', cap = out; /* stop writing, keep counting */
+		out += plen;
+		i += adv;
+	}
+	if (out < cap)
+		dst[out] = '\0';
+	return out;
+}
+
+static void log_emit(const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2], ts[40];
+	struct timespec now;
+	int saved = errno, n;
+	size_t len = 0;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &now);
+	log_format_time(ts, sizeof(ts), &now);
+	if (log_fmt == LOG_JSON) {
+		char job[256], esc[LOG_LINE_MAX * 2 - 400];
+		json_escape(job, sizeof(job), log_job, strlen(log_job));
+		json_escape(esc, sizeof(esc), msg, strlen(msg));
+		n = snprintf(
+		    line, sizeof(line),
+		    "{\"time\":\"%s\",\"job\":\"%s\",\"stream\":\"jobshim\",\"message\":\"%s\"}\n",
+		    ts, job, esc);
+	} else if (log_ts) {
+		n = snprintf(line, sizeof(line), "%s jobshim: %s\n", ts, msg);
+	} else {
+		n = snprintf(line, sizeof(line), "jobshim: %s\n", msg);
+	}
+	if (n < 0)
+		goto out;
+	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	if (line[len - 1] != '\n')
+		line[len - 1] = '\n';
+	(void)xwrite_all(STDERR_FILENO, line, len);
+out:
+	errno = saved;
+}
+
+void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbosity <= 0)
+		return;
+	va_start(ap, fmt);
+	log_emit(fmt, ap);
+	va_end(ap);
+}
+
+void log_child_error(const char *what, const char *detail, int err)
+{
+	const char *parts[7];
+	char buf[512];
+	size_t len = 0, n = 0;
+
+	parts[n++] = "jobshim: ";
+	parts[n++] = what;
+	if (detail != NULL) {
+		parts[n++] = " ";
+		parts[n++] = detail;
+	}
+	parts[n++] = ": ";
+	parts[n++] = strerror(err);
+	parts[n++] = "\n";
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]);
+		if (len + l >= sizeof(buf))
+			l = sizeof(buf) - 1 - len;
+		memcpy(buf + len, parts[i], l);
+		len += l;
+	}
+	while (write(STDERR_FILENO, buf, len) < 0 && errno == EINTR)
+		;
+}

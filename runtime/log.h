@@ -1,0 +1,34 @@
+/* jobshim's own messages: "jobshim: ..." on stderr, or one JSON object a
+ * line with "stream":"jobshim" (SPEC §5). Safe to call at any time in the
+ * parent; never in a forked child (use log_child_write there). */
+#ifndef JOBSHIM_LOG_H
+#define JOBSHIM_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "options.h"
+
+void log_setup(enum log_format format, bool timestamps, int verbose);
+/* The job name that JSON messages carry ("jobshim" until set). */
+void log_set_job(const char *name);
+
+void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -v / JOBSHIM_VERBOSE=1. */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* In a forked child: "jobshim: <step>: <strerror(err)>\n" with one write(2),
+ * no stdio, no allocation. */
+void log_child_error(const char *what, const char *detail, int err);
+
+/* "2026-11-29T03:10:00.123Z" (24 chars + NUL). Returns the length. */
+size_t log_format_time(char *buf, size_t cap, const struct timespec *t);
+
+/* JSON string escaping for logs and machine output: writes the escaped
+ * form of src (without quotes) to dst, replacing invalid UTF-8 with U+FFFD.
+ * Returns the length written, or the length needed when it exceeds cap
+ * (dst then holds a truncated, still valid prefix). */
+size_t json_escape(char *dst, size_t cap, const char *src, size_t len);
+
+#endif

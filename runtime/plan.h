@@ -1,0 +1,67 @@
+/* What runs: the layers (defaults < .deploio.yaml < environment < flags)
+ * resolved into one plan per job (SPEC §2, §3). Pure apart from reading
+ * the configuration file. */
+#ifndef JOBSHIM_PLAN_H
+#define JOBSHIM_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "errlist.h"
+#include "options.h"
+#include "sandbox.h"
+#include "sizes.h"
+
+#define JOB_NAME_MAX 63
+#define WORKERS_MAX  3
+
+enum job_kind { JOB_MAIN, JOB_WORKER };
+
+struct job_plan {
+	char name[JOB_NAME_MAX + 1]; /* main app: "web" */
+	enum job_kind kind;
+	char *command; /* worker: its command string; main: NULL */
+	char **argv;   /* what is executed, NULL-terminated: main: the CLI
+			* command; worker: /bin/sh -c CMD, or
+			* /cnb/lifecycle/launcher CMD when that exists */
+	char **envp;   /* the job's environment: the container's, plus the
+			* config's env entries the container lacks */
+	const struct size_spec *size;
+	bool size_from_default; /* no layer named a size */
+	struct sandbox_opts sandbox;
+};
+
+struct run_plan {
+	struct job_plan *jobs; /* main app first (when it runs), then workers */
+	size_t n_jobs;
+	bool all_mode;	   /* JOBSHIM_JOB=@all */
+	char *config_path; /* the file that was read, or NULL */
+	char **job_names;  /* every name JOBSHIM_JOB accepts (the worker jobs, in
+			    * file order), for messages; NULL-terminated */
+};
+
+/* Builds the plan for o (o->job selects main / a worker / @all) from the
+ * configuration file and env (the container's environment). Errors are appended to errs with SPEC
+ * §1's "file:line:col: field: message" form. Returns 0; -EINVAL when the configuration is invalid
+ * and a worker or @all was asked for (main app: configuration errors become warnings in errs and
+ * the plan is still built, return 0 with errs->n > 0); -ENOENT for an unknown
+ * job (errs says which names exist); -ENOMEM. */
+int plan_build(const struct options *o, char *const *env, struct run_plan *out,
+	       struct errlist *errs);
+void plan_free(struct run_plan *p);
+
+/* `jobshim check` (SPEC §9): validates and prints every job of the
+ * configuration (main app, workers, deploy and scheduled jobs) with its
+ * command, size, limits, cgroup settings, seccomp profile, capabilities and
+ * user; o->output selects table or JSON. Returns the exit status: 0 valid,
+ * 2 with every error printed to stderr. */
+int plan_check(const struct options *o, char *const *env, FILE *out);
+/* plan_check with the error stream given (tests). */
+int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err);
+
+/* Where buildpack images keep their launcher ("/cnb/lifecycle/launcher");
+ * tests point it elsewhere. NULL restores the default. */
+void plan_set_launcher_path(const char *path);
+
+#endif

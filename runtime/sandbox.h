@@ -1,0 +1,55 @@
+/* The job's size and sandbox (SPEC §6, §7): rlimits, cgroup v2,
+ * capabilities, user, no_new_privs, seccomp.
+ *
+ * Prepared in jobshim before fork (parse, resolve the user, mkdir the
+ * cgroup, build the seccomp program); applied in the child in SPEC §7's
+ * order by spawn.c:
+ *   sandbox_child_limits()   cgroup, rlimits
+ *   (spawn: close fds, reset signal mask)
+ *   sandbox_child_lockdown() bounding set, groups/gid/uid, cap sets,
+ *                            no_new_privs, seccomp  -- then execve
+ * jobshim itself is never filtered and keeps all its capabilities. */
+#ifndef JOBSHIM_SANDBOX_H
+#define JOBSHIM_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "errlist.h"
+#include "sizes.h"
+
+struct sandbox_opts {
+	const char *job_name;	      /* names the cgroup: <root>/jobshim/<job_name> */
+	const struct size_spec *size; /* never NULL */
+	const char *seccomp;	      /* "default", "strict", "off" */
+	const char *caps;	      /* "default", "none", or "CHOWN,NET_BIND_SERVICE" */
+	const char *user;	      /* NULL or "name|uid[:group|gid]" */
+	const char *rlimits;	      /* NULL or "nofile=4096,core=0,as=2G" */
+	const char *cgroup_root;      /* NULL = /sys/fs/cgroup */
+	const char *etc_dir;	      /* NULL = /etc (passwd, group); for tests */
+};
+
+struct sandbox;
+
+/* Syntax of seccomp, caps, user and rlimits; no side effects. Each error is
+ * "FIELD: message" appended to errs. Returns 0 or -EINVAL. */
+int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
+
+/* Before fork. 0, or -errno with a message in err ("resolve user: no user
+ * \"bob\" in /etc/passwd"). Warnings (cgroup not writable) go to log_msg,
+ * once per process. */
+int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen);
+void sandbox_free(struct sandbox *sb);
+
+/* In the child; on failure return -errno and set *step to the step's name
+ * ("cgroup", "rlimits", "capability bounding set", "setgroups", "setgid",
+ * "setuid", "capabilities", "no_new_privs", "seccomp"). */
+int sandbox_child_limits(const struct sandbox *sb, const char **step);
+int sandbox_child_lockdown(const struct sandbox *sb, const char **step);
+
+/* For `jobshim check`: the limits, cgroup settings, seccomp profile,
+ * capabilities and user this job would get. JSON: one object's members,
+ * without the enclosing braces ("\"rlimits\":{...},\"cgroup\":{...}"). */
+void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json);
+
+#endif

@@ -1,0 +1,1105 @@
+#include "status.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "procstat.h"
+#include "xio.h"
+
+#define RUN_DIR_DEFAULT	  "/run/jobshim"
+#define RUN_DIR_MAX_CANDS 3
+#define STATUS_FILE	  "status.json"
+#define STATUS_TEXT_MAX	  8192	/* STATUS_JOBS_MAX jobs, fully escaped, fit */
+#define STATUS_READ_MAX	  65536 /* a larger file is not ours */
+#define JSON_DEPTH_MAX	  32
+#define STATS_SAMPLE_MS	  200
+
+/* ------------------------------------------------------------ run dir */
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0)
+		return -EINVAL;
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* A default run dir may sit in a world-writable /tmp, where someone else
+ * could have planted it (or a symlink) to feed us a status file or have
+ * write_file_atomic follow a link: accept only a real directory of ours that
+ * nobody else can write to. */
+static int private_dir_ok(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid() || (st.st_mode & 0022) != 0)
+		return -EPERM;
+	if (access(path, W_OK | X_OK) < 0)
+		return -errno;
+	return 0;
+}
+
+/* /run/jobshim, $TMPDIR/jobshim, and /tmp/jobshim when TMPDIR is elsewhere
+ * (`docker exec` may not share the container's TMPDIR). */
+static size_t run_dir_candidates(const char *primary, char out[RUN_DIR_MAX_CANDS][PATH_MAX])
+{
+	const char *t = getenv("TMPDIR");
+	size_t n = 0, tlen;
+
+	if (strlen(primary) < PATH_MAX)
+		strcpy(out[n++], primary);
+	if (t == NULL || t[0] != '/')
+		t = "/tmp";
+	tlen = strlen(t);
+	while (tlen > 1 && t[tlen - 1] == '/')
+		tlen--;
+	if (tlen == 1)
+		tlen = 0; /* TMPDIR=/ */
+	if (tlen + sizeof("/jobshim") <= PATH_MAX) {
+		memcpy(out[n], t, tlen);
+		memcpy(out[n] + tlen, "/jobshim", sizeof("/jobshim"));
+		n++;
+	}
+	if (n == 0 || strcmp(out[n - 1], "/tmp/jobshim") != 0)
+		strcpy(out[n++], "/tmp/jobshim");
+	return n;
+}
+
+static int copy_path(char *buf, size_t cap, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len >= cap)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	return 0;
+}
+
+int run_dir_resolve(const char *opt, int create, char *buf, size_t cap)
+{
+	return run_dir_resolve_at(RUN_DIR_DEFAULT, opt, create, buf, cap);
+}
+
+int run_dir_resolve_at(const char *primary, const char *opt, int create, char *buf, size_t cap)
+{
+	char cand[RUN_DIR_MAX_CANDS][PATH_MAX];
+	size_t n;
+	int r = -ENOENT;
+
+	if (opt != NULL && opt[0] != '\0') {
+		struct stat st;
+
+		/* The user's choice is taken as given: no ownership rules. */
+		if (create) {
+			r = mkdir_parents(opt, 0755);
+			if (r < 0)
+				return r;
+			if (stat(opt, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
+		return copy_path(buf, cap, opt);
+	}
+	n = run_dir_candidates(primary, cand);
+	for (size_t i = 0; i < n; i++) {
+		if (create) {
+			r = mkdir_parents(cand[i], 0755);
+			if (r == 0)
+				r = private_dir_ok(cand[i]);
+		} else {
+			char file[PATH_MAX + sizeof("/" STATUS_FILE)];
+
+			snprintf(file, sizeof(file), "%s/" STATUS_FILE, cand[i]);
+			r = access(file, F_OK) < 0 ? -errno : 0;
+		}
+		if (r == 0)
+			return copy_path(buf, cap, cand[i]);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ writing */
+
+const char *run_state_name(enum run_state s)
+{
+	switch (s) {
+	case RS_RUNNING:
+		return "running";
+	case RS_WAITING:
+		return "waiting";
+	case RS_TERMINATING:
+		return "terminating";
+	case RS_EXITED:
+		return "exited";
+	}
+	return "running";
+}
+
+/* An output buffer that remembers running out of room. */
+struct outbuf {
+	char *buf;
+	size_t cap, len;
+	int overflow;
+};
+
+__attribute__((format(printf, 2, 3))) static void ob_printf(struct outbuf *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+/* A quoted JSON string of the NUL-terminated prefix of a fixed char array. */
+static void ob_json_str(struct outbuf *o, const char *s, size_t maxlen)
+{
+	size_t need;
+
+	if (o->overflow || o->cap - o->len < 3) {
+		o->overflow = 1;
+		return;
+	}
+	o->buf[o->len++] = '"';
+	need = json_escape(o->buf + o->len, o->cap - o->len, s, strnlen(s, maxlen));
+	if (need + 2 > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	o->len += need;
+	o->buf[o->len++] = '"';
+	o->buf[o->len] = '\0';
+}
+
+int status_format(char *buf, size_t cap, const struct status_doc *d)
+{
+	struct outbuf o = {buf, cap, 0, cap == 0};
+	size_t n = d->n_jobs < STATUS_JOBS_MAX ? d->n_jobs : STATUS_JOBS_MAX;
+
+	ob_printf(&o,
+		  "{\"jobshim_pid\":%d,\"jobshim_starttime\":%" PRIu64 ",\"written\":%" PRId64
+		  ",\"ready_after_ms\":%" PRIu64 ",\"jobs\":[",
+		  (int)d->jobshim_pid, d->jobshim_starttime, d->written_unix_ms, d->ready_after_ms);
+	for (size_t i = 0; i < n; i++) {
+		const struct job_status *j = &d->jobs[i];
+
+		ob_printf(&o, "%s{\"name\":", i ? "," : "");
+		ob_json_str(&o, j->name, sizeof(j->name));
+		ob_printf(&o, ",\"kind\":");
+		ob_json_str(&o, j->kind, sizeof(j->kind));
+		ob_printf(&o, ",\"size\":");
+		ob_json_str(&o, j->size, sizeof(j->size));
+		ob_printf(&o,
+			  ",\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,\"last_exit_code\":%d,"
+			  "\"unstable\":%u,\"started\":%" PRId64 ",\"next_start\":%" PRId64 "}",
+			  run_state_name(j->state), (int)j->pid, j->restarts, j->last_exit_code,
+			  j->unstable, j->started_unix_ms, j->next_start_unix_ms);
+	}
+	ob_printf(&o, "]}\n");
+	if (o.overflow)
+		return -ENOBUFS;
+	return (int)o.len;
+}
+
+/* The start time of process pid (ticks after boot), or 0 when unknown. */
+static uint64_t process_starttime(pid_t pid)
+{
+	char path[64], line[1024];
+	struct procstat_fields f;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	len = read_file(path, line, sizeof(line));
+	if (len <= 0 || procstat_parse_stat(line, (size_t)len, &f) < 0)
+		return 0;
+	return f.starttime;
+}
+
+int status_write(const char *path, const struct status_doc *d)
+{
+	static uint64_t self_start;
+	static pid_t self_pid;
+	char buf[STATUS_TEXT_MAX];
+	struct status_doc copy;
+	int len;
+
+	if (d->jobshim_starttime == 0 && d->jobshim_pid == getpid()) {
+		/* Once: it never changes, and writes happen at every change. */
+		if (self_pid != d->jobshim_pid) {
+			self_start = process_starttime(d->jobshim_pid);
+			self_pid = d->jobshim_pid;
+		}
+		copy = *d;
+		copy.jobshim_starttime = self_start;
+		d = &copy;
+	}
+	len = status_format(buf, sizeof(buf), d);
+
+	if (len < 0)
+		return len;
+	return write_file_atomic(path, buf, (size_t)len);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* A strict JSON reader over [p, end): enough for the status file, and able
+ * to skip any value under a key it does not know. Every step checks end. */
+struct jp {
+	const char *p, *end;
+	int depth;
+};
+
+static void jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* The next significant byte (not consumed), or -1 at the end. */
+static int jp_peek(struct jp *j)
+{
+	jp_ws(j);
+	return j->p < j->end ? (unsigned char)*j->p : -1;
+}
+
+static int jp_expect(struct jp *j, char c)
+{
+	if (jp_peek(j) != (unsigned char)c)
+		return -EINVAL;
+	j->p++;
+	return 0;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Appends byte c to out unless full; *len counts all bytes. */
+static void put_byte(char *out, size_t cap, size_t *len, unsigned c)
+{
+	if (out != NULL && *len + 1 < cap)
+		out[*len] = (char)c;
+	(*len)++;
+}
+
+static void put_utf8(char *out, size_t cap, size_t *len, unsigned cp)
+{
+	if (cp < 0x80) {
+		put_byte(out, cap, len, cp);
+	} else if (cp < 0x800) {
+		put_byte(out, cap, len, 0xc0 | (cp >> 6));
+		put_byte(out, cap, len, 0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		put_byte(out, cap, len, 0xe0 | (cp >> 12));
+		put_byte(out, cap, len, 0x80 | ((cp >> 6) & 0x3f));
+		put_byte(out, cap, len, 0x80 | (cp & 0x3f));
+	} else {
+		put_byte(out, cap, len, 0xf0 | (cp >> 18));
+		put_byte(out, cap, len, 0x80 | ((cp >> 12) & 0x3f));
+		put_byte(out, cap, len, 0x80 | ((cp >> 6) & 0x3f));
+		put_byte(out, cap, len, 0x80 | (cp & 0x3f));
+	}
+}
+
+/* One \uXXXX escape (j->p just after the 'u'), a surrogate pair joined. */
+static int jp_unicode(struct jp *j, unsigned *cp)
+{
+	unsigned lo;
+
+	if (j->end - j->p < 4 || hex4(j->p, cp) < 0)
+		return -EINVAL;
+	j->p += 4;
+	if (*cp >= 0xdc00 && *cp <= 0xdfff)
+		return -EINVAL; /* a lone low surrogate */
+	if (*cp >= 0xd800 && *cp <= 0xdbff) {
+		if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+		    hex4(j->p + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+			return -EINVAL;
+		j->p += 6;
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	/* NUL would silently cut the C string it lands in. */
+	return *cp == 0 ? -EINVAL : 0;
+}
+
+/* A string, decoded into out (NULL: skipped). Returns the decoded length
+ * (which is >= cap when it did not fit; out then holds a prefix) or -EINVAL. */
+static ssize_t jp_string(struct jp *j, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (jp_expect(j, '"') < 0)
+		return -EINVAL;
+	for (;;) {
+		unsigned c, cp;
+
+		if (j->p >= j->end)
+			return -EINVAL;
+		c = (unsigned char)*j->p++;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return -EINVAL;
+		if (c != '\\') {
+			put_byte(out, cap, &len, c);
+			continue;
+		}
+		if (j->p >= j->end)
+			return -EINVAL;
+		c = (unsigned char)*j->p++;
+		switch (c) {
+		case '"':
+		case '\\':
+		case '/':
+			put_byte(out, cap, &len, c);
+			break;
+		case 'b':
+			put_byte(out, cap, &len, '\b');
+			break;
+		case 'f':
+			put_byte(out, cap, &len, '\f');
+			break;
+		case 'n':
+			put_byte(out, cap, &len, '\n');
+			break;
+		case 'r':
+			put_byte(out, cap, &len, '\r');
+			break;
+		case 't':
+			put_byte(out, cap, &len, '\t');
+			break;
+		case 'u':
+			if (jp_unicode(j, &cp) < 0)
+				return -EINVAL;
+			put_utf8(out, cap, &len, cp);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (out != NULL && cap > 0)
+		out[len < cap ? len : cap - 1] = '\0';
+	return (ssize_t)len;
+}
+
+/* A string that must fit in cap (NUL included). */
+static int jp_string_into(struct jp *j, char *out, size_t cap)
+{
+	ssize_t n = jp_string(j, out, cap);
+
+	return n < 0 || (size_t)n >= cap ? -EINVAL : 0;
+}
+
+static int jp_digits(struct jp *j)
+{
+	const char *start = j->p;
+
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > start ? 0 : -EINVAL;
+}
+
+/* Any JSON number (for skipping). */
+static int jp_skip_number(struct jp *j)
+{
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (jp_digits(j) < 0)
+		return -EINVAL;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (jp_digits(j) < 0)
+			return -EINVAL;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (jp_digits(j) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* An integer within [min, max]: no fraction, no exponent, no leading zeros. */
+static int jp_int(struct jp *j, int64_t min, int64_t max, int64_t *out)
+{
+	uint64_t v = 0, limit;
+	int neg = 0;
+
+	if (jp_peek(j) == '-') {
+		neg = 1;
+		j->p++;
+	}
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+		return -EINVAL;
+	if (*j->p == '0' && j->end - j->p > 1 && j->p[1] >= '0' && j->p[1] <= '9')
+		return -EINVAL;
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+		unsigned d = (unsigned)(*j->p++ - '0');
+		if (v > (limit - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E'))
+		return -EINVAL;
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return *out < min || *out > max ? -EINVAL : 0;
+}
+
+static int jp_literal(struct jp *j, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return -EINVAL;
+	j->p += n;
+	return 0;
+}
+
+static int jp_skip(struct jp *j);
+
+static int jp_object_begin(struct jp *j)
+{
+	if (jp_expect(j, '{') < 0 || ++j->depth > JSON_DEPTH_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* The next member of an object: 1 with its key in key (a key that does not
+ * fit reads as "") and j->p at the value, 0 at the closing brace, or -EINVAL. */
+static int jp_object_next(struct jp *j, int *first, char *key, size_t cap)
+{
+	ssize_t n;
+
+	if (jp_peek(j) == '}') {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	if (!*first && jp_expect(j, ',') < 0)
+		return -EINVAL;
+	*first = 0;
+	n = jp_string(j, key, cap);
+	if (n < 0 || jp_expect(j, ':') < 0)
+		return -EINVAL;
+	if ((size_t)n >= cap)
+		key[0] = '\0';
+	return 1;
+}
+
+static int jp_array_begin(struct jp *j)
+{
+	if (jp_expect(j, '[') < 0 || ++j->depth > JSON_DEPTH_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* 1 when another element follows (j->p at it), 0 at the closing bracket. */
+static int jp_array_next(struct jp *j, int *first)
+{
+	if (jp_peek(j) == ']') {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	if (!*first && jp_expect(j, ',') < 0)
+		return -EINVAL;
+	*first = 0;
+	return 1;
+}
+
+static int jp_skip(struct jp *j)
+{
+	int c = jp_peek(j), first = 1, r;
+	char key[1];
+
+	switch (c) {
+	case '"':
+		return jp_string(j, NULL, 0) < 0 ? -EINVAL : 0;
+	case '{':
+		if (jp_object_begin(j) < 0)
+			return -EINVAL;
+		while ((r = jp_object_next(j, &first, key, sizeof(key))) == 1)
+			if (jp_skip(j) < 0)
+				return -EINVAL;
+		return r;
+	case '[':
+		if (jp_array_begin(j) < 0)
+			return -EINVAL;
+		while ((r = jp_array_next(j, &first)) == 1)
+			if (jp_skip(j) < 0)
+				return -EINVAL;
+		return r;
+	case 't':
+		return jp_literal(j, "true");
+	case 'f':
+		return jp_literal(j, "false");
+	case 'n':
+		return jp_literal(j, "null");
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return jp_skip_number(j);
+		return -EINVAL;
+	}
+}
+
+static int parse_state(const char *s, enum run_state *out)
+{
+	static const enum run_state all[] = {RS_RUNNING, RS_WAITING, RS_TERMINATING, RS_EXITED};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(s, run_state_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_job(struct jp *j, struct job_status *js)
+{
+	int first = 1, r, have_name = 0, have_state = 0;
+	char key[32], state[16];
+	int64_t v;
+
+	memset(js, 0, sizeof(*js));
+	js->last_exit_code = -1;
+	if (jp_object_begin(j) < 0)
+		return -EINVAL;
+	while ((r = jp_object_next(j, &first, key, sizeof(key))) == 1) {
+		if (strcmp(key, "name") == 0) {
+			r = jp_string_into(j, js->name, sizeof(js->name));
+			have_name = 1;
+		} else if (strcmp(key, "kind") == 0) {
+			r = jp_string_into(j, js->kind, sizeof(js->kind));
+		} else if (strcmp(key, "size") == 0) {
+			r = jp_string_into(j, js->size, sizeof(js->size));
+		} else if (strcmp(key, "state") == 0) {
+			r = jp_string_into(j, state, sizeof(state));
+			if (r == 0)
+				r = parse_state(state, &js->state);
+			have_state = 1;
+		} else if (strcmp(key, "pid") == 0) {
+			r = jp_int(j, 0, INT_MAX, &v);
+			js->pid = (pid_t)v;
+		} else if (strcmp(key, "restarts") == 0) {
+			r = jp_int(j, 0, UINT_MAX, &v);
+			js->restarts = (unsigned)v;
+		} else if (strcmp(key, "last_exit_code") == 0) {
+			r = jp_int(j, -1, INT_MAX, &v);
+			js->last_exit_code = (int)v;
+		} else if (strcmp(key, "unstable") == 0) {
+			r = jp_int(j, 0, UINT_MAX, &v);
+			js->unstable = (unsigned)v;
+		} else if (strcmp(key, "started") == 0) {
+			r = jp_int(j, 0, INT64_MAX, &js->started_unix_ms);
+		} else if (strcmp(key, "next_start") == 0) {
+			r = jp_int(j, 0, INT64_MAX, &js->next_start_unix_ms);
+		} else {
+			r = jp_skip(j);
+		}
+		if (r < 0)
+			return -EINVAL;
+	}
+	if (r < 0 || js->name[0] == '\0' || !have_name || !have_state)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_jobs(struct jp *j, struct status_doc *d)
+{
+	int first = 1, r;
+
+	d->n_jobs = 0;
+	if (jp_array_begin(j) < 0)
+		return -EINVAL;
+	while ((r = jp_array_next(j, &first)) == 1) {
+		if (d->n_jobs == STATUS_JOBS_MAX)
+			return -EINVAL;
+		if (parse_job(j, &d->jobs[d->n_jobs]) < 0)
+			return -EINVAL;
+		d->n_jobs++;
+	}
+	return r;
+}
+
+int status_parse(const char *text, size_t len, struct status_doc *d)
+{
+	struct jp j = {text, text + len, 0};
+	int first = 1, r, have_pid = 0, have_jobs = 0;
+	char key[32];
+	int64_t v;
+
+	memset(d, 0, sizeof(*d));
+	if (jp_object_begin(&j) < 0)
+		return -EINVAL;
+	while ((r = jp_object_next(&j, &first, key, sizeof(key))) == 1) {
+		if (strcmp(key, "jobshim_pid") == 0) {
+			r = jp_int(&j, 1, INT_MAX, &v);
+			d->jobshim_pid = (pid_t)v;
+			have_pid = 1;
+		} else if (strcmp(key, "jobshim_starttime") == 0) {
+			r = jp_int(&j, 0, INT64_MAX, &v);
+			d->jobshim_starttime = (uint64_t)v;
+		} else if (strcmp(key, "written") == 0) {
+			r = jp_int(&j, 0, INT64_MAX, &d->written_unix_ms);
+		} else if (strcmp(key, "ready_after_ms") == 0) {
+			r = jp_int(&j, 0, INT64_MAX, &v);
+			d->ready_after_ms = (uint64_t)v;
+		} else if (strcmp(key, "jobs") == 0) {
+			r = parse_jobs(&j, d);
+			have_jobs = 1;
+		} else {
+			r = jp_skip(&j);
+		}
+		if (r < 0)
+			goto bad;
+	}
+	if (r < 0 || !have_pid || !have_jobs || jp_peek(&j) != -1)
+		goto bad;
+	return 0;
+bad:
+	memset(d, 0, sizeof(*d));
+	return -EINVAL;
+}
+
+int status_read(const char *path, struct status_doc *d)
+{
+	char *buf = malloc(STATUS_READ_MAX);
+	ssize_t len;
+	int r;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	len = read_file(path, buf, STATUS_READ_MAX);
+	if (len < 0) {
+		r = len == -EFBIG ? -EINVAL : (int)len;
+		goto out;
+	}
+	r = status_parse(buf, (size_t)len, d);
+out:
+	free(buf);
+	return r;
+}
+
+/* ------------------------------------------------------------ labels */
+
+const char *status_label(const struct job_status *j, int64_t now_unix_ms, uint64_t ready_after_ms)
+{
+	int64_t ran;
+
+	switch (j->state) {
+	case RS_TERMINATING:
+		return "terminating";
+	case RS_EXITED:
+		return j->last_exit_code == 0 ? "succeeded" : "failing";
+	case RS_WAITING:
+	case RS_RUNNING:
+		break;
+	}
+	if (j->unstable > 2)
+		return "failing";
+	if (j->state == RS_WAITING)
+		return "waiting";
+	if (j->started_unix_ms <= 0)
+		return "progressing";
+	ran = now_unix_ms - j->started_unix_ms;
+	if (ran < 0 || (uint64_t)ran < ready_after_ms)
+		return "progressing";
+	return "ready";
+}
+
+/* ------------------------------------------------------------ stats output */
+
+static void copy_fixed(char *dst, size_t cap, const char *src, size_t srccap)
+{
+	size_t n = strnlen(src, srccap);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now_unix_ms,
+		    uint64_t ready_after_ms, int64_t cpu_millicores, int64_t memory_bytes)
+{
+	int instance = j->pid > 0 && (j->state == RS_RUNNING || j->state == RS_TERMINATING);
+
+	memset(r, 0, sizeof(*r));
+	copy_fixed(r->job, sizeof(r->job), j->name, sizeof(j->name));
+	copy_fixed(r->kind, sizeof(r->kind), j->kind, sizeof(j->kind));
+	copy_fixed(r->size, sizeof(r->size), j->size, sizeof(j->size));
+	r->pid = j->pid > 0 ? j->pid : 0;
+	r->status = status_label(j, now_unix_ms, ready_after_ms);
+	r->restarts = j->restarts;
+	r->last_exit_code = j->last_exit_code >= 0 ? j->last_exit_code : -1;
+	r->uptime_s = -1;
+	if (instance && j->started_unix_ms > 0)
+		r->uptime_s = now_unix_ms > j->started_unix_ms
+				  ? (now_unix_ms - j->started_unix_ms) / 1000
+				  : 0;
+	r->cpu_millicores = cpu_millicores >= 0 ? cpu_millicores : -1;
+	r->memory_bytes = memory_bytes >= 0 ? memory_bytes : -1;
+}
+
+int format_duration_short(char *buf, size_t cap, int64_t s)
+{
+	if (s < 0)
+		return snprintf(buf, cap, "-");
+	if (s < 60)
+		return snprintf(buf, cap, "%" PRId64 "s", s);
+	if (s < 3600)
+		return snprintf(buf, cap, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
+	if (s < 86400)
+		return snprintf(buf, cap, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
+	return snprintf(buf, cap, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
+}
+
+int format_memory(char *buf, size_t cap, int64_t bytes)
+{
+	static const char *const unit[] = {"Ti", "Gi", "Mi", "Ki"};
+	uint64_t b = (uint64_t)bytes;
+
+	if (bytes < 0)
+		return snprintf(buf, cap, "-");
+	for (size_t i = 0; i < 4; i++) {
+		unsigned shift = 40 - 10 * (unsigned)i;
+		uint64_t v = b >> shift;
+		/* Rounding 1.9Gi down to "1Gi" would lie by half: switch to the
+		 * next unit unless the value is exact or has two digits. */
+		if (v >= 10 || (v >= 1 && (b & ((UINT64_C(1) << shift) - 1)) == 0))
+			return snprintf(buf, cap, "%" PRIu64 "%s", v, unit[i]);
+	}
+	if (b >= 1024)
+		return snprintf(buf, cap, "%" PRIu64 "Ki", b >> 10);
+	return snprintf(buf, cap, "%" PRIu64, b);
+}
+
+enum {
+	COL_JOB,
+	COL_KIND,
+	COL_PID,
+	COL_STATUS,
+	COL_RESTARTS,
+	COL_LASTEXIT,
+	COL_UPTIME,
+	COL_CPU,
+	COL_MEMORY,
+	COL_SIZE,
+	NCOLS
+};
+#define CELL_MAX 72
+
+static const char *const col_header[NCOLS] = {"JOB",	      "KIND",	"PID", "STATUS", "RESTARTS",
+					      "LASTEXITCODE", "UPTIME", "CPU", "MEMORY", "SIZE"};
+
+static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
+{
+	snprintf(cell[COL_JOB], CELL_MAX, "%s", r->job);
+	snprintf(cell[COL_KIND], CELL_MAX, "%s", r->kind);
+	if (r->pid > 0)
+		snprintf(cell[COL_PID], CELL_MAX, "%d", (int)r->pid);
+	else
+		snprintf(cell[COL_PID], CELL_MAX, "-");
+	snprintf(cell[COL_STATUS], CELL_MAX, "%s", r->status ? r->status : "-");
+	snprintf(cell[COL_RESTARTS], CELL_MAX, "%u", r->restarts);
+	if (r->last_exit_code >= 0)
+		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d", r->last_exit_code);
+	else
+		snprintf(cell[COL_LASTEXIT], CELL_MAX, "-");
+	format_duration_short(cell[COL_UPTIME], CELL_MAX, r->uptime_s);
+	if (r->cpu_millicores >= 0)
+		snprintf(cell[COL_CPU], CELL_MAX, "%" PRId64 "m", r->cpu_millicores);
+	else
+		snprintf(cell[COL_CPU], CELL_MAX, "-");
+	format_memory(cell[COL_MEMORY], CELL_MAX, r->memory_bytes);
+	snprintf(cell[COL_SIZE], CELL_MAX, "%s", r->size[0] ? r->size : "-");
+}
+
+static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t width[NCOLS])
+{
+	for (int c = 0; c < NCOLS - 1; c++)
+		fprintf(out, "%-*s", (int)width[c] + 2, cell[c]);
+	fprintf(out, "%s\n", cell[NCOLS - 1]);
+}
+
+static int finish_output(FILE *out)
+{
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}
+
+int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
+{
+	char cell[NCOLS][CELL_MAX];
+	size_t width[NCOLS];
+
+	for (int c = 0; c < NCOLS; c++)
+		width[c] = strlen(col_header[c]);
+	for (size_t i = 0; i < n; i++) {
+		row_cells(&rows[i], cell);
+		for (int c = 0; c < NCOLS; c++)
+			if (strlen(cell[c]) > width[c])
+				width[c] = strlen(cell[c]);
+	}
+	for (int c = 0; c < NCOLS; c++)
+		snprintf(cell[c], CELL_MAX, "%s", col_header[c]);
+	print_cells(out, cell, width);
+	for (size_t i = 0; i < n; i++) {
+		row_cells(&rows[i], cell);
+		print_cells(out, cell, width);
+	}
+	return finish_output(out);
+}
+
+static void json_str_field(FILE *out, const char *name, const char *s, size_t maxlen)
+{
+	char esc[CELL_MAX * 6 + 1];
+
+	if (s == NULL) {
+		fprintf(out, "\"%s\":null", name);
+		return;
+	}
+	json_escape(esc, sizeof(esc), s, strnlen(s, maxlen));
+	fprintf(out, "\"%s\":\"%s\"", name, esc);
+}
+
+static void json_int_field(FILE *out, const char *name, int64_t v, int present)
+{
+	if (present)
+		fprintf(out, ",\"%s\":%" PRId64, name, v);
+	else
+		fprintf(out, ",\"%s\":null", name);
+}
+
+int stats_print_json(FILE *out, const struct stats_row *rows, size_t n)
+{
+	fputs("{\"jobs\":[", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct stats_row *r = &rows[i];
+
+		fputs(i ? ",{" : "{", out);
+		json_str_field(out, "job", r->job, sizeof(r->job));
+		fputc(',', out);
+		json_str_field(out, "kind", r->kind, sizeof(r->kind));
+		json_int_field(out, "pid", r->pid, r->pid > 0);
+		fputc(',', out);
+		json_str_field(out, "status", r->status, CELL_MAX);
+		json_int_field(out, "restarts", r->restarts, 1);
+		json_int_field(out, "lastExitCode", r->last_exit_code, r->last_exit_code >= 0);
+		json_int_field(out, "uptimeSeconds", r->uptime_s, r->uptime_s >= 0);
+		json_int_field(out, "cpuMillicores", r->cpu_millicores, r->cpu_millicores >= 0);
+		json_int_field(out, "memoryBytes", r->memory_bytes, r->memory_bytes >= 0);
+		fputc(',', out);
+		json_str_field(out, "size", r->size[0] ? r->size : NULL, sizeof(r->size));
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+	return finish_output(out);
+}
+
+/* ------------------------------------------------------------ stats command */
+
+static int64_t now_unix_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+static void say_not_running(const char *opt)
+{
+	char cand[RUN_DIR_MAX_CANDS][PATH_MAX];
+	size_t n;
+
+	fputs("jobshim stats: no jobshim is running in this container (no ", stderr);
+	if (opt != NULL && opt[0] != '\0') {
+		fprintf(stderr, "%s/" STATUS_FILE, opt);
+	} else {
+		n = run_dir_candidates(RUN_DIR_DEFAULT, cand);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "%s%s/" STATUS_FILE, i ? ", " : "", cand[i]);
+	}
+	fputs(")\n", stderr);
+}
+
+/* CPU over a short sample and memory at its end, for each job that has an
+ * instance; -1 where nothing could be measured. */
+static void measure(const struct status_doc *d, int64_t cpu[], int64_t mem[])
+{
+	pid_t pgrp[STATUS_JOBS_MAX];
+	struct pgrp_usage u0[STATUS_JOBS_MAX], u1[STATUS_JOBS_MAX];
+	long hz = sysconf(_SC_CLK_TCK);
+	uint64_t t0, t1;
+	int any = 0;
+
+	for (size_t i = 0; i < d->n_jobs; i++) {
+		const struct job_status *j = &d->jobs[i];
+		cpu[i] = mem[i] = -1;
+		pgrp[i] = j->pid > 0 && (j->state == RS_RUNNING || j->state == RS_TERMINATING)
+			      ? j->pid
+			      : 0;
+		any |= pgrp[i] > 0;
+	}
+	if (!any)
+		return;
+	t0 = mono_ns();
+	if (procstat_sample(NULL, pgrp, d->n_jobs, u0) < 0)
+		return;
+	sleep_ms(STATS_SAMPLE_MS);
+	t1 = mono_ns();
+	if (procstat_sample(NULL, pgrp, d->n_jobs, u1) < 0)
+		return;
+	for (size_t i = 0; i < d->n_jobs; i++) {
+		uint64_t delta;
+
+		if (pgrp[i] <= 0 || u1[i].nprocs == 0)
+			continue;
+		mem[i] =
+		    u1[i].rss_bytes > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)u1[i].rss_bytes;
+		if (u0[i].nprocs == 0 || hz <= 0)
+			continue;
+		/* A member that exited unwaited-for by the group takes its ticks
+		 * along: count that as no use rather than going negative. */
+		delta = u1[i].cpu_ticks > u0[i].cpu_ticks ? u1[i].cpu_ticks - u0[i].cpu_ticks : 0;
+		cpu[i] = (int64_t)procstat_millicores(delta, (uint64_t)hz, t1 - t0);
+	}
+}
+
+int stats_command(const char *run_dir_opt, enum output_format fmt, FILE *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX + sizeof("/" STATUS_FILE)];
+	struct stats_row rows[STATUS_JOBS_MAX];
+	int64_t cpu[STATUS_JOBS_MAX], mem[STATUS_JOBS_MAX], now;
+	struct status_doc d;
+	uint64_t start;
+	int r;
+
+	if (run_dir_resolve(run_dir_opt, 0, dir, sizeof(dir)) < 0) {
+		say_not_running(run_dir_opt);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/" STATUS_FILE, dir);
+	r = status_read(path, &d);
+	if (r == -ENOENT) {
+		say_not_running(run_dir_opt);
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr, "jobshim stats: unable to read %s: %s\n", path,
+			r == -EINVAL ? "not a jobshim status file" : strerror(-r));
+		return 1;
+	}
+	/* jobshim removes nothing when killed: a file whose writer is gone
+	 * is stale. EPERM means the pid exists (another user's), so it runs.
+	 * status_parse guarantees pid >= 1: kill(0 or -1, 0) would ask about
+	 * whole groups instead. */
+	if (kill(d.jobshim_pid, 0) < 0 && errno == ESRCH) {
+		fprintf(stderr,
+			"jobshim stats: no jobshim is running in this container (%s was written "
+			"by pid %d, which has exited)\n",
+			path, (int)d.jobshim_pid);
+		return 1;
+	}
+	/* The pid lives, but is it the writer? Not when it started at another
+	 * time: the pid was reused, or the file comes from a jobshim in another
+	 * PID namespace (whose pid 1 is not ours). Unknown times are trusted. */
+	start = d.jobshim_starttime ? process_starttime(d.jobshim_pid) : 0;
+	if (start != 0 && start != d.jobshim_starttime) {
+		fprintf(stderr,
+			"jobshim stats: no jobshim is running in this container (%s was written "
+			"by pid %d, which is now another process)\n",
+			path, (int)d.jobshim_pid);
+		return 1;
+	}
+	measure(&d, cpu, mem);
+	now = now_unix_ms();
+	for (size_t i = 0; i < d.n_jobs; i++)
+		stats_row_fill(&rows[i], &d.jobs[i], now, d.ready_after_ms, cpu[i], mem[i]);
+	r = fmt == OUT_JSON ? stats_print_json(out, rows, d.n_jobs)
+			    : stats_print_table(out, rows, d.n_jobs);
+	if (r < 0) {
+		fprintf(stderr, "jobshim stats: unable to write the output: %s\n", strerror(-r));
+		return 1;
+	}
+	return 0;
+}

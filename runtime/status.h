@@ -1,0 +1,117 @@
+/* RUN_DIR/status.json, kept current by the running jobshim, and
+ * `jobshim stats` which reads it (SPEC §8). */
+#ifndef JOBSHIM_STATUS_H
+#define JOBSHIM_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+#define STATUS_JOBS_MAX 4 /* @all: web + 3 workers */
+
+enum run_state {
+	RS_RUNNING,	/* an instance runs */
+	RS_WAITING,	/* in backoff before the next restart */
+	RS_TERMINATING, /* shutdown in progress */
+	RS_EXITED,	/* main app gone; jobshim is about to exit */
+};
+
+struct job_status {
+	char name[64];
+	char kind[8];  /* "main" or "worker" */
+	char size[16]; /* "micro", ... */
+	enum run_state state;
+	pid_t pid; /* the instance's pid (its process group), 0 when none */
+	unsigned restarts;
+	int last_exit_code;	    /* -1: none yet */
+	unsigned unstable;	    /* restarts since the last stable run */
+	int64_t started_unix_ms;    /* the current/last instance's start, 0 none */
+	int64_t next_start_unix_ms; /* RS_WAITING: when the restart is due */
+};
+
+struct status_doc {
+	pid_t jobshim_pid;
+	/* jobshim's start in /proc/PID/stat ticks: tells a live jobshim from
+	 * a pid that was reused, or a file written in another PID namespace.
+	 * 0 = unknown; status_write fills it in when jobshim_pid is getpid(). */
+	uint64_t jobshim_starttime;
+	int64_t written_unix_ms;
+	uint64_t ready_after_ms; /* an instance is "progressing" until it ran this long */
+	size_t n_jobs;
+	struct job_status jobs[STATUS_JOBS_MAX];
+};
+
+/* The run dir: opt if given, else /run/jobshim when it can be created,
+ * else $TMPDIR/jobshim (TMPDIR default /tmp). create=0 only looks for an
+ * existing one (for stats). 0 or -errno. */
+int run_dir_resolve(const char *opt, int create, char *buf, size_t cap);
+/* The same with another first choice than /run/jobshim (for tests). A
+ * default dir is used only when it is a real directory owned by us and
+ * writable by nobody else (it may live in a shared /tmp). */
+int run_dir_resolve_at(const char *primary, const char *opt, int create, char *buf, size_t cap);
+
+int status_write(const char *path, const struct status_doc *d);
+/* Parses what status_write wrote. 0, -ENOENT, or -EINVAL for garbage. */
+int status_read(const char *path, struct status_doc *d);
+
+/* SPEC §8's STATUS column: ready, progressing, waiting, failing,
+ * terminating, succeeded. Pure. */
+const char *status_label(const struct job_status *j, int64_t now_unix_ms, uint64_t ready_after_ms);
+
+/* The text of the status file, in this fixed shape (one line, keys in this
+ * order; last_exit_code -1 = none; times are Unix milliseconds, 0 = none;
+ * state is running|waiting|terminating|exited):
+ * {"jobshim_pid":1,"jobshim_starttime":12345,"written":1764385800123,
+ *  "ready_after_ms":5000,"jobs":[
+ *  {"name":"sidekiq","kind":"worker","size":"micro","state":"running",
+ *   "pid":42,"restarts":3,"last_exit_code":1,"unstable":0,
+ *   "started":1764385700000,"next_start":0}]}
+ * Returns the length (without the NUL), or -ENOBUFS when cap is too small. */
+int status_format(char *buf, size_t cap, const struct status_doc *d);
+/* Parses len bytes of such text: unknown keys (any JSON value) are ignored,
+ * "jobshim_pid", "jobs" and each job's "name" and "state" are required.
+ * 0 or -EINVAL. Bounded: never reads past len, nesting depth limited. */
+int status_parse(const char *text, size_t len, struct status_doc *d);
+/* "running", "waiting", "terminating", "exited". */
+const char *run_state_name(enum run_state s);
+
+/* One line of `jobshim stats` output. Absent values: pid 0,
+ * last_exit_code / uptime_s / cpu_millicores / memory_bytes -1. */
+struct stats_row {
+	char job[64];
+	char kind[8];
+	char size[16];
+	pid_t pid;
+	const char *status; /* status_label() */
+	unsigned restarts;
+	int last_exit_code;
+	int64_t uptime_s;
+	int64_t cpu_millicores;
+	int64_t memory_bytes;
+};
+
+/* A row from a job's status and what was measured for it (cpu/memory -1
+ * when not measured). Uptime is the current instance's, when one runs. Pure. */
+void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now_unix_ms,
+		    uint64_t ready_after_ms, int64_t cpu_millicores, int64_t memory_bytes);
+/* "45s", "2m10s", "3h4m", "2d3h"; "-" for a negative value. Returns the
+ * length (snprintf-like). Pure. */
+int format_duration_short(char *buf, size_t cap, int64_t seconds);
+/* Binary units, rounded down: the largest of Ki, Mi, Gi, Ti that gives an
+ * exact value or one of at least 10 ("87Mi", "2Gi", "1536Mi"); plain bytes
+ * below 1Ki; "-" for a negative value. Returns the length. Pure. */
+int format_memory(char *buf, size_t cap, int64_t bytes);
+/* The table of SPEC §8 (left-aligned columns, each as wide as its widest
+ * cell, two spaces apart) or {"jobs":[...]} JSON. 0 or -EIO. */
+int stats_print_table(FILE *out, const struct stats_row *rows, size_t n);
+int stats_print_json(FILE *out, const struct stats_row *rows, size_t n);
+
+/* `jobshim stats`: reads the status file, measures CPU (millicores, over a
+ * short sample) and memory (RSS) of each job's processes from /proc, and
+ * prints the table or JSON. Returns the exit status: 0, or 1 with a clear
+ * message on stderr when no jobshim runs. */
+int stats_command(const char *run_dir_opt, enum output_format fmt, FILE *out);
+
+#endif

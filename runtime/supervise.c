@@ -1,0 +1,616 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "log.h"
+#include "logpfx.h"
+#include "reap.h"
+#include "signame.h"
+#include "spawn.h"
+#include "status.h"
+#include "xio.h"
+
+#define JOBS_MAX       STATUS_JOBS_MAX
+#define GROUP_POLL_MS  20   /* how often leftovers of a gone job are checked */
+#define KILL_SETTLE_MS 2000 /* after SIGKILL, at most this long for the reaping */
+#define READY_AFTER_MS 5000 /* an instance is "progressing" before that */
+#define READS_PER_TURN 16   /* fairness between busy pipes */
+
+enum phase {
+	PH_RUNNING, /* an instance runs */
+	PH_CLEANUP, /* its leader exited; leftovers are being killed */
+	PH_WAITING, /* backoff before the restart */
+	PH_DONE,    /* no more instances (shutdown, or the main app exited) */
+};
+
+struct job {
+	const struct job_plan *plan;
+	struct sandbox *sandbox;
+	enum phase phase;
+	pid_t pid;	    /* the instance's leader while it runs, 0 after */
+	pid_t group;	    /* its process group, kept until every member is gone */
+	int out[2], err[2]; /* log pipes (worker); -1 for a transparent main app */
+	struct logpfx *pfx_out, *pfx_err;
+	unsigned restarts;
+	unsigned streak; /* consecutive exits without a stable run */
+	int last_code;	 /* -1: none yet */
+	int last_wstatus;
+	uint64_t started_ms, started_wall_ms, restart_at_ms;
+};
+
+struct sup {
+	const struct options *o;
+	const struct run_plan *plan;
+	struct job jobs[JOBS_MAX];
+	size_t n;
+	int sfd;
+	bool pid1;
+	bool stopping;
+	bool killed;
+	uint64_t kill_at_ms, give_up_ms;
+	int exit_code;
+	bool exit_final; /* the main app's status: no later exit changes it */
+	bool status_on;
+	char status_path[PATH_MAX];
+	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
+};
+
+static uint64_t now_ms(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static uint64_t mono(void)
+{
+	return now_ms(CLOCK_MONOTONIC);
+}
+
+/* ------------------------------------------------------------ status file */
+
+static void status_update(struct sup *s)
+{
+	struct status_doc d;
+
+	if (!s->status_on)
+		return;
+	memset(&d, 0, sizeof(d));
+	d.jobshim_pid = getpid();
+	d.written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
+	d.ready_after_ms = READY_AFTER_MS;
+	d.n_jobs = s->n;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		struct job_status *js = &d.jobs[i];
+
+		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
+		snprintf(js->kind, sizeof(js->kind), "%s",
+			 j->plan->kind == JOB_MAIN ? "main" : "worker");
+		snprintf(js->size, sizeof(js->size), "%s", j->plan->size->name);
+		js->pid = j->pid;
+		js->restarts = j->restarts;
+		js->last_exit_code = j->last_code;
+		js->unstable = j->streak;
+		js->started_unix_ms = (int64_t)j->started_wall_ms;
+		if (s->stopping && j->phase != PH_DONE)
+			js->state = RS_TERMINATING;
+		else if (j->phase == PH_RUNNING)
+			js->state = RS_RUNNING;
+		else if (j->phase == PH_DONE)
+			js->state = s->stopping ? RS_TERMINATING : RS_EXITED;
+		else
+			js->state = RS_WAITING;
+		if (j->phase == PH_WAITING)
+			js->next_start_unix_ms =
+			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
+	}
+	int r = status_write(s->status_path, &d);
+	if (r < 0) {
+		log_msg("unable to write %s: %s; status updates stop", s->status_path,
+			strerror(-r));
+		s->status_on = false;
+	}
+}
+
+/* The run dir holds status.json (owned by one jobshim a container: the one
+ * holding jobshim.lock) and a lock a worker: a second jobshim for the same
+ * job exits 75. Without a writable run dir jobshim warns and runs on. */
+static int run_dir_setup(struct sup *s)
+{
+	char path[PATH_MAX];
+	int r, fd;
+
+	r = run_dir_resolve(s->o->run_dir, 1, s->run_dir, sizeof(s->run_dir));
+	if (r < 0) {
+		log_msg("no writable run dir (%s): no status for `jobshim stats`, no "
+			"single-instance lock",
+			strerror(-r));
+		return 0;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job_plan *p = s->jobs[i].plan;
+		if (p->kind != JOB_WORKER)
+			continue;
+		snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, p->name);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			log_msg("unable to open %s: %s", path, strerror(errno));
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			log_msg("%s already runs under another jobshim in this container (%s is "
+				"locked)",
+				p->name, path);
+			return -EEXIST;
+		}
+		/* fd stays open, and locked, until jobshim exits. */
+	}
+	snprintf(path, sizeof(path), "%s/jobshim.lock", s->run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		snprintf(s->status_path, sizeof(s->status_path), "%s/status.json", s->run_dir);
+		s->status_on = true;
+	} else if (fd >= 0) {
+		log_debug("another jobshim owns %s/status.json", s->run_dir);
+		close(fd);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+static void drain(struct job *j)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = pass == 0 ? j->out[0] : j->err[0];
+		struct logpfx *p = pass == 0 ? j->pfx_out : j->pfx_err;
+		if (fd < 0)
+			continue;
+		while (logpfx_read(p, fd) > 0)
+			;
+	}
+}
+
+/* Everything an instance wrote before it died is in the pipe by now (its
+ * processes are gone): read it, and end a last line without newline. */
+static void drain_and_flush(struct job *j)
+{
+	if (j->out[0] < 0)
+		return;
+	drain(j);
+	logpfx_flush(j->pfx_out);
+	logpfx_flush(j->pfx_err);
+}
+
+static const char *const colors[] = {"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m"};
+
+static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
+{
+	struct logpfx_opts lo = {
+	    .job = j->plan->name,
+	    .pad_to = pad,
+	    .color = color ? colors[(size_t)(j - s->jobs) % 4] : NULL,
+	    .format = s->o->log_format,
+	    .timestamps = s->o->log_timestamps,
+	};
+
+	/* jobshim keeps the write ends too (close-on-exec), so a pipe outlives
+	 * every instance and reading never sees EOF: after an instance's
+	 * processes are gone, a non-blocking read until EAGAIN has it all. */
+	if (pipe2(j->out, O_CLOEXEC) < 0 || pipe2(j->err, O_CLOEXEC) < 0)
+		return -errno;
+	if (fcntl(j->out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(j->err[0], F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO;
+	j->pfx_out = logpfx_new(&lo);
+	lo.stream = "stderr", lo.out_fd = STDERR_FILENO;
+	j->pfx_err = logpfx_new(&lo);
+	if (j->pfx_out == NULL || j->pfx_err == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+/* ------------------------------------------------------------ instances */
+
+static int start(struct sup *s, struct job *j)
+{
+	bool piped = j->out[0] >= 0;
+	struct spawn_req req = {
+	    .argv = j->plan->argv,
+	    .envp = j->plan->envp,
+	    .path_search = j->plan->kind == JOB_MAIN,
+	    .stdin_fd = -1,
+	    .stdout_fd = piped ? j->out[1] : -1,
+	    .stderr_fd = piped ? j->err[1] : -1,
+	    .take_terminal = !piped && isatty(STDIN_FILENO),
+	    .sandbox = j->sandbox,
+	};
+	pid_t pid;
+
+	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
+		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid = spawn_job(&req);
+	if (req.stdin_fd >= 0)
+		close(req.stdin_fd);
+	if (pid < 0)
+		return (int)pid;
+	j->pid = j->group = pid;
+	j->phase = PH_RUNNING;
+	j->started_ms = mono();
+	j->started_wall_ms = now_ms(CLOCK_REALTIME);
+	log_debug("%s started as pid %d", j->plan->name, (int)pid);
+	return 0;
+}
+
+static bool group_alive(pid_t pgid)
+{
+	return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM);
+}
+
+static void signal_job(const struct job *j, int sig)
+{
+	if (j->group <= 0)
+		return;
+	/* The job may have moved itself to another group (a shell doing job
+	 * control); then at least its leader gets the signal. */
+	if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+		kill(j->pid, sig);
+}
+
+static void begin_stop(struct sup *s, int sig)
+{
+	if (!s->stopping) {
+		s->stopping = true;
+		s->kill_at_ms = mono() + s->o->grace_ms;
+		log_debug("stopping: SIG%s, SIGKILL in %llums",
+			  signal_name(sig) ? signal_name(sig) : "?",
+			  (unsigned long long)s->o->grace_ms);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->phase == PH_WAITING)
+			j->phase = PH_DONE; /* no more restarts */
+		signal_job(j, sig);
+	}
+	status_update(s);
+}
+
+static void kill_everything(struct sup *s)
+{
+	s->killed = true;
+	s->give_up_ms = mono() + KILL_SETTLE_MS;
+	if (s->pid1) {
+		/* As PID 1: every process of the namespace but jobshim. */
+		kill(-1, SIGKILL);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (group_alive(s->jobs[i].group))
+			kill(-s->jobs[i].group, SIGKILL);
+}
+
+static void on_exit_status(void *ctx, pid_t pid, int wstatus)
+{
+	struct sup *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->pid != pid)
+			continue;
+		j->pid = 0;
+		j->last_wstatus = wstatus;
+		j->last_code = status_to_code(wstatus);
+		if (!s->exit_final)
+			s->exit_code = j->last_code;
+		if (j->plan->kind == JOB_MAIN) {
+			/* The main app ends the container with its status; what
+			 * is left of it (and every worker, in @all) gets SIGTERM
+			 * and at most the grace period. */
+			s->exit_final = true;
+			j->phase = PH_DONE;
+			begin_stop(s, SIGTERM);
+		} else if (s->stopping) {
+			j->phase = PH_DONE;
+		} else {
+			/* One instance at a time: what it left behind dies now. */
+			j->phase = PH_CLEANUP;
+			if (group_alive(j->group))
+				kill(-j->group, SIGKILL);
+		}
+		return;
+	}
+	/* An orphan we adopted: nothing more to do than reaping it. */
+}
+
+/* Called when a worker instance's whole process group is gone. */
+static void schedule_restart(struct sup *s, struct job *j)
+{
+	uint64_t ran = mono() - j->started_ms, delay;
+	char what[96], ran_s[32], delay_s[32];
+
+	j->streak = backoff_streak(j->streak, ran, s->o->backoff_reset_ms);
+	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
+	j->restart_at_ms = mono() + delay;
+	j->phase = PH_WAITING;
+	status_describe(j->last_wstatus, what, sizeof(what));
+	format_ms(ran, ran_s, sizeof(ran_s));
+	format_ms(delay, delay_s, sizeof(delay_s));
+	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
+		delay_s);
+}
+
+/* Moves jobs whose leftovers are gone on; true while anything is pending. */
+static bool settle_groups(struct sup *s)
+{
+	bool pending = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->phase != PH_CLEANUP && j->phase != PH_DONE)
+			continue;
+		if (j->group == 0)
+			continue;
+		if (group_alive(j->group)) {
+			pending = true;
+			continue;
+		}
+		j->group = 0;
+		drain_and_flush(j);
+		if (j->phase == PH_CLEANUP)
+			schedule_restart(s, j);
+		status_update(s);
+	}
+	return pending;
+}
+
+static bool all_gone(const struct sup *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->pid != 0 || j->group != 0 || j->phase == PH_RUNNING ||
+		    j->phase == PH_CLEANUP)
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ signals */
+
+/* Blocks every signal jobshim can take as data; the hardware fault signals
+ * stay unblocked so that a bug in jobshim kills it rather than hanging.
+ * SIGABRT and SIGSYS are blocked too: jobshim is not seccomp-filtered and
+ * does not abort, so those only come from kill(2) and are forwarded. */
+static int signals_setup(sigset_t *set)
+{
+	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+	int fd;
+
+	sigfillset(set);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(set, faults[i]);
+	if (sigprocmask(SIG_SETMASK, set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static void handle_signals(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (xread(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+
+		switch (sig) {
+		case SIGCHLD:
+			break; /* reaped below */
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT:
+			begin_stop(s, sig);
+			break;
+		default:
+			for (size_t i = 0; i < s->n; i++)
+				signal_job(&s->jobs[i], sig);
+		}
+	}
+	/* SIGCHLDs coalesce: one may stand for many exits. */
+	reap_all(on_exit_status, s);
+}
+
+/* ------------------------------------------------------------ main loop */
+
+static int poll_timeout(const struct sup *s, bool groups_pending)
+{
+	uint64_t now = mono(), next = UINT64_MAX;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_WAITING && s->jobs[i].restart_at_ms < next)
+			next = s->jobs[i].restart_at_ms;
+	if (s->stopping && !s->killed && s->kill_at_ms < next)
+		next = s->kill_at_ms;
+	if (s->killed && s->give_up_ms < next)
+		next = s->give_up_ms;
+	if (groups_pending && now + GROUP_POLL_MS < next)
+		next = now + GROUP_POLL_MS;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
+}
+
+static void run_deadlines(struct sup *s)
+{
+	uint64_t now = mono();
+
+	if (s->stopping && !s->killed && now >= s->kill_at_ms) {
+		log_msg("grace period of %llums over: sending SIGKILL",
+			(unsigned long long)s->o->grace_ms);
+		kill_everything(s);
+	}
+	if (s->stopping)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->phase != PH_WAITING || now < j->restart_at_ms)
+			continue;
+		j->restarts++;
+		int r = start(s, j);
+		if (r < 0) {
+			/* fork failed (EAGAIN under a pids limit): try again later. */
+			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
+			j->restarts--;
+			j->restart_at_ms = now + s->o->backoff_max_ms;
+		}
+		status_update(s);
+	}
+}
+
+static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
+{
+	for (size_t k = 1; k < npfd; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		for (size_t i = 0; i < s->n; i++) {
+			struct job *j = &s->jobs[i];
+			struct logpfx *p = NULL;
+			if (pfd[k].fd == j->out[0])
+				p = j->pfx_out;
+			else if (pfd[k].fd == j->err[0])
+				p = j->pfx_err;
+			if (p == NULL)
+				continue;
+			for (int n = 0; n < READS_PER_TURN && logpfx_read(p, pfd[k].fd) > 0; n++)
+				;
+		}
+	}
+}
+
+static int loop(struct sup *s)
+{
+	struct pollfd pfd[1 + 2 * JOBS_MAX];
+
+	for (;;) {
+		size_t npfd = 0;
+		bool pending = settle_groups(s);
+
+		if (s->stopping && all_gone(s))
+			break;
+		if (s->killed && mono() >= s->give_up_ms) {
+			log_msg("processes survived SIGKILL for %dms; exiting anyway",
+				KILL_SETTLE_MS);
+			break;
+		}
+		pfd[npfd++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
+		for (size_t i = 0; i < s->n; i++) {
+			if (s->jobs[i].out[0] < 0)
+				continue;
+			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].out[0], .events = POLLIN};
+			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].err[0], .events = POLLIN};
+		}
+		if (poll(pfd, npfd, poll_timeout(s, pending)) < 0 && errno != EINTR) {
+			log_msg("poll: %s", strerror(errno));
+			continue;
+		}
+		pump_output(s, pfd, npfd);
+		if (pfd[0].revents & POLLIN)
+			handle_signals(s);
+		run_deadlines(s);
+	}
+	for (size_t i = 0; i < s->n; i++)
+		drain_and_flush(&s->jobs[i]);
+	return s->exit_code;
+}
+
+static int prepare(struct sup *s)
+{
+	bool piped_main = s->plan->all_mode;
+	bool color = s->plan->all_mode && isatty(STDOUT_FILENO);
+	size_t pad = 0;
+	char err[512];
+
+	for (size_t i = 0; i < s->n; i++) {
+		size_t l = strlen(s->plan->jobs[i].name);
+		if (s->plan->all_mode && l > pad)
+			pad = l;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, err, sizeof(err));
+		if (r < 0) {
+			log_msg("%s: %s", j->plan->name, err);
+			return EXIT_SETUP_FAILED;
+		}
+		if (j->plan->kind == JOB_WORKER || piped_main) {
+			r = open_pipes(s, j, pad, color);
+			if (r < 0) {
+				log_msg("unable to create pipes: %s", strerror(-r));
+				return EXIT_SETUP_FAILED;
+			}
+		}
+	}
+	return 0;
+}
+
+int supervise_run(const struct run_plan *plan, const struct options *o)
+{
+	static struct sup s; /* one a process; static keeps it off the stack */
+	sigset_t set;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.plan = plan;
+	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
+	s.pid1 = getpid() == 1;
+	s.exit_code = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		struct job *j = &s.jobs[i];
+		j->plan = &plan->jobs[i];
+		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
+		j->last_code = -1;
+	}
+
+	s.sfd = signals_setup(&set);
+	if (s.sfd < 0) {
+		log_msg("unable to set up signals: %s", strerror(-s.sfd));
+		return EXIT_SETUP_FAILED;
+	}
+	/* Not PID 1: orphans of the job come to jobshim rather than to the
+	 * real init, so they are reaped and their groups can be waited for. */
+	if (!s.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_msg("unable to become a child subreaper: %s", strerror(errno));
+	if (run_dir_setup(&s) < 0)
+		return EXIT_ALREADY_RUNNING;
+	r = prepare(&s);
+	if (r != 0)
+		return r;
+	for (size_t i = 0; i < s.n; i++) {
+		r = start(&s, &s.jobs[i]);
+		if (r < 0) {
+			log_msg("unable to start %s: %s", s.jobs[i].plan->name, strerror(-r));
+			return EXIT_SETUP_FAILED;
+		}
+	}
+	status_update(&s);
+	r = loop(&s);
+	if (s.status_on)
+		unlink(s.status_path);
+	return r;
+}

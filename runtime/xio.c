@@ -1,0 +1,147 @@
+#include "xio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+ssize_t xread(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Our own EPIPE raised a thread-directed SIGPIPE; take it off the pending
+ * set so that the event loop does not forward it to the job. */
+static void consume_own_sigpipe(void)
+{
+	sigset_t set;
+	struct timespec zero = {0, 0};
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+		;
+}
+
+static int wait_writable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int write_failed(int fd)
+{
+	int err = errno;
+
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		return wait_writable(fd);
+	if (err == EINTR)
+		return 0;
+	if (err == EPIPE)
+		consume_own_sigpipe();
+	return -err;
+}
+
+int xwrite_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			int r = write_failed(fd);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int xwritev_all(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		int batch = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+		ssize_t n = writev(fd, iov, batch);
+		if (n < 0) {
+			int r = write_failed(fd);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		size_t left = (size_t)n;
+		while (iovcnt > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0 && left > 0) {
+			iov->iov_base = (char *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t r;
+	char extra;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len + 1 >= cap) {
+			/* Full: one more byte means the file is too large. */
+			r = xread(fd, &extra, 1);
+			r = r > 0 ? -EFBIG : r;
+			break;
+		}
+		r = xread(fd, buf + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	r = xwrite_all(fd, buf, len);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

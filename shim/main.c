@@ -1,0 +1,76 @@
+/* jobshim: argv and environment → options → plan → runtime. The only
+ * place that exits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "plan.h"
+#include "status.h"
+#include "supervise.h"
+
+extern char **environ;
+
+static int run(const struct options *o)
+{
+	struct run_plan plan;
+	struct errlist errs = {0};
+	bool main_mode = o->job == NULL || o->job[0] == '\0';
+	int r, code;
+
+	if (main_mode && o->argc == 0) {
+		log_msg("no command to run (usage: jobshim [OPTIONS] [--] COMMAND [ARG...], or "
+			"JOBSHIM_JOB=NAME for a worker)");
+		return EXIT_USAGE;
+	}
+	r = plan_build(o, environ, &plan, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		log_msg("%s%s", r == 0 ? "warning: " : "", errs.msg[i]);
+	if (errs.dropped > 0)
+		log_msg("... and %zu more errors", errs.dropped);
+	if (r == 0 && errs.n > 0)
+		log_msg("warning: the configuration is not valid; the main app starts with the "
+			"layers that are");
+	errlist_free(&errs);
+	if (r == -ENOMEM) {
+		log_msg("out of memory");
+		return EXIT_USAGE;
+	}
+	if (r < 0)
+		return EXIT_USAGE;
+	if (plan.n_jobs > 0)
+		log_set_job(plan.all_mode ? "jobshim" : plan.jobs[0].name);
+	code = supervise_run(&plan, o);
+	plan_free(&plan);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[512];
+
+	if (options_parse(argc, argv, environ, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "jobshim: %s\n", err);
+		return EXIT_USAGE;
+	}
+	log_setup(o.log_format, o.log_timestamps, o.verbose);
+	switch (o.cmd) {
+	case CMD_VERSION:
+		printf("jobshim %s\n", JOBSHIM_VERSION);
+		return 0;
+	case CMD_HELP:
+		fputs(cli_usage, stdout);
+		return 0;
+	case CMD_CHECK:
+		return plan_check(&o, environ, stdout);
+	case CMD_STATS:
+		return stats_command(o.run_dir, o.output, stdout);
+	case CMD_RUN:
+		break;
+	}
+	return run(&o);
+}

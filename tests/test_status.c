@@ -1,0 +1,1041 @@
+/* The status file and `jobshim stats` (SPEC §8): labels, the file's
+ * round trip, the strict reader against malformed input, the run dir's
+ * fallbacks, the output formats, and the command against live processes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "status.h"
+
+#define NOW 1764385800000LL
+
+/* ------------------------------------------------------------ helpers */
+
+static char tmpdir[64];
+
+static int setup_tmp(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/jobshim-status-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Everything printed to a FILE, as a string (caller frees). */
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *fp;
+};
+
+static void capture_begin(struct capture *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->fp = open_memstream(&c->buf, &c->len);
+	assert_non_null(c->fp);
+}
+
+static char *capture_end(struct capture *c)
+{
+	fclose(c->fp);
+	return c->buf;
+}
+
+/* Runs stats_command with stderr redirected; returns its result and what
+ * it printed on stdout (*out) and stderr (*err). */
+static int run_stats(const char *dir, enum output_format fmt, char **out, char **err)
+{
+	char errpath[128];
+	struct capture c;
+	int saved, fd, rc;
+	FILE *fp;
+	long n;
+
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmpdir);
+	fd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	capture_begin(&c);
+	rc = stats_command(dir, fmt, c.fp);
+	*out = capture_end(&c);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+
+	fp = fopen(errpath, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	*err = calloc(1, (size_t)n + 1);
+	assert_non_null(*err);
+	assert_int_equal(fread(*err, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return rc;
+}
+
+static struct job_status job(const char *name, enum run_state st, pid_t pid, int64_t started,
+			     unsigned unstable, int last)
+{
+	struct job_status j;
+
+	memset(&j, 0, sizeof(j));
+	snprintf(j.name, sizeof(j.name), "%s", name);
+	strcpy(j.kind, "worker");
+	strcpy(j.size, "micro");
+	j.state = st;
+	j.pid = pid;
+	j.started_unix_ms = started;
+	j.unstable = unstable;
+	j.last_exit_code = last;
+	return j;
+}
+
+/* ------------------------------------------------------------ labels */
+
+struct label_row {
+	enum run_state st;
+	int last_exit;
+	unsigned unstable;
+	int64_t started;
+	uint64_t ready_after;
+	const char *want;
+};
+
+static void test_status_label(void **state)
+{
+	static const struct label_row rows[] = {
+	    {RS_TERMINATING, 0, 0, NOW - 100000, 5000, "terminating"},
+	    {RS_TERMINATING, 1, 9, NOW - 100000, 5000, "terminating"},
+	    {RS_EXITED, 0, 0, NOW - 100000, 5000, "succeeded"},
+	    {RS_EXITED, 0, 5, NOW - 100000, 5000, "succeeded"},
+	    {RS_EXITED, 1, 0, NOW - 100000, 5000, "failing"},
+	    {RS_EXITED, 137, 0, NOW - 100000, 5000, "failing"},
+	    {RS_EXITED, -1, 0, 0, 5000, "failing"},
+	    {RS_WAITING, 1, 0, 0, 5000, "waiting"},
+	    {RS_WAITING, 1, 2, 0, 5000, "waiting"},
+	    {RS_WAITING, 1, 3, 0, 5000, "failing"},
+	    {RS_RUNNING, 1, 3, NOW - 100000, 5000, "failing"},
+	    {RS_RUNNING, 1, 3, NOW - 100, 5000, "failing"},
+	    {RS_RUNNING, -1, 0, NOW - 100, 5000, "progressing"},
+	    {RS_RUNNING, -1, 2, NOW - 4999, 5000, "progressing"},
+	    {RS_RUNNING, -1, 0, NOW - 5000, 5000, "ready"},
+	    {RS_RUNNING, -1, 0, NOW - 100000, 5000, "ready"},
+	    {RS_RUNNING, -1, 0, NOW, 0, "ready"},
+	    {RS_RUNNING, -1, 0, NOW + 1000, 0, "progressing"}, /* clock stepped back */
+	    {RS_RUNNING, -1, 0, 0, 5000, "progressing"},       /* start unknown */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct job_status j =
+		    job("w", rows[i].st, 42, rows[i].started, rows[i].unstable, rows[i].last_exit);
+		const char *got = status_label(&j, NOW, rows[i].ready_after);
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("row %zu: %s, want %s", i, got, rows[i].want);
+	}
+}
+
+/* ------------------------------------------------------------ format/parse */
+
+static void assert_doc_equal(const struct status_doc *a, const struct status_doc *b)
+{
+	assert_int_equal(a->jobshim_pid, b->jobshim_pid);
+	assert_true(a->jobshim_starttime == b->jobshim_starttime);
+	assert_true(a->written_unix_ms == b->written_unix_ms);
+	assert_true(a->ready_after_ms == b->ready_after_ms);
+	assert_int_equal(a->n_jobs, b->n_jobs);
+	for (size_t i = 0; i < a->n_jobs; i++) {
+		const struct job_status *x = &a->jobs[i], *y = &b->jobs[i];
+		assert_string_equal(x->name, y->name);
+		assert_string_equal(x->kind, y->kind);
+		assert_string_equal(x->size, y->size);
+		assert_int_equal(x->state, y->state);
+		assert_int_equal(x->pid, y->pid);
+		assert_int_equal(x->restarts, y->restarts);
+		assert_int_equal(x->last_exit_code, y->last_exit_code);
+		assert_int_equal(x->unstable, y->unstable);
+		assert_true(x->started_unix_ms == y->started_unix_ms);
+		assert_true(x->next_start_unix_ms == y->next_start_unix_ms);
+	}
+}
+
+static struct status_doc sample_doc(void)
+{
+	struct status_doc d;
+
+	memset(&d, 0, sizeof(d));
+	d.jobshim_pid = 1;
+	d.written_unix_ms = 1764385800123LL;
+	d.ready_after_ms = 5000;
+	d.n_jobs = 1;
+	d.jobs[0] = job("sidekiq", RS_RUNNING, 42, 1764385700000LL, 0, 1);
+	d.jobs[0].restarts = 3;
+	return d;
+}
+
+static void test_format_exact(void **state)
+{
+	struct status_doc d = sample_doc();
+	char buf[1024];
+	int n;
+
+	(void)state;
+	n = status_format(buf, sizeof(buf), &d);
+	assert_string_equal(buf, "{\"jobshim_pid\":1,\"jobshim_starttime\":0,\"written\":"
+				 "1764385800123,\"ready_after_ms\":5000,"
+				 "\"jobs\":[{\"name\":\"sidekiq\",\"kind\":\"worker\",\"size\":"
+				 "\"micro\",\"state\":\"running\",\"pid\":42,\"restarts\":3,"
+				 "\"last_exit_code\":1,\"unstable\":0,\"started\":1764385700000,"
+				 "\"next_start\":0}]}\n");
+	assert_int_equal(n, (int)strlen(buf));
+	/* Too small: an error, never a truncated file. */
+	for (size_t cap = 0; cap <= (size_t)n; cap++)
+		assert_int_equal(status_format(buf, cap, &d), -ENOBUFS);
+	assert_int_equal(status_format(buf, (size_t)n + 1, &d), n);
+}
+
+static void test_round_trip(void **state)
+{
+	struct status_doc docs[4], back;
+	char buf[8192];
+
+	(void)state;
+	/* 0: the sample; 1: no jobs; 2: every state, odd names, extreme values;
+	 * 3: four jobs with names that escape to six bytes a character. */
+	docs[0] = sample_doc();
+	docs[1] = sample_doc();
+	docs[1].n_jobs = 0;
+	docs[1].jobshim_pid = INT_MAX;
+	docs[2] = sample_doc();
+	docs[2].n_jobs = 4;
+	docs[2].ready_after_ms = 0;
+	docs[2].written_unix_ms = INT64_MAX;
+	docs[2].jobshim_starttime = INT64_MAX;
+	docs[2].jobs[0] = job("quote\"back\\slash/", RS_WAITING, 0, 0, 7, -1);
+	docs[2].jobs[0].next_start_unix_ms = NOW + 4000;
+	docs[2].jobs[1] = job("tab\tnl\ncr\r\x01\x1f\x7f", RS_TERMINATING, INT_MAX, NOW, 0, 255);
+	docs[2].jobs[1].restarts = UINT_MAX;
+	docs[2].jobs[1].unstable = UINT_MAX;
+	docs[2].jobs[2] = job("utf8-\xc3\xa9-\xf0\x9f\x98\x80", RS_EXITED, 0, INT64_MAX, 0, 0);
+	docs[2].jobs[3] = job("web", RS_RUNNING, 1, 1, 0, INT_MAX);
+	strcpy(docs[2].jobs[3].kind, "main");
+	strcpy(docs[2].jobs[3].size, "standard-4");
+	docs[3] = sample_doc();
+	docs[3].n_jobs = STATUS_JOBS_MAX;
+	for (size_t i = 0; i < STATUS_JOBS_MAX; i++) {
+		struct job_status *j = &docs[3].jobs[i];
+		memset(j->name, 0x01, sizeof(j->name) - 1);
+		j->name[sizeof(j->name) - 1] = '\0';
+		memset(j->kind, 0x02, sizeof(j->kind) - 1);
+		j->kind[sizeof(j->kind) - 1] = '\0';
+		memset(j->size, 0x03, sizeof(j->size) - 1);
+		j->size[sizeof(j->size) - 1] = '\0';
+		j->started_unix_ms = INT64_MAX;
+		j->next_start_unix_ms = INT64_MAX;
+		j->restarts = UINT_MAX;
+		j->last_exit_code = INT_MAX;
+		j->pid = INT_MAX;
+	}
+	for (size_t i = 0; i < 4; i++) {
+		int n = status_format(buf, sizeof(buf), &docs[i]);
+		assert_true(n > 0);
+		assert_int_equal(status_parse(buf, (size_t)n, &back), 0);
+		assert_doc_equal(&docs[i], &back);
+	}
+}
+
+/* The name of a job whose bytes are not UTF-8 comes back as U+FFFD, which
+ * is what every JSON consumer would see too. */
+static void test_round_trip_invalid_utf8(void **state)
+{
+	struct status_doc d = sample_doc(), back;
+	char buf[1024];
+	int n;
+
+	(void)state;
+	strcpy(d.jobs[0].name, "a\xff"
+			       "b");
+	n = status_format(buf, sizeof(buf), &d);
+	assert_true(n > 0);
+	assert_int_equal(status_parse(buf, (size_t)n, &back), 0);
+	assert_string_equal(back.jobs[0].name, "a\xef\xbf\xbd"
+					       "b");
+}
+
+struct parse_row {
+	const char *text;
+	int rc;
+	size_t n_jobs;
+	const char *name0; /* expected first job's name */
+};
+
+#define J_OK	  "{\"name\":\"w\",\"state\":\"running\"}"
+#define DOC(jobs) "{\"jobshim_pid\":7,\"jobs\":[" jobs "]}"
+
+static const struct parse_row parse_rows[] = {
+    {DOC(J_OK), 0, 1, "w"},
+    {DOC(""), 0, 0, NULL},
+    {" \t\r\n" DOC(J_OK) " \n\t", 0, 1, "w"},
+    {"{ \"jobshim_pid\" : 7 , \"jobs\" : [ { \"name\" : \"w\" , \"state\" : \"waiting\" } ] }", 0,
+     1, "w"},
+    /* Unknown keys of every type are skipped, at both levels. */
+    {"{\"future\":{\"a\":[1,-2.5e+3,0.0,true,false,null,\"s\\\"\",{}],\"b\":{}},"
+     "\"jobshim_pid\":7,\"x\":-0,\"jobs\":[{\"name\":\"w\",\"new\":[[]],\"state\":\"exited\","
+     "\"y\":1E9}],\"z\":\"\\u00e9\"}",
+     0, 1, "w"},
+    /* Escapes decode. */
+    {DOC("{\"name\":\"a\\\"\\\\\\/\\b\\f\\n\\r\\tz\",\"state\":\"running\"}"), 0, 1,
+     "a\"\\/\b\f\n\r\tz"},
+    {DOC("{\"name\":\"\\u00e9\\u20AC\\ud83d\\ude00\",\"state\":\"running\"}"), 0, 1,
+     "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
+    /* A later duplicate key wins. */
+    {"{\"jobshim_pid\":7,\"jobs\":[" J_OK "],\"jobs\":[]}", 0, 0, NULL},
+    /* Exactly 63 bytes of name fit, 64 do not. */
+    {DOC("{\"name\":\"123456789012345678901234567890123456789012345678901234567890123\","
+	 "\"state\":\"running\"}"),
+     0, 1, "123456789012345678901234567890123456789012345678901234567890123"},
+    {DOC("{\"name\":\"1234567890123456789012345678901234567890123456789012345678901234\","
+	 "\"state\":\"running\"}"),
+     -EINVAL, 0, NULL},
+    {DOC(J_OK "," J_OK "," J_OK "," J_OK), 0, 4, "w"},
+    {DOC(J_OK "," J_OK "," J_OK "," J_OK "," J_OK), -EINVAL, 0, NULL},
+    /* Not JSON, or not ours. */
+    {"", -EINVAL, 0, NULL},
+    {" ", -EINVAL, 0, NULL},
+    {"{", -EINVAL, 0, NULL},
+    {"[]", -EINVAL, 0, NULL},
+    {"null", -EINVAL, 0, NULL},
+    {"{}", -EINVAL, 0, NULL},
+    {"{\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7}", -EINVAL, 0, NULL},
+    {DOC(J_OK) "x", -EINVAL, 0, NULL},
+    {DOC(J_OK) DOC(J_OK), -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":0,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":-1,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":2147483648,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":99999999999999999999999,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":1.5,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":1e3,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":07,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":+7,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":\"7\",\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":null,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":{}}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[1]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"written\":-1,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[" J_OK ",]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7 \"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\" 7,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{'jobshim_pid':7,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{jobshim_pid:7,\"jobs\":[]}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":tru}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":nul}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":-}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":1.}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":1e}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":.5}", -EINVAL, 0, NULL},
+    {"{\"jobshim_pid\":7,\"jobs\":[],\"u\":[1 2]}", -EINVAL, 0, NULL},
+    /* Job members. */
+    {DOC("{\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"sleeping\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"pid\":-1}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_exit_code\":-2}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"restarts\":4294967296}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"kind\":\"workerXX\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":7,\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    /* Strings. */
+    {DOC("{\"name\":\"w,\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\x\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\u00\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\u00g0\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\u0000\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\ud83d\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\ud83dx\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\ud83d\\u0041\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\\ude00\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\nb\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"a\tb\",\"state\":\"running\"}"), -EINVAL, 0, NULL},
+};
+
+static void test_parse_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
+		const struct parse_row *r = &parse_rows[i];
+		size_t len = strlen(r->text);
+		/* An exact-size heap copy: ASan catches any read past len. */
+		char *copy = malloc(len ? len : 1);
+		struct status_doc d;
+		int rc;
+
+		assert_non_null(copy);
+		memcpy(copy, r->text, len);
+		rc = status_parse(copy, len, &d);
+		free(copy);
+		if (rc != r->rc)
+			fail_msg("row %zu: rc %d, want %d: %s", i, rc, r->rc, r->text);
+		if (rc < 0)
+			continue;
+		assert_int_equal(d.jobshim_pid, 7);
+		assert_int_equal(d.n_jobs, r->n_jobs);
+		if (r->name0 != NULL)
+			assert_string_equal(d.jobs[0].name, r->name0);
+	}
+}
+
+static void test_parse_defaults(void **state)
+{
+	const char *t = DOC(J_OK);
+	struct status_doc d;
+
+	(void)state;
+	assert_int_equal(status_parse(t, strlen(t), &d), 0);
+	assert_int_equal(d.jobs[0].last_exit_code, -1);
+	assert_int_equal(d.jobs[0].pid, 0);
+	assert_int_equal(d.jobs[0].state, RS_RUNNING);
+	assert_string_equal(d.jobs[0].kind, "");
+	assert_true(d.ready_after_ms == 0);
+}
+
+/* Every cut of a valid file is refused (status_write is atomic, but a
+ * reader must not trust that), without reading past the cut. */
+static void test_parse_truncated(void **state)
+{
+	struct status_doc d = sample_doc(), back;
+	char buf[1024];
+	int n;
+
+	(void)state;
+	d.n_jobs = 2;
+	d.jobs[1] = job("\xc3\xa9\"\\", RS_WAITING, 0, 0, 0, -1);
+	n = status_format(buf, sizeof(buf), &d);
+	assert_true(n > 1);
+	/* n-1 only drops the final newline, which is whitespace. */
+	for (int cut = 0; cut < n - 1; cut++) {
+		char *copy = malloc(cut ? (size_t)cut : 1);
+		assert_non_null(copy);
+		memcpy(copy, buf, (size_t)cut);
+		if (status_parse(copy, (size_t)cut, &back) != -EINVAL)
+			fail_msg("a cut at %d parsed", cut);
+		free(copy);
+	}
+	assert_int_equal(status_parse(buf, (size_t)n - 1, &back), 0);
+}
+
+static void test_parse_depth(void **state)
+{
+	char text[512];
+	size_t len = 0;
+	struct status_doc d;
+
+	(void)state;
+	/* 30 nested arrays under an unknown key: fine. 200: refused, not a
+	 * stack overflow. */
+	for (int depth = 30, want = 0; depth <= 200; depth += 170, want = -EINVAL) {
+		len = (size_t)snprintf(text, sizeof(text), "{\"jobshim_pid\":7,\"jobs\":[],\"x\":");
+		for (int i = 0; i < depth; i++)
+			text[len++] = '[';
+		for (int i = 0; i < depth; i++)
+			text[len++] = ']';
+		text[len++] = '}';
+		assert_int_equal(status_parse(text, len, &d), want);
+	}
+}
+
+/* ------------------------------------------------------------ files */
+
+/* Field 22 of /proc/self/stat, read independently of procstat. */
+static unsigned long long self_starttime(void)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *fp = fopen("/proc/self/stat", "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* The 20th space after the last ")" precedes field 22. */
+	for (int sp = 0; sp < 20 && p; sp++)
+		p = strchr(p + 1, ' ');
+	assert_non_null(p);
+	v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+static void test_write_read(void **state)
+{
+	struct status_doc d = sample_doc(), back;
+	char path[128], big[160];
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/status.json", tmpdir);
+	assert_int_equal(status_read(path, &back), -ENOENT);
+	assert_int_equal(status_write(path, &d), 0);
+	assert_int_equal(status_read(path, &back), 0);
+	assert_doc_equal(&d, &back);
+	/* Rewritten in place (atomically), no temporary left behind. */
+	d.jobs[0].restarts = 4;
+	assert_int_equal(status_write(path, &d), 0);
+	assert_int_equal(status_read(path, &back), 0);
+	assert_int_equal(back.jobs[0].restarts, 4);
+	snprintf(big, sizeof(big), "%s.tmp", path);
+	assert_int_equal(access(big, F_OK), -1);
+
+	/* Written by this process: its start time is recorded. */
+	d.jobshim_pid = getpid();
+	assert_int_equal(status_write(path, &d), 0);
+	assert_int_equal(status_read(path, &back), 0);
+	assert_true(back.jobshim_starttime == self_starttime());
+	assert_true(back.jobshim_starttime > 0);
+
+	write_text(path, "{\"jobshim_pid\":");
+	assert_int_equal(status_read(path, &back), -EINVAL);
+	/* Larger than the reader's buffer: refused, even if valid JSON. */
+	snprintf(big, sizeof(big), "%s/big.json", tmpdir);
+	fp = fopen(big, "w");
+	assert_non_null(fp);
+	fputs("{\"jobshim_pid\":7,\"jobs\":[],\"pad\":\"", fp);
+	for (int i = 0; i < 70000; i++)
+		fputc('x', fp);
+	fputs("\"}", fp);
+	fclose(fp);
+	assert_int_equal(status_read(big, &back), -EINVAL);
+	snprintf(big, sizeof(big), "%s/nodir/status.json", tmpdir);
+	assert_int_equal(status_write(big, &d), -ENOENT);
+}
+
+/* ------------------------------------------------------------ run dir */
+
+static void test_run_dir_explicit(void **state)
+{
+	char dir[512], buf[512], file[256];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/a/b/c", tmpdir);
+	assert_int_equal(run_dir_resolve(dir, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, dir);
+	assert_int_equal(access(dir, W_OK), 0);
+	/* Again: it exists, fine. */
+	assert_int_equal(run_dir_resolve(dir, 1, buf, sizeof(buf)), 0);
+	/* For stats an explicit dir is taken as given, even without a file. */
+	snprintf(file, sizeof(file), "%s/nothing", tmpdir);
+	assert_int_equal(run_dir_resolve(file, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, file);
+	/* A file in the way. */
+	write_text(file, "x");
+	assert_int_equal(run_dir_resolve(file, 1, buf, sizeof(buf)), -ENOTDIR);
+	snprintf(dir, sizeof(dir), "%s/sub", file);
+	assert_int_equal(run_dir_resolve(dir, 1, buf, sizeof(buf)), -ENOTDIR);
+	assert_int_equal(run_dir_resolve(tmpdir, 1, buf, 4), -ENAMETOOLONG);
+}
+
+static void test_run_dir_fallback(void **state)
+{
+	char primary[256], tmp[128], want[256], buf[256], blocker[256], link[256];
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s/tmp", tmpdir);
+	assert_int_equal(mkdir(tmp, 0755), 0);
+	snprintf(want, sizeof(want), "%s/jobshim", tmp);
+	/* Trailing slashes on TMPDIR do not show in the path. */
+	snprintf(buf, sizeof(buf), "%s//", tmp);
+	setenv("TMPDIR", buf, 1);
+
+	/* 1. The primary can be created: it is used. */
+	snprintf(primary, sizeof(primary), "%s/run/jobshim", tmpdir);
+	assert_int_equal(run_dir_resolve_at(primary, NULL, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, primary);
+
+	/* 2. It cannot be created (a file where its parent should be). */
+	snprintf(blocker, sizeof(blocker), "%s/file", tmpdir);
+	write_text(blocker, "x");
+	snprintf(primary, sizeof(primary), "%s/file/jobshim", tmpdir);
+	assert_int_equal(run_dir_resolve_at(primary, NULL, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+	assert_int_equal(access(want, W_OK), 0);
+
+	/* 3. It exists but others may write to it: not trusted. */
+	snprintf(primary, sizeof(primary), "%s/shared", tmpdir);
+	assert_int_equal(mkdir(primary, 0755), 0);
+	assert_int_equal(chmod(primary, 0777), 0);
+	assert_int_equal(run_dir_resolve_at(primary, NULL, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+
+	/* 4. It is a symlink (to a good directory): not trusted either. */
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	snprintf(primary, sizeof(primary), "%s/run/jobshim", tmpdir);
+	assert_int_equal(symlink(primary, link), 0);
+	assert_int_equal(run_dir_resolve_at(link, NULL, 1, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+
+	/* stats: the first candidate holding a status file. */
+	snprintf(primary, sizeof(primary), "%s/run/jobshim", tmpdir);
+	if (access("/run/jobshim/status.json", F_OK) != 0 &&
+	    access("/tmp/jobshim/status.json", F_OK) != 0) {
+		char file[300];
+		assert_int_equal(run_dir_resolve_at(primary, NULL, 0, buf, sizeof(buf)), -ENOENT);
+		snprintf(file, sizeof(file), "%s/status.json", want);
+		write_text(file, "{}");
+		assert_int_equal(run_dir_resolve_at(primary, NULL, 0, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, want);
+		snprintf(file, sizeof(file), "%s/status.json", primary);
+		write_text(file, "{}");
+		assert_int_equal(run_dir_resolve_at(primary, NULL, 0, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, primary);
+	}
+
+	if (saved) {
+		setenv("TMPDIR", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TMPDIR");
+	}
+}
+
+/* ------------------------------------------------------------ output */
+
+struct dur_row {
+	int64_t s;
+	const char *want;
+};
+
+static void test_format_duration(void **state)
+{
+	static const struct dur_row rows[] = {
+	    {-1, "-"},		 {0, "0s"},
+	    {1, "1s"},		 {45, "45s"},
+	    {59, "59s"},	 {60, "1m0s"},
+	    {130, "2m10s"},	 {3599, "59m59s"},
+	    {3600, "1h0m"},	 {11040, "3h4m"},
+	    {11099, "3h4m"},	 {86399, "23h59m"},
+	    {86400, "1d0h"},	 {183600, "2d3h"},
+	    {8640000, "100d0h"}, {INT64_MAX, "106751991167300d15h"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int n = format_duration_short(buf, sizeof(buf), rows[i].s);
+		assert_string_equal(buf, rows[i].want);
+		assert_int_equal(n, (int)strlen(rows[i].want));
+	}
+}
+
+struct mem_row {
+	int64_t b;
+	const char *want;
+};
+
+static void test_format_memory(void **state)
+{
+	static const struct mem_row rows[] = {
+	    {-1, "-"},
+	    {0, "0"},
+	    {1023, "1023"},
+	    {1024, "1Ki"},
+	    {1025, "1Ki"},
+	    {5000, "4Ki"},
+	    {10240, "10Ki"},
+	    {1048576, "1Mi"},
+	    {1992294, "1945Ki"}, /* 1.9Mi */
+	    {10485759, "10239Ki"},
+	    {10485760, "10Mi"},
+	    {91226112, "87Mi"},
+	    {268435456, "256Mi"},
+	    {1610612736, "1536Mi"}, /* 1.5Gi */
+	    {2147483648LL, "2Gi"},
+	    {13207024435LL, "12Gi"},
+	    {1099511627776LL, "1Ti"},
+	    {3298534883329LL, "3072Gi"},
+	    {INT64_MAX, "8388607Ti"},
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		format_memory(buf, sizeof(buf), rows[i].b);
+		if (strcmp(buf, rows[i].want) != 0)
+			fail_msg("%lld: %s, want %s", (long long)rows[i].b, buf, rows[i].want);
+	}
+}
+
+struct fill_row {
+	enum run_state st;
+	pid_t pid;
+	int64_t started;
+	int last;
+	int64_t cpu, mem;
+	/* expected */
+	pid_t pid_out;
+	int64_t uptime;
+	int last_out;
+	int64_t cpu_out, mem_out;
+	const char *status;
+};
+
+static void test_row_fill(void **state)
+{
+	static const struct fill_row rows[] = {
+	    {RS_RUNNING, 42, NOW - 130500, 1, 12, 91226112, 42, 130, 1, 12, 91226112, "ready"},
+	    {RS_RUNNING, 42, NOW - 100, -1, 0, 4096, 42, 0, -1, 0, 4096, "progressing"},
+	    {RS_RUNNING, 42, NOW + 5000, -1, -1, -1, 42, 0, -1, -1, -1, "progressing"},
+	    {RS_RUNNING, 42, 0, -1, -1, -1, 42, -1, -1, -1, -1, "progressing"},
+	    {RS_WAITING, 0, NOW - 1000, 2, -1, -1, 0, -1, 2, -1, -1, "waiting"},
+	    {RS_WAITING, 42, NOW - 1000, 2, -7, -9, 42, -1, 2, -1, -1, "waiting"},
+	    {RS_TERMINATING, 42, NOW - 7000, -1, 3, 100, 42, 7, -1, 3, 100, "terminating"},
+	    {RS_EXITED, 0, NOW - 7000, 0, -1, -1, 0, -1, 0, -1, -1, "succeeded"},
+	    {RS_RUNNING, -5, NOW - 7000, 0, -1, -1, 0, -1, 0, -1, -1, "ready"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct fill_row *f = &rows[i];
+		struct job_status j = job("sidekiq", f->st, f->pid, f->started, 0, f->last);
+		struct stats_row r;
+
+		stats_row_fill(&r, &j, NOW, 5000, f->cpu, f->mem);
+		assert_string_equal(r.job, "sidekiq");
+		assert_string_equal(r.kind, "worker");
+		assert_string_equal(r.size, "micro");
+		if (r.pid != f->pid_out || r.uptime_s != f->uptime ||
+		    r.last_exit_code != f->last_out || r.cpu_millicores != f->cpu_out ||
+		    r.memory_bytes != f->mem_out || strcmp(r.status, f->status) != 0)
+			fail_msg("row %zu: pid %d uptime %lld last %d cpu %lld mem %lld %s", i,
+				 (int)r.pid, (long long)r.uptime_s, r.last_exit_code,
+				 (long long)r.cpu_millicores, (long long)r.memory_bytes, r.status);
+	}
+}
+
+static struct stats_row srow(const char *job, const char *kind, pid_t pid, const char *status,
+			     unsigned restarts, int last, int64_t up, int64_t cpu, int64_t mem,
+			     const char *size)
+{
+	struct stats_row r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.job, sizeof(r.job), "%s", job);
+	snprintf(r.kind, sizeof(r.kind), "%s", kind);
+	snprintf(r.size, sizeof(r.size), "%s", size);
+	r.pid = pid;
+	r.status = status;
+	r.restarts = restarts;
+	r.last_exit_code = last;
+	r.uptime_s = up;
+	r.cpu_millicores = cpu;
+	r.memory_bytes = mem;
+	return r;
+}
+
+static void test_print_table(void **state)
+{
+	struct stats_row rows[3];
+	struct capture c;
+	char *s;
+
+	(void)state;
+	/* SPEC §8's example, byte for byte. */
+	rows[0] = srow("sidekiq", "worker", 42, "ready", 3, 1, 130, 12, 91226112, "micro");
+	capture_begin(&c);
+	assert_int_equal(stats_print_table(c.fp, rows, 1), 0);
+	s = capture_end(&c);
+	assert_string_equal(
+	    s,
+	    "JOB      KIND    PID  STATUS  RESTARTS  LASTEXITCODE  UPTIME  CPU  MEMORY  SIZE\n"
+	    "sidekiq  worker  42   ready   3         1             2m10s   12m  87Mi    micro\n");
+	free(s);
+
+	/* Wider cells widen their column; absent values are "-". */
+	rows[1] =
+	    srow("web", "main", 1234567, "progressing", 0, -1, 3, 1500, 1610612736, "standard-4");
+	rows[2] =
+	    srow("a-very-long-worker-name", "worker", 0, "waiting", 12345, 137, -1, -1, -1, "mini");
+	capture_begin(&c);
+	assert_int_equal(stats_print_table(c.fp, rows, 3), 0);
+	s = capture_end(&c);
+	assert_string_equal(s, "JOB                      KIND    PID      STATUS       RESTARTS  "
+			       "LASTEXITCODE  UPTIME  CPU    MEMORY  SIZE\n"
+			       "sidekiq                  worker  42       ready        3         "
+			       "1             2m10s   12m    87Mi    micro\n"
+			       "web                      main    1234567  progressing  0         "
+			       "-             3s      1500m  1536Mi  standard-4\n"
+			       "a-very-long-worker-name  worker  -        waiting      12345     "
+			       "137           -       -      -       mini\n");
+	free(s);
+
+	/* No jobs yet: the header alone. */
+	capture_begin(&c);
+	assert_int_equal(stats_print_table(c.fp, rows, 0), 0);
+	s = capture_end(&c);
+	assert_string_equal(
+	    s, "JOB  KIND  PID  STATUS  RESTARTS  LASTEXITCODE  UPTIME  CPU  MEMORY  SIZE\n");
+	free(s);
+}
+
+static void test_print_json(void **state)
+{
+	struct stats_row rows[2];
+	struct capture c;
+	char *s;
+
+	(void)state;
+	rows[0] = srow("sidekiq", "worker", 42, "ready", 3, 1, 130, 12, 91226112, "micro");
+	rows[1] = srow("odd\"name\\\n", "worker", 0, "waiting", 0, -1, -1, -1, -1, "");
+	capture_begin(&c);
+	assert_int_equal(stats_print_json(c.fp, rows, 2), 0);
+	s = capture_end(&c);
+	assert_string_equal(
+	    s,
+	    "{\"jobs\":[{\"job\":\"sidekiq\",\"kind\":\"worker\",\"pid\":42,\"status\":\"ready\","
+	    "\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":130,\"cpuMillicores\":12,"
+	    "\"memoryBytes\":91226112,\"size\":\"micro\"},"
+	    "{\"job\":\"odd\\\"name\\\\\\n\",\"kind\":\"worker\",\"pid\":null,\"status\":"
+	    "\"waiting\",\"restarts\":0,\"lastExitCode\":null,\"uptimeSeconds\":null,"
+	    "\"cpuMillicores\":null,\"memoryBytes\":null,\"size\":null}]}\n");
+	free(s);
+	capture_begin(&c);
+	assert_int_equal(stats_print_json(c.fp, rows, 0), 0);
+	s = capture_end(&c);
+	assert_string_equal(s, "{\"jobs\":[]}\n");
+	free(s);
+}
+
+static void test_print_error(void **state)
+{
+	struct stats_row r = srow("w", "worker", 1, "ready", 0, 0, 0, 0, 0, "micro");
+	FILE *fp = fopen("/dev/full", "w");
+
+	(void)state;
+	if (fp == NULL)
+		skip();
+	assert_int_equal(stats_print_table(fp, &r, 1), -EIO);
+	fclose(fp);
+}
+
+/* ------------------------------------------------------------ the command */
+
+static void test_stats_no_file(void **state)
+{
+	char dir[128], want[256], *out, *err;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/empty", tmpdir);
+	assert_int_equal(run_stats(dir, OUT_TABLE, &out, &err), 1);
+	snprintf(want, sizeof(want),
+		 "jobshim stats: no jobshim is running in this container (no %s/status.json)\n",
+		 dir);
+	assert_string_equal(err, want);
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+}
+
+static void test_stats_stale_and_garbage(void **state)
+{
+	char path[128], text[256], *out, *err;
+	pid_t dead = fork();
+
+	(void)state;
+	assert_true(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+
+	snprintf(path, sizeof(path), "%s/status.json", tmpdir);
+	snprintf(text, sizeof(text), "{\"jobshim_pid\":%d,\"jobs\":[]}", (int)dead);
+	write_text(path, text);
+	assert_int_equal(run_stats(tmpdir, OUT_TABLE, &out, &err), 1);
+	assert_non_null(strstr(err, "no jobshim is running in this container"));
+	assert_non_null(strstr(err, "which has exited"));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+
+	/* A live pid that started at another time than the writer did. */
+	snprintf(text, sizeof(text), "{\"jobshim_pid\":%d,\"jobshim_starttime\":1,\"jobs\":[]}",
+		 (int)getpid());
+	write_text(path, text);
+	assert_int_equal(run_stats(tmpdir, OUT_TABLE, &out, &err), 1);
+	assert_non_null(strstr(err, "which is now another process"));
+	free(out);
+	free(err);
+	/* Without a start time the live pid is trusted. */
+	snprintf(text, sizeof(text), "{\"jobshim_pid\":%d,\"jobs\":[]}", (int)getpid());
+	write_text(path, text);
+	assert_int_equal(run_stats(tmpdir, OUT_TABLE, &out, &err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(
+	    out, "JOB  KIND  PID  STATUS  RESTARTS  LASTEXITCODE  UPTIME  CPU  MEMORY  SIZE\n");
+	free(out);
+	free(err);
+
+	write_text(path, "not json");
+	assert_int_equal(run_stats(tmpdir, OUT_JSON, &out, &err), 1);
+	assert_non_null(strstr(err, "not a jobshim status file"));
+	free(out);
+	free(err);
+}
+
+static long long json_number(const char *s, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(s, pat);
+	if (p == NULL)
+		fail_msg("no %s in %s", key, s);
+	return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/* A live process group: what stats prints about it is measured. */
+static void test_stats_live(void **state)
+{
+	struct status_doc d;
+	struct timespec now;
+	char path[128], *out, *err, *tout, *terr;
+	long long cpu, mem, up;
+	int rc_json, rc_table;
+	pid_t child;
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* Never outlive a test that failed before killing us. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(20);
+		setpgid(0, 0);
+		for (volatile unsigned long x = 0;; x++)
+			;
+	}
+	setpgid(child, child);
+	clock_gettime(CLOCK_REALTIME, &now);
+
+	memset(&d, 0, sizeof(d));
+	d.jobshim_pid = getpid();
+	d.ready_after_ms = 5000;
+	d.n_jobs = 2;
+	d.jobs[0] = job("spinner", RS_RUNNING, child,
+			(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - 130000, 0, 1);
+	d.jobs[0].restarts = 3;
+	d.jobs[1] = job("idle", RS_WAITING, 0, 0, 1, 2);
+	snprintf(path, sizeof(path), "%s/status.json", tmpdir);
+	assert_int_equal(status_write(path, &d), 0);
+
+	/* Both outputs first: the spinner dies before any assertion can fail. */
+	rc_json = run_stats(tmpdir, OUT_JSON, &out, &err);
+	rc_table = run_stats(tmpdir, OUT_TABLE, &tout, &terr);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+
+	assert_int_equal(rc_json, 0);
+	assert_string_equal(err, "");
+	cpu = json_number(out, "cpuMillicores");
+	mem = json_number(out, "memoryBytes");
+	up = json_number(out, "uptimeSeconds");
+	if (cpu < 200 || cpu > 1300)
+		fail_msg("cpu %lld in %s", cpu, out);
+	assert_true(mem > 0);
+	assert_true(up >= 130 && up <= 132);
+	assert_non_null(strstr(out, "\"job\":\"spinner\",\"kind\":\"worker\""));
+	assert_non_null(strstr(out, "\"status\":\"ready\",\"restarts\":3,\"lastExitCode\":1"));
+	assert_non_null(strstr(out,
+			       "{\"job\":\"idle\",\"kind\":\"worker\",\"pid\":null,\"status\":"
+			       "\"waiting\",\"restarts\":0,\"lastExitCode\":2,\"uptimeSeconds\":"
+			       "null,\"cpuMillicores\":null,\"memoryBytes\":null,\"size\":"
+			       "\"micro\"}"));
+	free(out);
+	free(err);
+
+	assert_int_equal(rc_table, 0);
+	assert_string_equal(terr, "");
+	assert_non_null(strstr(tout, "JOB      KIND    PID"));
+	assert_non_null(strstr(tout, "\nspinner  worker  "));
+	assert_non_null(strstr(tout, "  ready    3         1             2m1"));
+	assert_non_null(strstr(tout, "\nidle     worker  -"));
+	free(tout);
+	free(terr);
+
+	/* The group is gone: nothing to measure, but the row stays. */
+	assert_int_equal(run_stats(tmpdir, OUT_JSON, &out, &err), 0);
+	assert_non_null(strstr(out, "\"job\":\"spinner\""));
+	assert_non_null(strstr(out, "\"cpuMillicores\":null,\"memoryBytes\":null"));
+	free(out);
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_status_label),
+	    cmocka_unit_test(test_format_exact),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_round_trip_invalid_utf8),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_defaults),
+	    cmocka_unit_test(test_parse_truncated),
+	    cmocka_unit_test(test_parse_depth),
+	    cmocka_unit_test_setup_teardown(test_write_read, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_run_dir_explicit, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_run_dir_fallback, setup_tmp, teardown_tmp),
+	    cmocka_unit_test(test_format_duration),
+	    cmocka_unit_test(test_format_memory),
+	    cmocka_unit_test(test_row_fill),
+	    cmocka_unit_test(test_print_table),
+	    cmocka_unit_test(test_print_json),
+	    cmocka_unit_test(test_print_error),
+	    cmocka_unit_test_setup_teardown(test_stats_no_file, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_stats_stale_and_garbage, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_stats_live, setup_tmp, teardown_tmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
