@@ -22,7 +22,7 @@ HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 comma      := ,
 SANFLAGS   := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
 OPT        ?= -O2 -g
-CPPFLAGS   += -D_GNU_SOURCE -DJOBSHIM_VERSION='"$(VERSION)"' -Iruntime -Ishim -I$(BUILD)/gen
+CPPFLAGS   += -D_GNU_SOURCE -DJOBSHIM_VERSION='"$(VERSION)"' -iquote runtime -iquote shim -I$(BUILD)/gen
 CFLAGS     += $(WARN) $(HARDEN) $(OPT) $(SANFLAGS)
 LDFLAGS    += $(SANFLAGS)
 LDLIBS     += -lyaml -lcap -lseccomp

@@ -5,7 +5,8 @@
  * ratio to the cat loop.
  *
  *   logpfx_bench [-s MiB] [-r rounds] [-p] [-a] [-P KiB] [mode...]
- *   modes: cat logpfx logpfx-ts logpfx-color json   (default: cat logpfx logpfx-ts json)
+ *   modes: cat (a read/write loop, 128 KiB buffer), cat-bin (/bin/cat), logpfx,
+ *          logpfx-ts, logpfx-color, json   (default: cat logpfx logpfx-ts json)
  *   -p: output into a pipe read by a child instead of /dev/null.
  *   -P KiB: input pipe size (F_SETPIPE_SZ), as jobshim could set for a job.
  *   -a: pin the producer to CPU 0 and this process to CPU 1 (less noise).
@@ -125,6 +126,25 @@ static int cat_loop(int in, int out)
 	return n < 0 ? -1 : 0;
 }
 
+/* The real cat(1), for reference: its CPU time is not counted. */
+static int run_cat_binary(int in, int out)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (dup2(in, 0) < 0 || dup2(out, 1) < 0)
+			_exit(127);
+		execl("/bin/cat", "cat", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
 static int logpfx_loop(const char *mode, int in, int out)
 {
 	struct logpfx_opts o = {.job = "sidekiq", .stream = "stdout", .out_fd = out};
@@ -147,19 +167,22 @@ static int logpfx_loop(const char *mode, int in, int out)
 	return n < 0 ? -1 : 0;
 }
 
+static double user_s;
+
 static double cpu_s(void)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
+	user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* MB/s of input moved; *cpu gets this process's CPU seconds per GB. */
-static double run(const char *mode, uint64_t total, bool to_pipe, double *cpu)
+static double run(const char *mode, uint64_t total, bool to_pipe, double *cpu, double *user)
 {
-	double c0;
+	double c0, u0;
 	int pfd[2], out, opfd[2] = {-1, -1};
 	pid_t prod, drain = -1;
 	double t0, t1;
@@ -184,13 +207,17 @@ static double run(const char *mode, uint64_t total, bool to_pipe, double *cpu)
 	close_in_child[1] = out;
 	t0 = now_s();
 	c0 = cpu_s();
+	u0 = user_s;
 	prod = spawn_producer(pfd[1], total);
 	close(pfd[1]);
 	if (strcmp(mode, "cat") == 0)
 		r = cat_loop(pfd[0], out);
+	else if (strcmp(mode, "cat-bin") == 0)
+		r = run_cat_binary(pfd[0], out);
 	else
 		r = logpfx_loop(mode, pfd[0], out);
 	*cpu = (cpu_s() - c0) / ((double)total / 1e9);
+	*user = (user_s - u0) / ((double)total / 1e9);
 	close(out);
 	waitpid(prod, NULL, 0);
 	if (drain > 0)
@@ -262,14 +289,15 @@ int main(int argc, char **argv)
 	total -= total % LINE;
 	printf("%" PRIu64 " MiB of %d-byte lines, pipe -> %s, median of %d rounds (interleaved)\n",
 	       mib, LINE, to_pipe ? "pipe -> reader" : "/dev/null", rounds);
-	double samples[MODE_MAX][99], cpu[MODE_MAX][99];
+	double samples[MODE_MAX][99], cpu[MODE_MAX][99], user[MODE_MAX][99];
 	/* Interleave the modes so that machine noise hits them alike. */
 	for (int r = 0; r < rounds; r++)
 		for (int m = 0; m < nmodes; m++)
-			samples[m][r] = run(modes[m], total, to_pipe, &cpu[m][r]);
+			samples[m][r] = run(modes[m], total, to_pipe, &cpu[m][r], &user[m][r]);
 	for (int m = 0; m < nmodes; m++) {
 		qsort(samples[m], (size_t)rounds, sizeof(double), cmp_double);
 		qsort(cpu[m], (size_t)rounds, sizeof(double), cmp_double);
+		qsort(user[m], (size_t)rounds, sizeof(double), cmp_double);
 		med[m] = samples[m][rounds / 2];
 		if (strcmp(modes[m], "cat") == 0)
 			cat_med = med[m];
@@ -278,8 +306,9 @@ int main(int argc, char **argv)
 		printf("%-13s %8.0f MB/s", modes[m], med[m]);
 		if (cat_med > 0)
 			printf("  %5.1f%% of cat", 100.0 * med[m] / cat_med);
-		printf("  (min %.0f, max %.0f)  consumer CPU %.3f s/GB\n", samples[m][0],
-		       samples[m][rounds - 1], cpu[m][rounds / 2]);
+		printf("  (min %.0f, max %.0f)  consumer CPU %.3f s/GB (user %.3f)\n",
+		       samples[m][0], samples[m][rounds - 1], cpu[m][rounds / 2],
+		       user[m][rounds / 2]);
 	}
 	return 0;
 }

@@ -63,6 +63,17 @@ out=$(
 expect "an ignored signal stays ignored in the child" "0000000000000800" \
 	"$(awk '/^SigIgn/ {print $2}' <<<"$out")"
 
+# --- with a terminal on stdin the job is its foreground process group
+# (script(1) gives the command a pseudo-terminal as its controlling tty)
+out=$(script -qec "$JOBSHIM -- $PROBE status" /dev/null </dev/null | tr -d '\r')
+expect "terminal: the job is the foreground group" \
+	"$(sed -n 's/^pgid //p' <<<"$out")" "$(sed -n 's/^tpgid //p' <<<"$out")"
+# shellcheck disable=SC2016 # expanded by the inner shell
+out=$(timeout 20 script -qec "$JOBSHIM -- sh -c 'set -m; sleep 0.3 & echo \$! \$(cut -d\" \" -f5 /proc/\$!/stat); wait'" \
+	/dev/null </dev/null 2>/dev/null | tr -d '\r' | tail -n 1)
+check "terminal: job control works in a shell under jobshim (bg job has its own group)" \
+	test -n "$out" -a "${out% *}" = "${out#* }"
+
 # --- every forwardable signal reaches the child exactly once
 rec=$TMP/rec
 pid1_bg --grace 30s "$PROBE" record "$rec"

@@ -6,7 +6,9 @@ uint64_t backoff_delay(unsigned streak, uint64_t min_ms, uint64_t max_ms)
 {
 	uint64_t d = min_ms;
 
-	for (unsigned i = 1; i < streak && d < max_ms; i++)
+	/* At most 64 doublings reach any cap; a zero min would never grow, so
+	 * it must not spin through a huge streak. */
+	for (unsigned i = 1; i < streak && d < max_ms && d != 0; i++)
 		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
 	return d < max_ms ? d : max_ms;
 }

@@ -43,7 +43,6 @@
  * go out from buf by reference. */
 #define LOGPFX_COPY_MAX 512
 #define LOGPFX_OBUF_CAP (64 * 1024)
-#define LOGPFX_SLACK	32 /* see copy_blocks */
 /* Bounds on the prefix's parts, so that its size is known up front. */
 #define LOGPFX_NAME_MAX	 255
 #define LOGPFX_COLOR_MAX 32
@@ -94,7 +93,7 @@ static int build_fixed(struct logpfx *p)
 	cap = LOGPFX_COLOR_MAX + LOGPFX_NAME_MAX + LOGPFX_PAD_MAX + sizeof(sgr_reset) + 8 +
 	      2 * JSON_ESC_MAX(LOGPFX_NAME_MAX) + 64;
 	p->fixed = malloc(cap);
-	p->head = malloc(cap + LOGPFX_TS_MAX + LOGPFX_SLACK);
+	p->head = malloc(cap + LOGPFX_TS_MAX + 16);
 	if (p->fixed == NULL || p->head == NULL)
 		return -ENOMEM;
 	if (o->format == LOG_JSON) {
@@ -330,43 +329,12 @@ static void cut_pieces(struct logpfx *p, const char **start, const char *stop)
 	}
 }
 
-/* Copies n bytes in 16-byte blocks: up to 15 bytes more are read and
- * written, which the slack at the end of buf, head and obuf allows. For
- * lines of tens of bytes this beats a memcpy call. */
-static inline void copy_blocks(char *dst, const char *src, size_t n)
+/* The line ending at nl (its newline), cut first when it is too long. */
+static void line_end(struct logpfx *p, const char **start, const char *nl)
 {
-#ifdef __SSE2__
-	for (size_t i = 0; i < n; i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(dst + i),
-				 _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
-#else
-	memcpy(dst, src, n);
-#endif
-}
-
-/* The line ending at nl (its newline), cut first when it is too long. The
- * common case, a short plain line with room in obuf, is inline. */
-static inline void line_end(struct logpfx *p, const char **start, const char *nl)
-{
-	size_t n = (size_t)(nl - *start) + 1, need = p->head_len + n;
-
-	if (p->obuf != NULL && n <= LOGPFX_COPY_MAX && p->olen + need <= LOGPFX_OBUF_CAP &&
-	    p->iovcnt < LOGPFX_IOV_MAX) {
-		char *o = p->obuf + p->olen;
-		copy_blocks(o, p->head, p->head_len);
-		copy_blocks(o + p->head_len, *start, n);
-		if (p->obuf_open)
-			p->iov[p->iovcnt - 1].iov_len += need;
-		else
-			p->iov[p->iovcnt++] = (struct iovec){.iov_base = o, .iov_len = need};
-		p->obuf_open = true;
-		p->olen += need;
-		p->iov_bytes += need;
-	} else {
-		if (n - 1 > LOGPFX_LINE_MAX)
-			cut_pieces(p, start, nl);
-		emit(p, *start, (size_t)(nl - *start), true, false);
-	}
+	if ((size_t)(nl - *start) > LOGPFX_LINE_MAX)
+		cut_pieces(p, start, nl);
+	emit(p, *start, (size_t)(nl - *start), true, false);
 	*start = nl + 1;
 }
 
@@ -387,6 +355,65 @@ static inline uint64_t newline_mask(const char *s)
 	    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + 48)), nl));
 	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
+
+/* Adds obuf[run..o) to the batch. */
+static void commit_run(struct logpfx *p, char *run, char *o)
+{
+	size_t len = (size_t)(o - run);
+
+	if (len == 0)
+		return;
+	if (p->obuf_open)
+		p->iov[p->iovcnt - 1].iov_len += len;
+	else
+		p->iov[p->iovcnt++] = (struct iovec){.iov_base = run, .iov_len = len};
+	p->obuf_open = true;
+	p->olen = (size_t)(o - p->obuf);
+	p->iov_bytes += len;
+}
+
+/* The plain format's hot loop, 64 bytes at a time: short lines are copied
+ * with their prefix into obuf as one growing run, its state in locals (the
+ * copies may alias anything, so fields of p would be reloaded after each). Anything else goes
+ * through line_end. Returns where the scan stopped (fewer than 64 bytes before end). */
+static const char *scan_plain(struct logpfx *p, const char **startp, const char *scan,
+			      const char *end)
+{
+	const char *start = *startp, *const head = p->head;
+	const size_t hl = p->head_len;
+	char *const oend = p->obuf + LOGPFX_OBUF_CAP;
+	char *run = NULL, *o = NULL;
+
+	for (; end - scan >= 64 && p->out_err == 0; scan += 64) {
+		uint64_t m = newline_mask(scan);
+		while (m != 0) {
+			const char *nl = scan + __builtin_ctzll(m);
+			size_t n = (size_t)(nl - start) + 1;
+			m &= m - 1;
+			if (run == NULL) {
+				if (!p->obuf_open && p->iovcnt >= LOGPFX_IOV_MAX)
+					flush_out(p);
+				run = o = p->obuf + p->olen;
+			}
+			if (n <= LOGPFX_COPY_MAX && (size_t)(oend - o) >= hl + n) {
+				memcpy(o, head, hl);
+				memcpy(o + hl, start, n);
+				o += hl + n;
+				start = nl + 1;
+			} else {
+				const char *s = start;
+				commit_run(p, run, o);
+				run = NULL;
+				line_end(p, &s, nl);
+				start = s;
+			}
+		}
+	}
+	if (run != NULL)
+		commit_run(p, run, o);
+	*startp = start;
+	return scan;
+}
 #endif
 
 /* Emits every complete line and every full piece in buf[0..len), writes
@@ -402,13 +429,8 @@ static void process(struct logpfx *p, size_t scanned)
 	}
 	stamp(p);
 #ifdef __SSE2__
-	for (; end - scan >= 64 && p->out_err == 0; scan += 64) {
-		uint64_t m = newline_mask(scan);
-		while (m != 0) {
-			line_end(p, &start, scan + __builtin_ctzll(m));
-			m &= m - 1;
-		}
-	}
+	if (p->obuf != NULL)
+		scan = scan_plain(p, &start, scan, end);
 #endif
 	while (p->out_err == 0) {
 		const char *nl = memchr(scan, '\n', (size_t)(end - scan));
@@ -456,7 +478,7 @@ struct logpfx *logpfx_new(const struct logpfx_opts *o)
 	if (r < 0)
 		goto fail;
 	r = -ENOMEM;
-	p->buf = malloc(LOGPFX_BUF_CAP + LOGPFX_SLACK);
+	p->buf = malloc(LOGPFX_BUF_CAP);
 	if (p->buf == NULL)
 		goto fail;
 	if (p->o.format == LOG_JSON) {
@@ -468,7 +490,7 @@ struct logpfx *logpfx_new(const struct logpfx_opts *o)
 		if (p->jout == NULL)
 			goto fail;
 	} else {
-		p->obuf = malloc(LOGPFX_OBUF_CAP + LOGPFX_SLACK);
+		p->obuf = malloc(LOGPFX_OBUF_CAP);
 		if (p->obuf == NULL)
 			goto fail;
 	}

@@ -186,12 +186,20 @@ static int validate(struct options *o, char *err, size_t errlen)
 	static const char *const profiles[] = {"default", "strict", "off"};
 	bool known = false;
 
+	/* An empty flag (--seccomp=) clears the field like an empty variable:
+	 * back to the built-in default, not NULL. */
+	if (o->log_format_name == NULL)
+		o->log_format_name = "plain";
+	if (o->seccomp == NULL)
+		o->seccomp = "default";
+	if (o->caps == NULL)
+		o->caps = "default";
 	if (strcmp(o->log_format_name, "plain") == 0)
 		o->log_format = LOG_PLAIN;
 	else if (strcmp(o->log_format_name, "json") == 0)
 		o->log_format = LOG_JSON;
 	else
-		return fail(err, errlen, "log format: unknown \"%s\" (expected plain or json)",
+		return fail(err, errlen, "log-format: unknown \"%s\" (expected plain or json)",
 			    o->log_format_name);
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
 		known = known || strcmp(o->seccomp, profiles[i]) == 0;
@@ -295,8 +303,9 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		r = set_value(d, d->flag, val, o, err, errlen);
 		if (r < 0)
 			return r;
+		/* --config= clears the variable's file: back to the optional default. */
 		if (d->off == offsetof(struct options, config))
-			o->config_explicit = true;
+			o->config_explicit = val[0] != '\0';
 		if (d->kind == OPT_STR && val[0] == '\0')
 			*(const char **)((char *)o + d->off) = NULL;
 	}

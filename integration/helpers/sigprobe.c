@@ -88,7 +88,8 @@ static void print_status(void)
 	DIR *d;
 	struct dirent *e;
 
-	printf("pid %d\npgid %d\n", (int)getpid(), (int)getpgrp());
+	printf("pid %d\npgid %d\ntpgid %d\n", (int)getpid(), (int)getpgrp(),
+	       (int)tcgetpgrp(STDIN_FILENO));
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
 		if (strncmp(line, "SigBlk:", 7) == 0 || strncmp(line, "SigIgn:", 7) == 0)
 			fputs(line, stdout);
