@@ -50,7 +50,8 @@ include $(sort $(wildcard mk/*.mk))
 # The build needs Debian packages; install them when missing (as root), or
 # say the one command to run.
 DEB_BUILD_PKGS := gcc make pkg-config libyaml-dev libcap-dev libseccomp-dev \
-                  libcmocka-dev clang clang-format shellcheck util-linux procps
+                  libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck \
+                  util-linux procps bsdutils
 DEPS_STAMP  := build/.deps-ok
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): Makefile

@@ -371,7 +371,9 @@ static bool settle_groups(struct sup *s)
 		}
 		j->group = 0;
 		drain_and_flush(j);
-		if (j->phase == PH_CLEANUP)
+		if (j->phase == PH_CLEANUP && s->stopping)
+			j->phase = PH_DONE; /* it died as the stop began */
+		else if (j->phase == PH_CLEANUP)
 			schedule_restart(s, j);
 		status_update(s);
 	}

@@ -100,11 +100,14 @@ int xwritev_all(int fd, struct iovec *iov, int iovcnt)
 
 ssize_t read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t len = 0;
 	ssize_t r;
 	char extra;
+	int fd;
 
+	if (cap == 0) /* no room for the NUL */
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	for (;;) {

@@ -17,7 +17,7 @@ int xwrite_all(int fd, const void *buf, size_t len);
 /* Like xwrite_all for an iovec array; iov is modified. */
 int xwritev_all(int fd, struct iovec *iov, int iovcnt);
 /* Reads a whole small file (at most cap-1 bytes, NUL-terminated).
- * Returns the length or -errno (-EFBIG when larger). */
+ * Returns the length or -errno (-EFBIG when larger, -EINVAL when cap is 0). */
 ssize_t read_file(const char *path, char *buf, size_t cap);
 /* Writes a whole file atomically: path.tmp, fsync-free, rename. 0 or -errno. */
 int write_file_atomic(const char *path, const void *buf, size_t len);
