@@ -116,6 +116,8 @@ size_t json_escape(char *dst, size_t cap, const char *src, size_t len)
 	return out;
 }
 
+static void log_emit(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void log_emit(const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2], ts[40];

@@ -174,16 +174,31 @@ static int run_dir_setup(struct sup *s)
 
 /* ------------------------------------------------------------ output */
 
+/* Up to `max` reads from one of a job's pipes (max 0: until it is empty).
+ * An output error (EPIPE: jobshim's stdout was closed) is said once; the
+ * prefixer discards from then on and reading goes on, so that the job never
+ * blocks on a full pipe and supervision continues. */
+static void pump(struct logpfx *p, int fd, int max)
+{
+	for (int n = 0; max == 0 || n < max; n++) {
+		ssize_t r = logpfx_read(p, fd);
+		if (r > 0)
+			continue;
+		if (r < 0 && r != -EAGAIN && logpfx_output_error(p) == (int)r) {
+			log_msg("unable to write job output: %s; discarding it from now on",
+				strerror((int)-r));
+			continue;
+		}
+		return;
+	}
+}
+
 static void drain(struct job *j)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		int fd = pass == 0 ? j->out[0] : j->err[0];
-		struct logpfx *p = pass == 0 ? j->pfx_out : j->pfx_err;
-		if (fd < 0)
-			continue;
-		while (logpfx_read(p, fd) > 0)
-			;
-	}
+	if (j->out[0] < 0)
+		return;
+	pump(j->pfx_out, j->out[0], 0);
+	pump(j->pfx_err, j->err[0], 0);
 }
 
 /* Everything an instance wrote before it died is in the pipe by now (its
@@ -494,10 +509,8 @@ static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
 				p = j->pfx_out;
 			else if (pfd[k].fd == j->err[0])
 				p = j->pfx_err;
-			if (p == NULL)
-				continue;
-			for (int n = 0; n < READS_PER_TURN && logpfx_read(p, pfd[k].fd) > 0; n++)
-				;
+			if (p != NULL)
+				pump(p, pfd[k].fd, READS_PER_TURN);
 		}
 	}
 }
@@ -570,6 +583,22 @@ static int prepare(struct sup *s)
 	return 0;
 }
 
+/* Started with stdin, stdout or stderr closed (`>&-`), jobshim's next open
+ * (signalfd, a lock file, a log pipe) would take that number, and a
+ * worker's lines, written to fd 1, would land in it. /dev/null holds the
+ * place instead. */
+static void std_fds_reserve(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free number: fd, as the ones below are open. */
+		int nul = open("/dev/null", O_RDWR);
+		if (nul > 2)
+			close(nul);
+	}
+}
+
 int supervise_run(const struct run_plan *plan, const struct options *o)
 {
 	static struct sup s; /* one a process; static keeps it off the stack */
@@ -589,6 +618,7 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 		j->last_code = -1;
 	}
 
+	std_fds_reserve();
 	s.sfd = signals_setup(&set);
 	if (s.sfd < 0) {
 		log_msg("unable to set up signals: %s", strerror(-s.sfd));
