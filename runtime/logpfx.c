@@ -171,16 +171,7 @@ static int sink_writev_all(struct logpfx *p, struct iovec *iov, int cnt)
 		}
 		if (n == 0)
 			return -EIO; /* would loop forever */
-		size_t left = (size_t)n;
-		while (cnt > 0 && left >= iov->iov_len) {
-			left -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0 && left > 0) {
-			iov->iov_base = (char *)iov->iov_base + left;
-			iov->iov_len -= left;
-		}
+		iov_advance(&iov, &cnt, (size_t)n);
 	}
 	return 0;
 }
@@ -204,16 +195,7 @@ static void write_iov(struct logpfx *p, struct iovec *iov, int cnt, size_t total
 		return;
 	if (n < 0)
 		n = 0; /* xwritev_all retries and sees the errno again */
-	size_t left = (size_t)n;
-	while (cnt > 0 && left >= iov->iov_len) {
-		left -= iov->iov_len;
-		iov++;
-		cnt--;
-	}
-	if (cnt > 0 && left > 0) {
-		iov->iov_base = (char *)iov->iov_base + left;
-		iov->iov_len -= left;
-	}
+	iov_advance(&iov, &cnt, (size_t)n);
 	r = cnt > 0 ? xwritev_all(p->o.out_fd, iov, cnt) : 0;
 	set_error(p, r);
 }

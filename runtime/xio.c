@@ -73,6 +73,19 @@ int xwrite_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+void iov_advance(struct iovec **iov, int *cnt, size_t n)
+{
+	while (*cnt > 0 && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt > 0 && n > 0) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
 int xwritev_all(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
@@ -84,16 +97,7 @@ int xwritev_all(int fd, struct iovec *iov, int iovcnt)
 				return r;
 			continue;
 		}
-		size_t left = (size_t)n;
-		while (iovcnt > 0 && left >= iov->iov_len) {
-			left -= iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0 && left > 0) {
-			iov->iov_base = (char *)iov->iov_base + left;
-			iov->iov_len -= left;
-		}
+		iov_advance(&iov, &iovcnt, (size_t)n);
 	}
 	return 0;
 }

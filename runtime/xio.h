@@ -16,6 +16,9 @@ ssize_t xread(int fd, void *buf, size_t len);
 int xwrite_all(int fd, const void *buf, size_t len);
 /* Like xwrite_all for an iovec array; iov is modified. */
 int xwritev_all(int fd, struct iovec *iov, int iovcnt);
+/* Skips n bytes already written: whole iovecs are dropped, a partly
+ * written one is shortened. */
+void iov_advance(struct iovec **iov, int *cnt, size_t n);
 /* Reads a whole small file (at most cap-1 bytes, NUL-terminated).
  * Returns the length or -errno (-EFBIG when larger, -EINVAL when cap is 0). */
 ssize_t read_file(const char *path, char *buf, size_t cap);
