@@ -111,7 +111,7 @@ demo: $(BUILD)/jobshim $(HELPER_BIN)
 
 # ---------------------------------------------------------------- style
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
-SH_FILES = $(shell git ls-files '*.sh' .ci/run .ci/ensure-packages 2>/dev/null)
+SH_FILES = $(shell git ls-files '*.sh' .ci/run .ci/ensure-packages .ci/ensure-docker 2>/dev/null)
 format:
 	clang-format -i $(C_FILES)
 format-check: | $(DEPS_STAMP)

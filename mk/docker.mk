@@ -58,7 +58,9 @@ docker-ctx: build/jobshim-static $(DOCKER_HELPERS) $(BUSYBOX) Dockerfile.test \
 # a removed image is rebuilt. The classic builder: the Debian docker.io has
 # no buildx plugin.
 docker-image: docker-ctx docker-ensure
-	DOCKER_BUILDKIT=0 docker build -q -t $(DOCKER_IMAGE) $(DOCKER_CTX) >/dev/null
+	@echo "docker build -t $(DOCKER_IMAGE) $(DOCKER_CTX)"
+	@out=$$(DOCKER_BUILDKIT=0 docker build -q -t $(DOCKER_IMAGE) $(DOCKER_CTX) 2>&1) || \
+		{ echo "$$out" >&2; exit 1; }
 
 docker-test: docker-image
 	@DOCKER_IMAGE=$(DOCKER_IMAGE) ./integration/docker/test_docker.sh

@@ -33,8 +33,7 @@ static int check_file(const char *path, int count)
 			/* libyaml's marks count from 0; editors count from 1. */
 			fprintf(stderr, "%s:%zu:%zu: %s%s%s\n", path, parser.problem_mark.line + 1,
 				parser.problem_mark.column + 1,
-				parser.context ? parser.context : "",
-				parser.context ? ": " : "",
+				parser.context ? parser.context : "", parser.context ? ": " : "",
 				parser.problem ? parser.problem : "syntax error");
 			rc = 1;
 			break;
