@@ -209,8 +209,8 @@ int main(int argc, char **argv)
 	st = wait_exit(pidfd, pid, STOP_TIMEOUT_MS);
 	t1 = now_s();
 	if (st < 0) {
-		fprintf(stderr, "pid1run: %s did not exit within %d ms of SIGTERM\n",
-			argv[optind], STOP_TIMEOUT_MS);
+		fprintf(stderr, "pid1run: %s did not exit within %d ms of SIGTERM\n", argv[optind],
+			STOP_TIMEOUT_MS);
 		kill(pid, SIGKILL);
 		wait_exit(pidfd, pid, -1);
 		return 1;
