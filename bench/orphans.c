@@ -43,19 +43,27 @@ static long count_procs(void)
 	return n;
 }
 
+/* A child that exits at once. vfork: there is no address space to copy;
+ * with fork, making 10 000 of them took far longer than reaping them. The
+ * child never returns from here, as vfork requires. */
+__attribute__((noinline)) static pid_t zombie(void)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		_exit(0);
+	return pid;
+}
+
 static void middle(long n, int go_fd)
 {
 	char c;
 
-	for (long i = 0; i < n; i++) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			perror("orphans: fork");
+	for (long i = 0; i < n; i++)
+		if (zombie() < 0) {
+			perror("orphans: vfork");
 			_exit(1);
 		}
-		if (pid == 0)
-			_exit(0);
-	}
 	/* Keep the zombies until told; then exiting orphans them all. */
 	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
 		;
