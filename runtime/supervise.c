@@ -23,11 +23,13 @@
 #include "status.h"
 #include "xio.h"
 
-#define JOBS_MAX       STATUS_JOBS_MAX
-#define GROUP_POLL_MS  20   /* how often leftovers of a gone job are checked */
-#define KILL_SETTLE_MS 2000 /* after SIGKILL, at most this long for the reaping */
-#define READY_AFTER_MS 5000 /* an instance is "progressing" before that */
-#define READS_PER_TURN 16   /* fairness between busy pipes */
+#define JOBS_MAX	STATUS_JOBS_MAX
+#define GROUP_POLL_MS	20   /* how often leftovers of a gone job are checked */
+#define KILL_SETTLE_MS	2000 /* after SIGKILL, at most this long for the reaping */
+#define READY_AFTER_MS	5000 /* an instance is "progressing" before that */
+#define READS_PER_TURN	16   /* fairness between busy pipes */
+#define JOB_PIPE_SIZE	(1024 * 1024)
+#define STATUS_DELAY_MS 100 /* status.json lags changes by at most this */
 
 enum phase {
 	PH_RUNNING, /* an instance runs */
@@ -64,6 +66,8 @@ struct sup {
 	int exit_code;
 	bool exit_final; /* the main app's status: no later exit changes it */
 	bool status_on;
+	bool status_written;	/* status.json exists: unlink it at exit */
+	uint64_t status_due_ms; /* 0: nothing to write */
 	char status_path[PATH_MAX];
 	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
 };
@@ -83,7 +87,16 @@ static uint64_t mono(void)
 
 /* ------------------------------------------------------------ status file */
 
-static void status_update(struct sup *s)
+/* Something stats shows changed. Changes are written together, at most
+ * STATUS_DELAY_MS after the first one: a job that starts and exits at once
+ * costs no file system work, and a crash loop one write a restart. */
+static void status_changed(struct sup *s)
+{
+	if (s->status_on && s->status_due_ms == 0)
+		s->status_due_ms = mono() + STATUS_DELAY_MS;
+}
+
+static void status_write_now(struct sup *s)
 {
 	struct status_doc d;
 
@@ -120,6 +133,9 @@ static void status_update(struct sup *s)
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
 	}
 	int r = status_write(s->status_path, &d);
+	s->status_due_ms = 0;
+	if (r == 0)
+		s->status_written = true;
 	if (r < 0) {
 		log_msg("unable to write %s: %s; status updates stop", s->status_path,
 			strerror(-r));
@@ -231,6 +247,12 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 		return -errno;
 	if (fcntl(j->out[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(j->err[0], F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
+	/* A larger pipe lets a chatty job run ahead of jobshim's writes
+	 * instead of waking it for every 64 KiB; where the system caps pipe
+	 * sizes (pipe-max-size, an unprivileged user's quota) the default
+	 * size is fine. */
+	(void)fcntl(j->out[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
+	(void)fcntl(j->err[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO;
 	j->pfx_out = logpfx_new(&lo);
 	lo.stream = "stderr", lo.out_fd = STDERR_FILENO;
@@ -302,7 +324,7 @@ static void begin_stop(struct sup *s, int sig)
 			j->phase = PH_DONE; /* no more restarts */
 		signal_job(j, sig);
 	}
-	status_update(s);
+	status_changed(s);
 }
 
 static void kill_everything(struct sup *s)
@@ -390,7 +412,7 @@ static bool settle_groups(struct sup *s)
 			j->phase = PH_DONE; /* it died as the stop began */
 		else if (j->phase == PH_CLEANUP)
 			schedule_restart(s, j);
-		status_update(s);
+		status_changed(s);
 	}
 	return pending;
 }
@@ -463,6 +485,8 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 		next = s->kill_at_ms;
 	if (s->killed && s->give_up_ms < next)
 		next = s->give_up_ms;
+	if (s->status_due_ms != 0 && s->status_due_ms < next)
+		next = s->status_due_ms;
 	if (groups_pending && now + GROUP_POLL_MS < next)
 		next = now + GROUP_POLL_MS;
 	if (next == UINT64_MAX)
@@ -474,6 +498,8 @@ static void run_deadlines(struct sup *s)
 {
 	uint64_t now = mono();
 
+	if (s->status_due_ms != 0 && now >= s->status_due_ms)
+		status_write_now(s);
 	if (s->stopping && !s->killed && now >= s->kill_at_ms) {
 		log_msg("grace period of %llums over: sending SIGKILL",
 			(unsigned long long)s->o->grace_ms);
@@ -493,7 +519,7 @@ static void run_deadlines(struct sup *s)
 			j->restarts--;
 			j->restart_at_ms = now + s->o->backoff_max_ms;
 		}
-		status_update(s);
+		status_changed(s);
 	}
 }
 
@@ -640,9 +666,9 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 			return EXIT_SETUP_FAILED;
 		}
 	}
-	status_update(&s);
+	status_changed(&s);
 	r = loop(&s);
-	if (s.status_on)
+	if (s.status_written)
 		unlink(s.status_path);
 	return r;
 }
