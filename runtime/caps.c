@@ -138,6 +138,8 @@ int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective)
 	*permitted = mask_of(c, CAP_PERMITTED);
 	*effective = mask_of(c, CAP_EFFECTIVE);
 	cap_free(c);
+	if (bounding == NULL)
+		return 0; /* one prctl a capability: skipped when not needed */
 	*bounding = 0;
 	int last = cap_limit();
 	for (int i = 0; i < last; i++)
@@ -172,10 +174,10 @@ int caps_keep_across_setuid(void)
 int caps_set_final(uint64_t keep, bool nonroot, bool explicit)
 {
 	int rc = 0;
-	uint64_t bnd, prm, eff;
+	uint64_t prm = 0, eff = 0;
 	cap_t c = NULL;
 
-	if ((rc = caps_current(&bnd, &prm, &eff)) < 0)
+	if ((rc = caps_current(NULL, &prm, &eff)) < 0)
 		return rc;
 	/* Capabilities the container lacks are skipped, not errors. */
 	uint64_t want = (!nonroot || explicit) ? keep & prm : 0;

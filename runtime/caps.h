@@ -19,7 +19,8 @@ int caps_parse(const char *s, uint64_t *keep, bool *explicit, char *err, size_t 
 /* "CHOWN,DAC_OVERRIDE" or "none"; returns the length (snprintf-like). */
 size_t caps_format(uint64_t set, char *buf, size_t cap);
 
-/* The process's own sets, for diagnostics and tests. */
+/* The process's own sets; bounding may be NULL (reading it costs one
+ * prctl a capability). */
 int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective);
 
 /* In the child, in SPEC §7's order. */
