@@ -10,6 +10,7 @@
 #                      pid) and J_PID (jobshim's pid, to signal)
 #   wait_bg [SECONDS]  wait for it; BG_STATUS = its status or "hang"
 #   wait_file FILE [SECONDS]   wait until FILE exists and is not empty
+#   split_args A.. -- B..      PRE=(A..) POST=(B..)
 #   finish             print this script's summary and exit
 set -u
 : "${JOBSHIM:?JOBSHIM must name the binary under test}"
@@ -84,6 +85,19 @@ wait_bg() {
 	wait "$BG_PID"
 	# shellcheck disable=SC2034 # read by the caller
 	BG_STATUS=$?
+}
+
+# split_args WORDS... -- REST...: the words before "--" into PRE, the rest
+# into POST (for helpers that take "VAR=value... -- command").
+split_args() {
+	PRE=()
+	while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+		PRE+=("$1")
+		shift
+	done
+	[ "$#" -gt 0 ] && shift
+	# shellcheck disable=SC2034 # read by the caller
+	POST=("$@")
 }
 
 finish() {

@@ -12,14 +12,9 @@ ERR=$TMP/err
 # run_check [ENV=VAL...] -- ARGS...: runs `jobshim check ARGS` with a clean
 # JOBSHIM_* environment; sets RC, stdout in $OUT, stderr in $ERR.
 run_check() {
-	local envs=()
-	while [ "$1" != "--" ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
+	split_args "$@"
 	env -u JOBSHIM_JOB -u JOBSHIM_CONFIG -u JOBSHIM_COMMAND -u JOBSHIM_SIZE \
-		"${envs[@]}" "$JOBSHIM" check "$@" >"$OUT" 2>"$ERR"
+		"${PRE[@]}" "$JOBSHIM" check "${POST[@]}" >"$OUT" 2>"$ERR"
 	RC=$?
 }
 
@@ -27,17 +22,10 @@ run_check() {
 has() { grep -qF -- "$2" "$1"; }
 
 # shellcheck disable=SC2317
-# is_json FILE: parses with python3 when there is one; else a rough
-# structural check (braces balance, expected opening).
+# is_json FILE: a strict parse (python3 is among the packages `make deps`
+# installs, so this never falls back to something weaker).
 is_json() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -m json.tool "$1" >/dev/null 2>&1
-	else
-		local s
-		s=$(tr -d '\n' <"$1")
-		[ "${s:0:1}" = "{" ] && [ "${s: -1}" = "}" ] &&
-			[ "$(tr -cd '{' <"$1" | wc -c)" = "$(tr -cd '}' <"$1" | wc -c)" ]
-	fi
+	python3 -m json.tool "$1" >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------- valid

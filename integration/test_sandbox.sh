@@ -9,14 +9,9 @@ SP=$HELPERS/sysprobe
 # run [VAR=value...] -- PROBES...: stdout of the probe; status in $RC,
 # stderr in $TMP/err.
 run() {
-	local envs=()
-	while [ "$1" != "--" ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
-	OUT=$(env "${envs[@]}" JOBSHIM_CGROUP_ROOT="${CGROUP_ROOT:-/nonexistent}" \
-		unshare --pid --fork --mount-proc "$JOBSHIM" -- "$SP" "$@" 2>"$TMP/err")
+	split_args "$@"
+	OUT=$(env "${PRE[@]}" JOBSHIM_CGROUP_ROOT="${CGROUP_ROOT:-/nonexistent}" \
+		unshare --pid --fork --mount-proc "$JOBSHIM" -- "$SP" "${POST[@]}" 2>"$TMP/err")
 	RC=$?
 }
 

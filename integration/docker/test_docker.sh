@@ -35,13 +35,8 @@ fi
 # drun [DOCKER-RUN-OPTIONS...] -- [CMD...]: a foreground container; stdout in
 # $OUT, stderr in $ERR, status in $RC.
 drun() {
-	local opts=()
-	while [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	timeout 60 docker run --rm --network none --label "$RUN_LABEL" "${opts[@]}" "$IMG" "$@" \
+	split_args "$@"
+	timeout 60 docker run --rm --network none --label "$RUN_LABEL" "${PRE[@]}" "$IMG" "${POST[@]}" \
 		>"$TMP/out" 2>"$TMP/err"
 	RC=$?
 	OUT=$(cat "$TMP/out")
@@ -51,15 +46,10 @@ drun() {
 # dstart NAME [DOCKER-RUN-OPTIONS...] -- [CMD...]: a detached container whose
 # name is printed in $C (unique to this run).
 dstart() {
-	local opts=()
 	C=jobshim-test-$$-$1
 	shift
-	while [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	docker run -d --name "$C" --network none --label "$RUN_LABEL" "${opts[@]}" "$IMG" "$@" \
+	split_args "$@"
+	docker run -d --name "$C" --network none --label "$RUN_LABEL" "${PRE[@]}" "$IMG" "${POST[@]}" \
 		>/dev/null 2>"$TMP/err" || echo "dstart $C: $(cat "$TMP/err")" >&2
 }
 
