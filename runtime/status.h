@@ -1,15 +1,17 @@
-/* RUN_DIR/status.json, kept current by the running jobshim, and
- * `jobshim stats` which reads it (SPEC §8). */
+/* RUN_DIR/status.json, kept current by the running jobshim and read by
+ * `jobshim stats` (stats.h) (SPEC §8). */
 #ifndef JOBSHIM_STATUS_H
 #define JOBSHIM_STATUS_H
 
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/types.h>
 
-#include "options.h"
-
-#define STATUS_JOBS_MAX 4 /* @all: web + 3 workers */
+#define STATUS_JOBS_MAX	  4 /* @all: web + 3 workers */
+#define RUN_DIR_DEFAULT	  "/run/jobshim"
+#define RUN_DIR_MAX_CANDS 3
+#define STATUS_FILE	  "status.json"
 
 enum run_state {
 	RS_RUNNING,	/* an instance runs */
@@ -51,8 +53,14 @@ int run_dir_resolve(const char *opt, int create, char *buf, size_t cap);
  * default dir is used only when it is a real directory owned by us and
  * writable by nobody else (it may live in a shared /tmp). */
 int run_dir_resolve_at(const char *primary, const char *opt, int create, char *buf, size_t cap);
+/* The default run dirs in the order they are tried, primary first (what
+ * run_dir_resolve_at looks at without opt). Returns how many were filled. */
+size_t run_dir_candidates(const char *primary, char out[RUN_DIR_MAX_CANDS][PATH_MAX]);
 
 int status_write(const char *path, const struct status_doc *d);
+/* The start time of process pid in /proc/PID/stat ticks after boot (what
+ * jobshim_starttime records), or 0 when unknown. */
+uint64_t process_starttime(pid_t pid);
 /* Parses what status_write wrote. 0, -ENOENT, or -EINVAL for garbage. */
 int status_read(const char *path, struct status_doc *d);
 
@@ -76,42 +84,5 @@ int status_format(char *buf, size_t cap, const struct status_doc *d);
 int status_parse(const char *text, size_t len, struct status_doc *d);
 /* "running", "waiting", "terminating", "exited". */
 const char *run_state_name(enum run_state s);
-
-/* One line of `jobshim stats` output. Absent values: pid 0,
- * last_exit_code / uptime_s / cpu_millicores / memory_bytes -1. */
-struct stats_row {
-	char job[64];
-	char kind[8];
-	char size[16];
-	pid_t pid;
-	const char *status; /* status_label() */
-	unsigned restarts;
-	int last_exit_code;
-	int64_t uptime_s;
-	int64_t cpu_millicores;
-	int64_t memory_bytes;
-};
-
-/* A row from a job's status and what was measured for it (cpu/memory -1
- * when not measured). Uptime is the current instance's, when one runs. Pure. */
-void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now_unix_ms,
-		    uint64_t ready_after_ms, int64_t cpu_millicores, int64_t memory_bytes);
-/* "45s", "2m10s", "3h4m", "2d3h"; "-" for a negative value. Returns the
- * length (snprintf-like). Pure. */
-int format_duration_short(char *buf, size_t cap, int64_t seconds);
-/* Binary units, rounded down: the largest of Ki, Mi, Gi, Ti that gives an
- * exact value or one of at least 10 ("87Mi", "2Gi", "1536Mi"); plain bytes
- * below 1Ki; "-" for a negative value. Returns the length. Pure. */
-int format_memory(char *buf, size_t cap, int64_t bytes);
-/* The table of SPEC §8 (left-aligned columns, each as wide as its widest
- * cell, two spaces apart) or {"jobs":[...]} JSON. 0 or -EIO. */
-int stats_print_table(FILE *out, const struct stats_row *rows, size_t n);
-int stats_print_json(FILE *out, const struct stats_row *rows, size_t n);
-
-/* `jobshim stats`: reads the status file, measures CPU (millicores, over a
- * short sample) and memory (RSS) of each job's processes from /proc, and
- * prints the table or JSON. Returns the exit status: 0, or 1 with a clear
- * message on stderr when no jobshim runs. */
-int stats_command(const char *run_dir_opt, enum output_format fmt, FILE *out);
 
 #endif

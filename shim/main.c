@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "log.h"
 #include "plan.h"
-#include "status.h"
+#include "stats.h"
 #include "supervise.h"
 
 extern char **environ;
