@@ -148,17 +148,13 @@ int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective)
 	return 0;
 }
 
-int caps_drop_bounding(uint64_t keep)
+int caps_drop_bounding(uint64_t keep, const struct caps_now *now)
 {
-	uint64_t bnd, prm, eff;
-	int rc = caps_current(&bnd, &prm, &eff);
-	if (rc < 0)
-		return rc;
-	uint64_t drop = bnd & ~keep;
+	uint64_t drop = now->bounding & ~keep;
 	if (!drop)
 		return 0;
-	if (!(eff & BIT(CAP_SETPCAP)))
-		return prm ? -EPERM : 0;
+	if (!(now->effective & BIT(CAP_SETPCAP)))
+		return now->permitted ? -EPERM : 0;
 	int last = cap_limit();
 	for (int i = 0; i < last; i++)
 		if ((drop & BIT(i)) && cap_drop_bound(i) < 0)

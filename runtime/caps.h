@@ -30,8 +30,13 @@ int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective);
  * that is only an error when there is something to drop and the process
  * holds capabilities at all (a process with an empty permitted set that
  * execs under no_new_privs can never gain one, so its bounding set does not
- * matter). 0 or -errno. */
-int caps_drop_bounding(uint64_t keep);
+ * matter). `now` holds the process's sets as caps_current read them: the
+ * parent reads them once, the forked child inherits the same, and the child
+ * then needs no prctl a capability to find out. 0 or -errno. */
+struct caps_now {
+	uint64_t bounding, permitted, effective;
+};
+int caps_drop_bounding(uint64_t keep, const struct caps_now *now);
 
 /* Before setuid to a non-root user that keeps capabilities (ambient):
  * PR_SET_KEEPCAPS, so that setuid keeps the permitted set. 0 or -errno. */

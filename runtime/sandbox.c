@@ -21,8 +21,9 @@ struct sandbox {
 	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
-	bool set_user; /* JOBSHIM_USER given: setgroups/setgid/setuid */
-	bool nonroot;  /* the job's uid is not 0 */
+	struct caps_now caps_now; /* jobshim's sets, which the child inherits */
+	bool set_user;		  /* JOBSHIM_USER given: setgroups/setgid/setuid */
+	bool nonroot;		  /* the job's uid is not 0 */
 	const struct sock_fprog *filter;
 	struct user_ids user;
 };
@@ -142,6 +143,13 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		return rc;
 	}
 
+	if ((rc = caps_current(&sb->caps_now.bounding, &sb->caps_now.permitted,
+			       &sb->caps_now.effective)) < 0) {
+		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
+		free(sb);
+		return rc;
+	}
+
 	cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
 	rc = cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root, reason, sizeof(reason));
@@ -193,7 +201,7 @@ int sandbox_child_lockdown(const struct sandbox *sb, const char **step)
 
 	/* While still privileged: dropping from the bounding set needs
 	 * CAP_SETPCAP, which the job will not keep. */
-	if ((rc = caps_drop_bounding(sb->caps_keep)) < 0) {
+	if ((rc = caps_drop_bounding(sb->caps_keep, &sb->caps_now)) < 0) {
 		*step = "capability bounding set";
 		return rc;
 	}
