@@ -84,12 +84,12 @@ build/jobshim-static: build/jobshim-static-glibc
 	cp $< $@
 endif
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- tests
 $(BUILD)/tests/%: tests/%.c $(LIB) $(GENERATED) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Static test helpers run inside PID namespaces and FROM-scratch images.
 build/helpers/%: integration/helpers/%.c | $(DEPS_STAMP)
