@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "spinner.h"
+
 #include "procstat.h"
 
 /* Fields 3..24 and a realistic remainder, with utime 7, stime 3, cutime 2,
@@ -242,17 +244,7 @@ static void test_sample_real_group(void **state)
 	int r0, r1;
 
 	(void)state;
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		/* Never outlive a test that failed before killing us. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		alarm(20);
-		setpgid(0, 0);
-		for (volatile unsigned long x = 0;; x++)
-			;
-	}
-	setpgid(child, child); /* whichever runs first, the group exists */
+	child = spawn_spinner();
 	pg = child;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r0 = procstat_sample(NULL, &pg, 1, &u0);

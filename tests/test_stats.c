@@ -21,6 +21,7 @@
 
 #include "stats.h"
 #include "status_fixtures.h"
+#include "spinner.h"
 
 #define NOW 1764385800000LL
 
@@ -387,17 +388,7 @@ static void test_stats_live(void **state)
 	pid_t child;
 
 	(void)state;
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		/* Never outlive a test that failed before killing us. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		alarm(20);
-		setpgid(0, 0);
-		for (volatile unsigned long x = 0;; x++)
-			;
-	}
-	setpgid(child, child);
+	child = spawn_spinner();
 	clock_gettime(CLOCK_REALTIME, &now);
 
 	memset(&d, 0, sizeof(d));
