@@ -4,6 +4,14 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 : "${JOBSHIM:?}" "${HELPERS:?}"
+# Each run gets its own /run (a tmpfs in a private mount namespace), so that
+# the default run dir /run/jobshim of one run (another clone's, or a real
+# jobshim's on this machine) can never hold the locks of another.
+if [ -z "${JOBSHIM_IT_PRIVATE_RUN:-}" ]; then
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	JOBSHIM_IT_PRIVATE_RUN=1 exec unshare --mount --propagation private \
+		bash -c 'mount -t tmpfs -o mode=0755 jobshim-it /run && exec "$0" "$@"' "$0" "$@"
+fi
 export JOBSHIM HELPERS
 passed=0
 failed=0
