@@ -13,6 +13,7 @@
 #define JOBSHIM_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "errlist.h"
@@ -40,6 +41,13 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
  * once per process. */
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen);
 void sandbox_free(struct sandbox *sb);
+
+/* The job cgroup's memory.events oom_kill so far: 0, or -errno (-ENOENT
+ * when jobshim put the job in no cgroup). */
+int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills);
+/* Its memory.max as the size table writes it ("256Mi"), for the message
+ * naming the OOM killer; "max" when unlimited or unreadable. */
+void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap);
 
 /* In the child; on failure return -errno and set *step to the step's name
  * ("cgroup", "rlimits", "capability bounding set", "setgroups", "setgid",

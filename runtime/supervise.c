@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "logpfx.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
@@ -50,6 +52,8 @@ struct job {
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
 	int last_wstatus;
+	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
+	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
 };
 
@@ -118,6 +122,7 @@ static void status_write_now(struct sup *s)
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
+		js->last_oom = j->last_oom;
 		js->unstable = j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
 		if (s->stopping && j->phase != PH_DONE)
@@ -290,6 +295,8 @@ static int start(struct sup *s, struct job *j)
 	j->phase = PH_RUNNING;
 	j->started_ms = mono();
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
+	if (sandbox_oom_kills(j->sandbox, &j->oom_before) < 0)
+		j->oom_before = UINT64_MAX;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -341,6 +348,18 @@ static void kill_everything(struct sup *s)
 			kill(-s->jobs[i].group, SIGKILL);
 }
 
+/* Whether the kernel's OOM killer ended the instance (SPEC §6): it died of
+ * SIGKILL (or its shell reported 137) and its cgroup's oom_kill grew. */
+static bool oom_killed(const struct job *j, int wstatus)
+{
+	uint64_t kills;
+	bool sigkill = (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) ||
+		       (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 128 + SIGKILL);
+
+	return sigkill && j->oom_before != UINT64_MAX &&
+	       sandbox_oom_kills(j->sandbox, &kills) == 0 && kills > j->oom_before;
+}
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -352,6 +371,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		j->last_oom = oom_killed(j, wstatus);
 		if (!s->exit_final)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
@@ -384,7 +404,16 @@ static void schedule_restart(struct sup *s, struct job *j)
 	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
 	j->restart_at_ms = mono() + delay;
 	j->phase = PH_WAITING;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	/* The OOM killer's kill may be counted a moment after the reaping. */
+	if (!j->last_oom)
+		j->last_oom = oom_killed(j, j->last_wstatus);
+	if (j->last_oom) {
+		char limit[32];
+		sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
+		snprintf(what, sizeof(what), "killed by the OOM killer (memory.max %s)", limit);
+	} else {
+		status_describe(j->last_wstatus, what, sizeof(what));
+	}
 	format_ms(ran, ran_s, sizeof(ran_s));
 	format_ms(delay, delay_s, sizeof(delay_s));
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
