@@ -175,6 +175,7 @@ t_oom() {
 	hasnt "$name: memhog never got past 256Mi" "$log" 'memhog: (25[6-9]|2[6-9][0-9]|3[0-9][0-9]|400) MiB'
 	if [ "$mode" = pod ]; then
 		inner=$(cat /proc/$pid/task/$pid/children)
+		inner=${inner%% *}
 		nsenter -t "$inner" -p -m jobshim stats >$T/stats 2>&1
 		nsenter -t "$inner" -p -m jobshim stats -o json >$T/stats.json 2>&1
 	else
