@@ -38,7 +38,7 @@ check "main app without command shows the image CMD" has "$OUT" "command: (image
 check "main app size from the file" has "$OUT" "size: mini (memory 512Mi, cpu 250m, pids 512, nofile 8192)"
 check "worker sidekiq" has "$OUT" "command: bundle exec sidekiq -C config/sidekiq.yml"
 check "worker size" has "$OUT" "size: standard-1 (memory 1Gi, cpu 500m, pids 1024, nofile 16384)"
-check "worker default size" has "$OUT" "size: micro (memory 256Mi, cpu 125m, pids 256, nofile 4096; the default)"
+check "worker without a size: none" has "$OUT" "size: none (jobshim changes no limit; the platform sizes the container)"
 check "deploy job" has "$OUT" "kind: deploy"
 check "deploy timeout" has "$OUT" "timeout: 10m"
 check "scheduled job schedule" has "$OUT" "schedule: 0 3 * * *"
@@ -79,7 +79,7 @@ check "json parses" is_json "$OUT"
 check "json valid" has "$OUT" '"valid":true'
 check "json config" has "$OUT" "\"config\":\"$EXAMPLE\""
 check "json job" has "$OUT" '"name":"nightly-cleanup","kind":"scheduled"'
-check "json size" has "$OUT" '"size":{"name":"standard-1","default":false,"memory_bytes":1073741824'
+check "json size" has "$OUT" '"size":{"name":"standard-1","memory_bytes":1073741824'
 check "json schedule" has "$OUT" '"schedule":"30 6 * * mon"'
 
 # ---------------------------------------------------------------- errors
