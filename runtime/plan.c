@@ -659,8 +659,9 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 	jobs[n++] = (struct check_job){
 	    .name = MAIN_NAME,
 	    .kind = "main",
-	    .selected = s->mode != MODE_WORKER &&
-			(s->mode == MODE_MAIN || (o->argv != NULL && o->argv[0] != NULL)),
+	    /* In @all the main app runs too: with the command given, or the
+	     * image's CMD (`check` is run without it). */
+	    .selected = s->mode != MODE_WORKER,
 	    .argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL,
 	    .size = size,
 	};
