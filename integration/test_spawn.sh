@@ -75,6 +75,15 @@ order=$(grep -xE 'prlimit64|rt_sigprocmask|capset|prctl' <<<"$CALLS" | uniq | pa
 expect "child: rlimits, signal mask, bounding set, capset, no_new_privs + seccomp" \
 	"prlimit64 rt_sigprocmask prctl capset prctl" "$order"
 
+# No file read at start that the run does not need: jobshim's UTC log
+# timestamps need no time zone (glibc's gmtime_r would read /etc/localtime).
+expect "start-up: /etc/localtime is not read" 0 "$(grep -c '/etc/localtime' "$TMP/strace")"
+strace -f -qq -e trace=open,openat -o "$TMP/strace-ts" unshare --pid --fork --mount-proc \
+	env JOBSHIM_LOG_TIMESTAMPS=1 JOBSHIM_LOG_FORMAT=json "$JOBSHIM" -- /bin/true 2>"$ERR"
+check "start-up with timestamps: a jobshim message was written" grep -q '"time":"20' "$ERR"
+expect "start-up with timestamps: /etc/localtime is not read" 0 \
+	"$(grep -c '/etc/localtime' "$TMP/strace-ts")"
+
 # In a container with Docker's 14 capabilities: fewer than 30 calls in all.
 strace_child setpriv --bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+mknod,+audit_write,+setfcap,+sys_chroot
 expect "Docker's capabilities: exits 0" 0 "$RC"

@@ -117,12 +117,15 @@ static void emit_leaf(struct prog *g, const struct run *r)
 		/* a match jumps over the remaining comparisons and the first
 		 * return, to the second */
 		for (size_t i = 0; i < a->n; i++)
-			emit(g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->values[i],
-							     (uint8_t)(a->n - 1 - i + 1), 0));
+			emit(g,
+			     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->values[i],
+							  (uint8_t)(a->n - 1 - i + 1), 0));
 	}
 	bool match_allowed = a->kind == SCA_ALLOW_VALUES;
-	emit(g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_EPERM : RET_ALLOW));
-	emit(g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_ALLOW : RET_EPERM));
+	emit(g,
+	     (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_EPERM : RET_ALLOW));
+	emit(g,
+	     (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_ALLOW : RET_EPERM));
 }
 
 /* [JGE start(mid)] [left] [right], with a JA after the JGE when the left
@@ -136,7 +139,8 @@ static void emit_tree(struct prog *g, size_t lo, size_t hi)
 	size_t mid = (lo + hi + 1) / 2, left = tree_size(g, lo, mid - 1);
 	uint32_t k = g->runs[mid].start;
 	if (left <= JMP_MAX) {
-		emit(g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, (uint8_t)left, 0));
+		emit(g,
+		     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, (uint8_t)left, 0));
 	} else {
 		emit(g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, 0, 1));
 		emit(g, (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)left));
