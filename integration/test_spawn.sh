@@ -53,7 +53,8 @@ strace_child() {
 
 bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)
 drops=$(bits "$(printf '%x' $((16#$bnd & ~default_caps)))")
-strace_child
+# With a size, so that there are rlimits to set (SPEC §6).
+strace_child env JOBSHIM_SIZE=micro
 expect "strace: jobshim -- /bin/true exits 0" 0 "$RC"
 check "strace: the child is cloned with CLONE_VM|CLONE_VFORK" grep -q 'CLONE_VM|CLONE_VFORK' "$TMP/strace"
 n=$(grep -c . <<<"$CALLS")
@@ -79,7 +80,7 @@ expect "child: rlimits, signal mask, bounding set, capset, no_new_privs + seccom
 # timestamps need no time zone (glibc's gmtime_r would read /etc/localtime).
 expect "start-up: /etc/localtime is not read" 0 "$(grep -c '/etc/localtime' "$TMP/strace")"
 strace -f -qq -e trace=open,openat -o "$TMP/strace-ts" unshare --pid --fork --mount-proc \
-	env JOBSHIM_LOG_TIMESTAMPS=1 JOBSHIM_LOG_FORMAT=json "$JOBSHIM" -- /bin/true 2>"$ERR"
+	env JOBSHIM_SIZE=micro JOBSHIM_LOG_TIMESTAMPS=1 JOBSHIM_LOG_FORMAT=json "$JOBSHIM" -- /bin/true 2>"$ERR"
 check "start-up with timestamps: a jobshim message was written" grep -q '"time":"20' "$ERR"
 expect "start-up with timestamps: /etc/localtime is not read" 0 \
 	"$(grep -c '/etc/localtime' "$TMP/strace-ts")"
@@ -137,11 +138,13 @@ cat >"$TMP/all.yaml" <<'EOF'
 workerJobs:
   - name: ticker
     command: "while :; do echo tick; sleep 0.1; done"
+    size: micro
   - name: broken
     command: "echo never"
+    size: micro
 EOF
 t0=$SECONDS
-JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all.yaml JOBSHIM_CGROUP_ROOT=$fake \
+JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all.yaml JOBSHIM_CGROUP_ROOT=$fake JOBSHIM_SIZE=micro \
 	pid1_bg --run-dir "$TMP/run2" --grace 5s -- sh -c 'sleep 30' >"$TMP/out" 2>"$ERR"
 wait_bg 20
 expect "@all, one job cannot start: jobshim exits 125" 125 "$BG_STATUS"
