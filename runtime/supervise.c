@@ -266,7 +266,7 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
-static void begin_stop(struct sup *s, int sig);
+static void begin_stop(struct sup *s, int received, const char *why);
 
 static int start(struct sup *s, struct job *j)
 {
@@ -306,7 +306,7 @@ static int start(struct sup *s, struct job *j)
 		j->last_code = res.status;
 		s->exit_code = res.status;
 		s->exit_final = true;
-		begin_stop(s, SIGTERM);
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
 		return 0;
 	}
 	j->pid = j->group = pid;
