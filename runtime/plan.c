@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "shcmd.h"
 
 #define LAUNCHER_DEFAULT "/cnb/lifecycle/launcher"
 #define CONFIG_DEFAULT	 ".deploio.yaml"
@@ -111,15 +112,26 @@ fail:
 	return NULL;
 }
 
+/* /bin/sh -c CMD; a simple command as `exec CMD`, so that the shell
+ * replaces itself and the app is the main process: its signals and its
+ * status are its own (SPEC §5). Compound commands keep the shell. */
 static char **worker_argv(const char *command)
 {
-	char *const sh[] = {"/bin/sh", "-c", (char *)command, NULL};
 	char *const launcher[] = {(char *)launcher_path, (char *)command, NULL};
+	char *sh[] = {"/bin/sh", "-c", (char *)command, NULL}, *exec_cmd = NULL, **v;
 
-	/* Buildpack images set up their environment through the launcher. */
+	/* Buildpack images set up their environment through the launcher,
+	 * which takes a process type or a command and execs it itself. */
 	if (access(launcher_path, X_OK) == 0)
 		return strv_dup(launcher, SIZE_MAX);
-	return strv_dup(sh, SIZE_MAX);
+	if (shcmd_is_simple(command)) {
+		if (asprintf(&exec_cmd, "exec %s", command) < 0)
+			return NULL;
+		sh[2] = exec_cmd;
+	}
+	v = strv_dup(sh, SIZE_MAX);
+	free(exec_cmd);
+	return v;
 }
 
 static void copy_errors(struct errlist *dst, const struct errlist *src)
@@ -145,7 +157,6 @@ static int options_validate(const struct options *o, struct errlist *errs)
 {
 	struct sandbox_opts so = {
 	    .job_name = MAIN_NAME,
-	    .size = size_default(),
 	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
@@ -242,8 +253,7 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	j->envp = envp_build(env, c);
 	if (j->envp == NULL)
 		return -ENOMEM;
-	j->size_from_default = size == NULL;
-	j->size = size != NULL ? size : size_default();
+	j->size = size; /* NULL: no layer names one, no limits (SPEC §6) */
 	j->sandbox = (struct sandbox_opts){
 	    .job_name = j->name,
 	    .size = j->size,
@@ -526,10 +536,9 @@ struct check_job {
 	const char *kind; /* "main", "worker", "deploy", "scheduled" */
 	bool selected;	  /* runs in this environment */
 	const char *command;
-	char **argv; /* main app's command; NULL for the image's CMD */
-	const struct size_spec *size;
-	bool size_default;
-	const struct config_job *cj; /* deploy and scheduled fields; may be NULL */
+	char **argv;		      /* main app's command; NULL for the image's CMD */
+	const struct size_spec *size; /* NULL: none */
+	const struct config_job *cj;  /* deploy and scheduled fields; may be NULL */
 	const struct options *o;
 };
 
@@ -588,10 +597,14 @@ static void check_job_table(FILE *out, const struct check_job *j)
 			fprintf(out, "  timeout: %s\n", dur);
 		}
 	}
-	fmt_bytes(mem, sizeof(mem), j->size->memory_bytes);
-	fprintf(out, "  size: %s (memory %s, cpu %um, pids %u, nofile %u%s)\n", j->size->name, mem,
-		j->size->cpu_millis, j->size->pids, j->size->nofile,
-		j->size_default ? "; the default" : "");
+	if (j->size == NULL) {
+		fputs("  size: none (jobshim changes no limit; the platform sizes the container)\n",
+		      out);
+	} else {
+		fmt_bytes(mem, sizeof(mem), j->size->memory_bytes);
+		fprintf(out, "  size: %s (memory %s, cpu %um, pids %u, nofile %u)\n", j->size->name,
+			mem, j->size->cpu_millis, j->size->pids, j->size->nofile);
+	}
 	describe_sandbox(out, j, false);
 }
 
@@ -634,12 +647,14 @@ static void check_job_json(FILE *out, const struct check_job *j, bool first)
 			fputs(",\"timeout\":null", out);
 		}
 	}
-	fprintf(out,
-		",\"size\":{\"name\":\"%s\",\"default\":%s,\"memory_bytes\":%llu,"
-		"\"cpu_millis\":%u,\"pids\":%u,\"nofile\":%u}",
-		j->size->name, j->size_default ? "true" : "false",
-		(unsigned long long)j->size->memory_bytes, j->size->cpu_millis, j->size->pids,
-		j->size->nofile);
+	if (j->size == NULL)
+		fputs(",\"size\":null", out);
+	else
+		fprintf(out,
+			",\"size\":{\"name\":\"%s\",\"memory_bytes\":%llu,"
+			"\"cpu_millis\":%u,\"pids\":%u,\"nofile\":%u}",
+			j->size->name, (unsigned long long)j->size->memory_bytes,
+			j->size->cpu_millis, j->size->pids, j->size->nofile);
 	describe_sandbox(out, j, true);
 	fputc('}', out);
 }
@@ -656,11 +671,11 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 	jobs[n++] = (struct check_job){
 	    .name = MAIN_NAME,
 	    .kind = "main",
-	    .selected = s->mode != MODE_WORKER &&
-			(s->mode == MODE_MAIN || (o->argv != NULL && o->argv[0] != NULL)),
+	    /* In @all the main app runs too: with the command given, or the
+	     * image's CMD (`check` is run without it). */
+	    .selected = s->mode != MODE_WORKER,
 	    .argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL,
-	    .size = size != NULL ? size : size_default(),
-	    .size_default = size == NULL,
+	    .size = size,
 	};
 	for (size_t i = 0; i < l->cfg.n_jobs && n < sizeof(jobs) / sizeof(jobs[0]) - 1; i++) {
 		const struct config_job *cj = &l->cfg.jobs[i];
@@ -674,8 +689,7 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 		    .kind = config_kind_name(cj->kind),
 		    .selected = cj->kind == CONFIG_WORKER && selected,
 		    .command = cj == s->worker ? s->command : cj->command,
-		    .size = size != NULL ? size : size_default(),
-		    .size_default = size == NULL,
+		    .size = size,
 		    .cj = cj,
 		};
 	}
@@ -686,8 +700,7 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 		    .kind = "worker",
 		    .selected = true,
 		    .command = s->command,
-		    .size = size != NULL ? size : size_default(),
-		    .size_default = size == NULL,
+		    .size = size,
 		};
 	}
 	for (size_t i = 0; i < n; i++)
