@@ -464,6 +464,20 @@ static bool oom_killed(const struct job *j, int wstatus)
 	       sandbox_oom_kills(j->sandbox, &kills) == 0 && kills > j->oom_before;
 }
 
+/* "exited with status 1", "killed by signal 9 (SIGKILL)", or, when the
+ * OOM killer did it, "killed by the OOM killer (memory.max 256Mi)". */
+static void describe_exit(const struct job *j, int wstatus, char *what, size_t cap)
+{
+	char limit[32];
+
+	if (!j->last_oom) {
+		status_describe(wstatus, what, cap);
+		return;
+	}
+	sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
+	snprintf(what, cap, "killed by the OOM killer (memory.max %s)", limit);
+}
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -486,7 +500,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			s->exit_final = true;
 			j->phase = PH_DONE;
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
 			if (s->plan->all_mode && !s->stopping) {
 				log_msg("%s: stopping the other jobs", why);
@@ -498,7 +512,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char what[96], ran[32];
 			j->phase = PH_DONE;
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			format_ms(mono() - j->started_ms, ran, sizeof(ran));
 			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
@@ -525,13 +539,7 @@ static void schedule_restart(struct sup *s, struct job *j)
 	/* The OOM killer's kill may be counted a moment after the reaping. */
 	if (!j->last_oom)
 		j->last_oom = oom_killed(j, j->last_wstatus);
-	if (j->last_oom) {
-		char limit[32];
-		sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
-		snprintf(what, sizeof(what), "killed by the OOM killer (memory.max %s)", limit);
-	} else {
-		status_describe(j->last_wstatus, what, sizeof(what));
-	}
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	format_ms(ran, ran_s, sizeof(ran_s));
 	format_ms(delay, delay_s, sizeof(delay_s));
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
