@@ -62,6 +62,12 @@ rcli() { docker exec "$REDIS" redis-cli "$@"; }
 llen_is() { [ "$(rcli -n 1 llen "$1")" -ge "$2" ]; }
 # A Sidekiq process has registered itself in Redis (it fetches from then on).
 sidekiq_up() { [ "$(rcli scard processes)" -ge 1 ]; }
+# tcp_established CONTAINER HEXPORT: a client's connection to that port is
+# up in the container's network namespace.
+tcp_established() {
+	docker exec "$1" cat /proc/net/tcp 2>/dev/null | awk -v p=":$2" \
+		'substr($3, length($3) - 4) == p && $4 == "01" { found = 1 } END { exit !found }'
+}
 exit_code() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
 
 # run NAME ARGS...: a detached container named $PREFIX-NAME in Redis's
@@ -162,7 +168,9 @@ t_nginx() {
 		-s -o /dev/null -w '%{http_code} %{size_download}' http://127.0.0.1:8080/big \
 		>"$TMP/dl" 2>&1 &
 	local dlpid=$!
-	sleep 1
+	# The stop comes once the download runs: a connection to port 8080
+	# (1F90) established in the shared network namespace.
+	waitfor 30 tcp_established "$c" 1F90 || fail "nginx: the download starts" "no connection"
 	docker stop -t 30 "$c" >/dev/null
 	wait "$dlpid"
 	expect "nginx: the download finished under QUIT" "200 2097152" "$(cat "$TMP/dl")"

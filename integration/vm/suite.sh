@@ -190,6 +190,21 @@ t_oom() {
 	sed 's/^/# /' "$log"
 }
 
+# The main app of @all over its memory.max: named so too, and it ends the
+# container with its status (137).
+t_oom_web() {
+	cat >$T/oomweb.yaml <<-'EOF'
+		size: micro
+		workerJobs:
+		  - name: idle
+		    command: sleep 600
+	EOF
+	JOBSHIM_CONFIG=$T/oomweb.yaml JOBSHIM_JOB=@all timeout 120 jobshim -- memhog 400 >$T/oomweb 2>&1
+	expect "oom @all: web's OOM kill ends jobshim with 137" 137 $?
+	has "oom @all: named: web killed by the OOM killer" $T/oomweb \
+		'^jobshim: web killed by the OOM killer \(memory\.max 256Mi\): stopping the other jobs$'
+}
+
 # ------------------------------------------------------------ pids.max
 t_forkbomb() {
 	local log=$T/bomb.log pid d=$CG/jobshim/bomb
@@ -319,7 +334,7 @@ t_sandbox() {
 
 setup
 start=$(cut -d. -f1 /proc/uptime)
-for t in t_sandbox t_limits t_oom t_forkbomb t_all_kill t_cgroupns; do
+for t in t_sandbox t_limits t_oom t_oom_web t_forkbomb t_all_kill t_cgroupns; do
 	echo "# $t"
 	$t
 done
