@@ -5,6 +5,7 @@
 #   JOBSHIM       the static jobshim (build/jobshim-static)
 #   REAL_CACHE    where the debootstrap tarball is cached
 #   REAL_PREFIX   prefix of the image and container names
+#   REAL_TIMEOUT  seconds for the suite (default 900)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${JOBSHIM:?JOBSHIM must name the static jobshim}"
@@ -40,4 +41,10 @@ out=$(DOCKER_BUILDKIT=0 docker build -q -t "$image" "$ctx" 2>&1) || {
 	exit 1
 }
 echo "real: image $image ready after $((SECONDS - start)) s"
-IMAGE=$image PREFIX=$REAL_PREFIX ./integration/real/suite.sh
+rc=0
+IMAGE=$image PREFIX=$REAL_PREFIX timeout -k 30 "${REAL_TIMEOUT:-900}" ./integration/real/suite.sh || rc=$?
+if [ "$rc" -eq 124 ]; then
+	echo "real: the suite timed out after ${REAL_TIMEOUT:-900} s" >&2
+	echo "real: 0 passed, 1 failed"
+fi
+exit "$rc"
