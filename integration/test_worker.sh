@@ -179,7 +179,8 @@ check "TERM during the backoff wait: no restart" test "$(grep -c 'restart' "$ERR
 # exits; the next instance looks for any sleep process before it starts one.
 D=$TMP/daemon
 worker daemon "if pgrep -x sleep >/dev/null; then echo leftover; else echo clean; fi >>$D
-	sleep 100.$$ & pgrep -x sleep >/dev/null && echo started >>$D; exit 1" \
+	sleep 100.$$ & i=0; while ! pgrep -x sleep >/dev/null && [ \$i -lt 1000 ]; do i=\$((i+1)); done
+	pgrep -x sleep >/dev/null && echo started >>$D; exit 1" \
 	--backoff-min 100ms --backoff-max 100ms
 wait_lines "$D" 8 20
 stop

@@ -12,14 +12,13 @@
  * change the shell; `echo`, `kill`, `true` may have no program in a
  * minimal image). */
 static const char *const not_programs[] = {
-    "!",      "{",	"}",	"[[",	   "]]",     "case",	 "do",	    "done",  "elif",
-    "else",   "esac",	"fi",	"for",	   "if",     "in",	 "then",    "until", "while",
-    "function", "select", "time", "coproc",   ".",	 ":",	    "[",     "alias",
-    "bg",     "break",	"cd",	"chdir",   "command", "continue", "echo",    "eval",  "exec",
-    "exit",   "export", "false", "fc",	   "fg",     "getopts",	 "hash",    "jobs",  "kill",
-    "local",  "printf", "pwd",	"read",	   "readonly", "return",  "set",     "shift", "source",
-    "test",   "times",	"trap", "true",	   "type",   "ulimit",	 "umask",   "unalias", "unset",
-    "wait",
+    "!",	"{",	  "}",	   "[[",       "]]",	   "case",  "do",      "done",	 "elif",
+    "else",	"esac",	  "fi",	   "for",      "if",	   "in",    "then",    "until",	 "while",
+    "function", "select", "time",  "coproc",   ".",	   ":",	    "[",       "alias",	 "bg",
+    "break",	"cd",	  "chdir", "command",  "continue", "echo",  "eval",    "exec",	 "exit",
+    "export",	"false",  "fc",	   "fg",       "getopts",  "hash",  "jobs",    "kill",	 "local",
+    "printf",	"pwd",	  "read",  "readonly", "return",   "set",   "shift",   "source", "test",
+    "times",	"trap",	  "true",  "type",     "ulimit",   "umask", "unalias", "unset",	 "wait",
 };
 
 static bool is_blank(char c)
@@ -66,8 +65,8 @@ bool shcmd_is_simple(const char *cmd)
 	/* The program's name must be a plain word, so that it is known not to
 	 * be a builtin or reserved word; a name from a variable ($APP_BIN/x)
 	 * is taken as a program. */
-	if (*w != '$' && (p == w || (*p != '\0' && !is_blank(*p)) ||
-			  !first_word_ok(w, (size_t)(p - w))))
+	if (*w != '$' &&
+	    (p == w || (*p != '\0' && !is_blank(*p)) || !first_word_ok(w, (size_t)(p - w))))
 		return false;
 	for (p = w; *p != '\0'; p++) {
 		char c = *p;
