@@ -275,6 +275,7 @@ cat >"$TMP/all-crash.yaml" <<'EOF'
 workerJobs:
   - name: crasher
     command: "exit 1"
+    size: micro
 EOF
 JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all-crash.yaml JOBSHIM_CGROUP_ROOT=$CG pid1_bg \
 	--run-dir "$TMP/run-cg" --backoff-min 100ms -- sleep 1000 >"$OUT" 2>"$ERR"

@@ -116,7 +116,8 @@ static void status_write_now(struct sup *s)
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
 		snprintf(js->kind, sizeof(js->kind), "%s",
 			 j->plan->kind == JOB_MAIN ? "main" : "worker");
-		snprintf(js->size, sizeof(js->size), "%s", j->plan->size->name);
+		snprintf(js->size, sizeof(js->size), "%s",
+			 j->plan->size != NULL ? j->plan->size->name : "");
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
@@ -266,6 +267,8 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
+static void begin_stop(struct sup *s, int received, const char *why);
+
 static int start(struct sup *s, struct job *j)
 {
 	bool piped = j->out[0] >= 0;
@@ -276,18 +279,37 @@ static int start(struct sup *s, struct job *j)
 	    .stdin_fd = -1,
 	    .stdout_fd = piped ? j->out[1] : -1,
 	    .stderr_fd = piped ? j->err[1] : -1,
-	    .take_terminal = !piped && isatty(STDIN_FILENO),
+	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
+	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
 	};
+	struct spawn_result res;
 	pid_t pid;
 
 	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = spawn_job(&req);
+	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
 		close(req.stdin_fd);
 	if (pid < 0)
 		return (int)pid;
+	const char *more = res.fatal && j->plan->kind == JOB_WORKER ? "; not restarting" : "";
+	if (res.step != NULL && strcmp(res.step, "exec") == 0)
+		log_msg("%s: exec %s: %s%s%s", j->plan->name, j->plan->argv[0], strerror(res.err),
+			res.fatal ? " (the command is longer than the kernel takes)" : "", more);
+	else if (res.step != NULL)
+		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
+			strerror(res.err), more);
+	if (pid == 0) {
+		/* It can never start (SPEC §1: 125): jobshim's own error, not
+		 * the job's; what else runs is stopped, nothing restarts. */
+		j->phase = PH_DONE;
+		j->last_code = res.status;
+		s->exit_code = res.status;
+		s->exit_final = true;
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
+		return 0;
+	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
 	j->started_ms = mono();
@@ -782,7 +804,11 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	r = prepare(&s);
 	if (r != 0)
 		return r;
-	for (size_t i = 0; i < s.n && !s.stopping; i++) {
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.stopping) { /* an earlier job can never start */
+			s.jobs[i].phase = PH_DONE;
+			continue;
+		}
 		r = start(&s, &s.jobs[i]);
 		if (r < 0) {
 			/* Nothing is left running unsupervised: what started
@@ -793,8 +819,6 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 			s.exit_code = EXIT_SETUP_FAILED;
 			s.exit_final = true;
 			s.jobs[i].phase = PH_DONE;
-			for (size_t k = i + 1; k < s.n; k++)
-				s.jobs[k].phase = PH_DONE;
 			if (i == 0)
 				log_msg("%s", why);
 			else
