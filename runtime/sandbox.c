@@ -221,6 +221,13 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 	return 0;
 }
 
+int sandbox_cgroup_kill(const struct sandbox *sb, const struct sandbox_opts *o)
+{
+	if (sb == NULL || sb->cgroup_fd < 0)
+		return -ENOENT;
+	return cgroup_kill(cgroup_root(o), o->job_name);
+}
+
 void sandbox_free(struct sandbox *sb)
 {
 	if (!sb)

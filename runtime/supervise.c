@@ -61,6 +61,7 @@ struct sup {
 	size_t n;
 	int sfd;
 	bool pid1;
+	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	uint64_t kill_at_ms, give_up_ms;
@@ -445,6 +446,26 @@ static void kill_everything(struct sup *s)
 			kill(-s->jobs[i].group, SIGKILL);
 }
 
+/* Before a restart, what the last instance left: its process group; as
+ * PID 1 of one worker every process descending from jobshim (setsid daemons
+ * re-parented to it too), never one that entered the namespace from outside
+ * (docker exec); in @all the job's cgroup, where jobshim made one. True
+ * while any is left (they are killed again at each check). */
+static bool kill_leftovers(const struct sup *s, const struct job *j)
+{
+	bool left = false;
+
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGKILL);
+		left = true;
+	}
+	if (s->ns_kill && reap_signal_descendants(NULL, SIGKILL) > 0)
+		left = true;
+	if (!s->ns_kill)
+		(void)sandbox_cgroup_kill(j->sandbox, &j->plan->sandbox);
+	return left;
+}
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -484,8 +505,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
-			if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			kill_leftovers(s, j);
 		}
 		return;
 	}
@@ -520,7 +540,7 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (group_alive(j->group)) {
+		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
@@ -757,6 +777,10 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.plan = plan;
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
 	s.pid1 = getpid() == 1;
+	/* Only with a /proc of its own namespace: another one's PID 1 is not
+	 * jobshim, and its descendants are not the job's. */
+	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
+		    proc_is_ours(NULL);
 	s.exit_code = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
@@ -787,8 +811,19 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 		}
 		r = start(&s, &s.jobs[i]);
 		if (r < 0) {
-			log_msg("unable to start %s: %s", s.jobs[i].plan->name, strerror(-r));
-			return EXIT_SETUP_FAILED;
+			/* Nothing is left running unsupervised: what started
+			 * gets the stop signal, the grace, SIGKILL. */
+			char why[160];
+			snprintf(why, sizeof(why), "unable to start %s: %s", s.jobs[i].plan->name,
+				 strerror(-r));
+			s.exit_code = EXIT_SETUP_FAILED;
+			s.exit_final = true;
+			s.jobs[i].phase = PH_DONE;
+			if (i == 0)
+				log_msg("%s", why);
+			else
+				begin_stop(&s, SIGTERM, why);
+			s.stopping = true;
 		}
 	}
 	status_changed(&s);
