@@ -8,7 +8,7 @@
 # environment.)
 
 BENCH_PKGS  := tini dumb-init catatonit
-BENCH_TOOLS := spawnloop pid1run orphans linegen drain
+BENCH_TOOLS := spawnloop pid1run orphans linegen drain measure linelat stamp
 BENCH_BIN   := $(BENCH_TOOLS:%=build/bench/%) build/bench/mininit
 
 DEPS_PKGS_bench += $(BENCH_PKGS) musl-tools
