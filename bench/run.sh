@@ -42,7 +42,7 @@ wants() { [[ " $ONLY " == *" $1 "* ]]; }
 for f in "$ROOT/build/jobshim-static" "$ROOT/build/jobshim-static-glibc" \
 	/usr/bin/tini /usr/bin/tini-static /usr/bin/dumb-init /usr/bin/catatonit \
 	"$BIN/spawnloop" "$BIN/pid1run" "$BIN/orphans" "$BIN/linegen" "$BIN/drain" \
-	"$BIN/mininit" "$BIN/measure" "$BIN/linelat" "$BIN/stamp"; do
+	"$BIN/mininit" "$BIN/measure" "$BIN/linelat" "$BIN/stamp" "$BIN/filterload"; do
 	[ -x "$f" ] || die "missing $f (run: make bench)"
 done
 
@@ -184,6 +184,14 @@ bench_startup() {
 			calc "($cpu - $bare_cpu) / $N * 1000" >>"$S/startcpu.$v"
 		done <"$WORK/spawn.out"
 		calc "$bare_wall / $N * 1000" >>"$S/bare"
+		# The filter's own cost: fork + no_new_privs + load + exit, over none.
+		"$BIN/filterload" $((N * 4)) >"$WORK/fl.out" || die "filterload failed"
+		awk '$1 == "none" { z = $3 } $1 != "none" { v[$1] = $3; n[$1] = $2 }
+			END { for (k in v) print k, n[k], v[k] - z }' "$WORK/fl.out" |
+			while read -r v insns us; do
+				echo "$us" >>"$S/fl.$v"
+				echo "$insns" >"$S/flinsns.$v"
+			done
 	done
 }
 
@@ -494,6 +502,7 @@ report() {
 			echo "| start-up, run dir on tmpfs, ms/run (wall / CPU) | $(cell "$S/start.jobshim-shm" 3) / $(cell "$S/startcpu.jobshim-shm" 3) | | | | | | | |"
 		fi
 		echo "| start-up, floor: minimal static musl fork+exec+wait, ms/run (wall / CPU) | $(cell "$S/start.floor" 3) / $(cell "$S/startcpu.floor" 3) | | | | | | | |"
+		echo "| seccomp filter load, µs a start: jobshim's $(cat "$S/flinsns.compact") instructions / libseccomp's $(cat "$S/flinsns.libseccomp") for the same table / a 1-instruction filter | $(cell "$S/fl.compact" 0) / $(cell "$S/fl.libseccomp" 0) / $(cell "$S/fl.allow-all" 0) | | | | | | | |"
 	fi
 	if wants rss; then
 		t=$(median "$S/hwm.tini-static")

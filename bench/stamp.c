@@ -15,7 +15,8 @@ static int put(int fd, char what)
 	char line[64];
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	int n = snprintf(line, sizeof(line), "%c %lld%09ld\n", what, (long long)t.tv_sec, t.tv_nsec);
+	int n =
+	    snprintf(line, sizeof(line), "%c %lld%09ld\n", what, (long long)t.tv_sec, t.tv_nsec);
 	return write(fd, line, (size_t)n) == n ? 0 : -1;
 }
 
