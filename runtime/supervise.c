@@ -17,6 +17,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "logpfx.h"
+#include "procstat.h"
 #include "reap.h"
 #include "signame.h"
 #include "spawn.h"
@@ -265,7 +266,7 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
-static void begin_stop(struct sup *s, int sig);
+static void begin_stop(struct sup *s, int received, const char *why);
 
 static int start(struct sup *s, struct job *j)
 {
@@ -305,7 +306,7 @@ static int start(struct sup *s, struct job *j)
 		j->last_code = res.status;
 		s->exit_code = res.status;
 		s->exit_final = true;
-		begin_stop(s, SIGTERM);
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
 		return 0;
 	}
 	j->pid = j->group = pid;
@@ -321,30 +322,111 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM);
 }
 
-static void signal_job(const struct job *j, int sig)
+/* A forwarded signal goes to the job's main process (tini, systemd's
+ * KillMode=mixed): a prefork master (Celery, gunicorn, nginx) tells its pool
+ * itself. --signal-group sends it to the whole group, as dumb-init does. */
+static void forward(const struct sup *s, const struct job *j, int sig)
 {
-	if (j->group <= 0)
+	if (s->o->signal_group && j->group > 0) {
+		/* The job may have moved itself to another group (a shell doing
+		 * job control); then at least its main process gets it. */
+		if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+			kill(j->pid, sig);
 		return;
-	/* The job may have moved itself to another group (a shell doing job
-	 * control); then at least its leader gets the signal. */
-	if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+	}
+	if (j->pid > 0)
 		kill(j->pid, sig);
 }
 
-static void begin_stop(struct sup *s, int sig)
+/* True when pid is stopped (state T; t is a ptrace-stop). */
+static bool stopped(pid_t pid)
 {
+	char path[40], line[512];
+	struct procstat_fields f;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_file(path, line, sizeof(line));
+	return n > 0 && procstat_parse_stat(line, (size_t)n, &f) == 0 && f.state == 'T';
+}
+
+/* A stop signal; a job stopped by SIGTSTP (Sidekiq's "quiet" sent to an app
+ * that does not handle it) could not act on it before a SIGCONT, and would
+ * cost the whole grace period: it gets one, as systemd sends. */
+static void send_stop(const struct sup *s, const struct job *j, int sig)
+{
+	forward(s, j, sig);
+	if (sig != SIGCONT && j->pid > 0 && stopped(j->pid))
+		forward(s, j, SIGCONT);
+}
+
+/* What is left of a job whose main process exited during a stop (or the main
+ * app's group after it exited): SIGTERM now, SIGKILL at the grace's end. */
+static void term_leftovers(const struct job *j)
+{
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGTERM);
+		kill(-j->group, SIGCONT);
+	}
+}
+
+/* "sidekiq", "web, sidekiq": the jobs a stop ends, for its log line. */
+static void running_names(const struct sup *s, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n && len < cap; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_DONE)
+			continue;
+		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "%s", s->n == 1 ? s->jobs[0].plan->name : "the jobs");
+}
+
+/* The one line that says why a stop began (worker and @all modes; the main
+ * app alone stays transparent): "SIGTERM received: stopping sidekiq (grace
+ * 8s)" or "web exited with status 3: stopping the other jobs". */
+static void say_why(const struct sup *s, const char *why, int stop_sig)
+{
+	char names[160], grace[32], with[32] = "";
+
+	if (s->plan->n_jobs == 1 && s->jobs[0].plan->kind == JOB_MAIN && !s->plan->all_mode) {
+		log_debug("%s: stopping", why);
+		return;
+	}
+	running_names(s, names, sizeof(names));
+	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	if (s->o->stop_signal != 0 && signal_name(stop_sig) != NULL)
+		snprintf(with, sizeof(with), " with SIG%s", signal_name(stop_sig));
+	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
+}
+
+/* A stop: no more restarts; the stop signal (--stop-signal, else the one
+ * received) to every job's main process; SIGKILL for all that is left
+ * once the grace period is over (run_deadlines). A second stop signal
+ * during the grace is forwarded again. why: NULL when the caller said it. */
+static void begin_stop(struct sup *s, int received, const char *why)
+{
+	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
+
 	if (!s->stopping) {
 		s->stopping = true;
 		s->kill_at_ms = mono() + s->o->grace_ms;
-		log_debug("stopping: SIG%s, SIGKILL in %llums",
-			  signal_name(sig) ? signal_name(sig) : "?",
-			  (unsigned long long)s->o->grace_ms);
+		if (why != NULL)
+			say_why(s, why, sig);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		if (j->phase == PH_WAITING)
 			j->phase = PH_DONE; /* no more restarts */
-		signal_job(j, sig);
+		if (j->phase == PH_RUNNING)
+			send_stop(s, j, sig);
 	}
 	status_changed(s);
 }
@@ -378,13 +460,27 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
 			/* The main app ends the container with its status; what
-			 * is left of it (and every worker, in @all) gets SIGTERM
-			 * and at most the grace period. */
+			 * is left of its group gets SIGTERM, every worker (in
+			 * @all) the stop signal, and all at most the grace. */
+			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
-			begin_stop(s, SIGTERM);
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
+			if (s->plan->all_mode && !s->stopping) {
+				log_msg("%s: stopping the other jobs", why);
+				begin_stop(s, SIGTERM, NULL);
+			} else {
+				begin_stop(s, SIGTERM, why);
+			}
 		} else if (s->stopping) {
+			char what[96], ran[32];
 			j->phase = PH_DONE;
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			format_ms(mono() - j->started_ms, ran, sizeof(ran));
+			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
@@ -482,12 +578,15 @@ static void handle_signals(struct sup *s)
 			break; /* reaped below */
 		case SIGTERM:
 		case SIGINT:
-		case SIGQUIT:
-			begin_stop(s, sig);
+		case SIGQUIT: {
+			char why[48];
+			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+			begin_stop(s, sig, why);
 			break;
+		}
 		default:
 			for (size_t i = 0; i < s->n; i++)
-				signal_job(&s->jobs[i], sig);
+				forward(s, &s->jobs[i], sig);
 		}
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
