@@ -51,7 +51,7 @@ include $(sort $(wildcard mk/*.mk))
 # say the one command to run.
 DEB_BUILD_PKGS := gcc make pkg-config libyaml-dev libcap-dev libseccomp-dev \
                   libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck \
-                  util-linux procps bsdutils python3
+                  util-linux procps bsdutils python3 tzdata
 DEPS_STAMP  := build/.deps-ok
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): Makefile

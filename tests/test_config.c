@@ -159,7 +159,7 @@ static const struct row rows[] = {
     {"cron with 4 fields",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"0 3 * *\"\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: expected 5 fields "
-      "(minute hour day-of-month month day-of-week), found 4"}},
+      "(minute hour day-of-month month day-of-week), or 6 with seconds first, found 4"}},
     {"cron with an unknown month name",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 3 * foo *\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: month: expected a "
@@ -173,9 +173,14 @@ static const struct row rows[] = {
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: range "
       "5-1 is backwards"}},
     {"cron unknown macro",
-     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"@every 5m\"\n",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"@reboot\"\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: unknown macro "
-      "(expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)"}},
+      "(expected @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or "
+      "@every DURATION)"}},
+    {"cron that never fires",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"0 0 30 2 *\"\n",
+     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of month and "
+      "month never meet: the schedule never fires"}},
     {"missing schedule",
      "scheduledJobs:\n  - name: n\n    command: c\n",
      {"t.yaml:2:5: scheduledJobs[0].schedule: required"}},
@@ -617,12 +622,12 @@ static void test_cron(void **state)
 	};
 	static const char *const bad[] = {
 	    "",
-	    "* * * * * *",
+	    "* * * * * * *",
 	    "60 * * * *",
 	    "* 24 * * *",
 	    "* * 0 * *",
 	    "* * * 13 *",
-	    "* * * * 7",
+	    "* * * * 8",
 	    "a * * * *",
 	    "1-2-3 * * * *",
 	    "*/ * * * *",
