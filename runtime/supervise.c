@@ -635,6 +635,9 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.o = o;
 	s.plan = plan;
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
+	while (s.n > 0 && plan->jobs[s.n - 1].kind != JOB_MAIN &&
+	       plan->jobs[s.n - 1].kind != JOB_WORKER)
+		s.n--; /* one-shot jobs: next commit */
 	s.pid1 = getpid() == 1;
 	s.exit_code = 0;
 	for (size_t i = 0; i < s.n; i++) {

@@ -46,8 +46,9 @@ static const struct row rows[] = {
      "workerjobs: []\n",
      {"t.yaml:1:1: workerjobs: unknown key (did you mean \"workerJobs\"?)"}},
     {"key not allowed for the deploy job",
-     "deployJob:\n  name: r\n  command: x\n  size: mini\n",
-     {"t.yaml:4:3: deployJob.size: unknown key (allowed: name, command, retries, timeout)"}},
+     "deployJob:\n  name: r\n  command: x\n  schedule: \"* * * * *\"\n",
+     {"t.yaml:4:3: deployJob.schedule: unknown key (allowed: name, command, size, retries, "
+      "timeout)"}},
     {"duplicate key",
      "size: mini\nsize: micro\n",
      {"t.yaml:2:1: size: duplicate key (first at 1:1)"}},
