@@ -244,7 +244,12 @@ static const struct parse_row parse_rows[] = {
      NULL},
     {"*/0 * * * *", "minute: step must be a number from 1 to 60", NULL},
     {"0 3 * * fri-mon", "day of week: range 5-1 is backwards", NULL},
-    {"0 3 * foo *", "month: expected a number or a name", NULL},
+    {"0 3 * foo *",
+     "month: unknown name \"foo\" (expected jan feb mar apr may jun jul aug sep oct nov dec, or "
+     "1-12)",
+     NULL},
+    {"0 3 * * monday",
+     "day of week: unknown name \"monday\" (expected sun mon tue wed thu fri sat, or 0-7)", NULL},
     {"0 3 * * *,", "day of week: empty list item", NULL},
     {"0 3x * * *", "hour: unexpected \"x\"", NULL},
     {"0 99999999999 * * *", "hour: number too large", NULL},
