@@ -216,6 +216,27 @@ expect "@cron: the yearly job did not run" 0 "$(grep -c '^yearly' "$OUT")"
 odd=$(grep -cE '^jobshim: tick succeeded' "$ERR")
 check "@cron: tick's runs all succeeded ($odd)" test "$odd" -ge 3
 
+# Bad input: the §1 message and exit 2, nothing started.
+TZ=Mars/Base pid1 --job @cron >"$OUT" 2>"$ERR"
+expect "@cron with an unknown zone: 2" 2 "$?"
+check "@cron with an unknown zone: the zone file looked for" \
+	grep -qF 'jobshim: TZ: unknown time zone "Mars/Base" (looked for the zone file /usr/share/zoneinfo/Mars/Base' "$ERR"
+expect "@cron with an unknown zone: nothing ran" "" "$(cat "$OUT")"
+cp "$JOBSHIM_CONFIG" "$TMP/good.yaml"
+printf 'scheduledJobs:\n  - name: n\n    command: x\n    schedule: "0 25 * * *"\n    retries: 9\n' >"$JOBSHIM_CONFIG"
+pid1 --job @cron >"$OUT" 2>"$ERR"
+expect "a bad schedule: 2" 2 "$?"
+check "a bad schedule: file:line:col and field" \
+	grep -qF "deploio.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: hour: 25 is out of range 0-23" "$ERR"
+check "retries out of range: reported too" grep -qF "scheduledJobs[0].retries: must be between 0 and 5, found 9" "$ERR"
+pid1 --job n >"$OUT" 2>"$ERR"
+expect "a bad scheduled job by name: 2" 2 "$?"
+cp "$TMP/good.yaml" "$JOBSHIM_CONFIG"
+pid1 --job nope >"$OUT" 2>"$ERR"
+expect "an unknown job: 2" 2 "$?"
+check "an unknown job: every runnable name" \
+	grep -qF 'unknown job "nope" (known jobs: tick, every, slow, yearly, @all, @cron)' "$ERR"
+
 # An idle @cron does not wake up between times.
 cat >"$JOBSHIM_CONFIG" <<'EOF'
 scheduledJobs:
