@@ -26,6 +26,9 @@ struct options {
 	const char *run_dir;	 /* NULL = /run/jobshim, else $TMPDIR/jobshim */
 	const char *cgroup_root; /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
 	uint64_t grace_ms;
+	const char *stop_signal_name; /* as given, NULL = the signal received */
+	int stop_signal;	      /* 0 = the signal received */
+	bool signal_group;	      /* forward to the job's process group */
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;

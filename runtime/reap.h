@@ -12,7 +12,9 @@ void status_describe(int wstatus, char *buf, size_t cap);
 
 /* Reaps every exited child without blocking (SIGCHLDs coalesce, so one
  * signal may stand for many exits) and calls cb for each. Returns the
- * number reaped. */
+ * number reaped. A stopped, continued or traced child is not an exit: it
+ * is never passed to cb (a child that made jobshim its tracer with
+ * PTRACE_TRACEME is detached). */
 typedef void (*reap_fn)(void *ctx, pid_t pid, int wstatus);
 int reap_all(reap_fn cb, void *ctx);
 

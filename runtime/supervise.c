@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logpfx.h"
 #include "oneshot.h"
+#include "procstat.h"
 #include "reap.h"
 #include "signame.h"
 #include "spawn.h"
@@ -306,6 +307,8 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
+static void begin_stop(struct sup *s, int received, const char *why);
+
 static int start(struct sup *s, struct job *j)
 {
 	bool piped = j->out[0] >= 0;
@@ -316,18 +319,43 @@ static int start(struct sup *s, struct job *j)
 	    .stdin_fd = -1,
 	    .stdout_fd = piped ? j->out[1] : -1,
 	    .stderr_fd = piped ? j->err[1] : -1,
-	    .take_terminal = !piped && isatty(STDIN_FILENO),
+	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
+	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
 	};
+	struct spawn_result res;
 	pid_t pid;
 
 	if ((s->plan->all_mode || s->plan->cron_mode) && j->plan->kind != JOB_MAIN)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = spawn_job(&req);
+	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
 		close(req.stdin_fd);
 	if (pid < 0)
 		return (int)pid;
+	const char *more = res.fatal && j->plan->kind == JOB_WORKER ? "; not restarting" : "";
+	if (res.step != NULL && strcmp(res.step, "exec") == 0)
+		log_msg("%s: exec %s: %s%s%s", j->plan->name, j->plan->argv[0], strerror(res.err),
+			res.fatal ? " (the command is longer than the kernel takes)" : "", more);
+	else if (res.step != NULL)
+		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
+			strerror(res.err), more);
+	if (pid == 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+		/* A broken scheduled job never stops the others: only this
+		 * run failed (schedule_fire). */
+		j->last_code = res.status;
+		return -ECANCELED;
+	}
+	if (pid == 0) {
+		/* It can never start (SPEC §1: 125): jobshim's own error, not
+		 * the job's; what else runs is stopped, nothing restarts. */
+		j->phase = PH_DONE;
+		j->last_code = res.status;
+		s->exit_code = res.status;
+		s->exit_final = true;
+		begin_stop(s, SIGTERM, NULL);
+		return 0;
+	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
 	j->started_ms = mono();
@@ -343,26 +371,106 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM);
 }
 
-static void signal_job(const struct job *j, int sig)
+/* A forwarded signal goes to the job's main process (tini, systemd's
+ * KillMode=mixed): a prefork master (Celery, gunicorn, nginx) tells its pool
+ * itself. --signal-group sends it to the whole group, as dumb-init does. */
+static void forward(const struct sup *s, const struct job *j, int sig)
 {
-	if (j->group <= 0)
+	if (s->o->signal_group && j->group > 0) {
+		/* The job may have moved itself to another group (a shell doing
+		 * job control); then at least its main process gets it. */
+		if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+			kill(j->pid, sig);
 		return;
-	/* The job may have moved itself to another group (a shell doing job
-	 * control); then at least its leader gets the signal. */
-	if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+	}
+	if (j->pid > 0)
 		kill(j->pid, sig);
+}
+
+/* True when pid is stopped (state T; t is a ptrace-stop). */
+static bool stopped(pid_t pid)
+{
+	char path[40], line[512];
+	struct procstat_fields f;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_file(path, line, sizeof(line));
+	return n > 0 && procstat_parse_stat(line, (size_t)n, &f) == 0 && f.state == 'T';
+}
+
+/* A stop signal; a job stopped by SIGTSTP (Sidekiq's "quiet" sent to an app
+ * that does not handle it) could not act on it before a SIGCONT, and would
+ * cost the whole grace period: it gets one, as systemd sends. */
+static void send_stop(const struct sup *s, const struct job *j, int sig)
+{
+	forward(s, j, sig);
+	if (sig != SIGCONT && j->pid > 0 && stopped(j->pid))
+		forward(s, j, SIGCONT);
+}
+
+/* What is left of a job whose main process exited during a stop (or the main
+ * app's group after it exited): SIGTERM now, SIGKILL at the grace's end. */
+static void term_leftovers(const struct job *j)
+{
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGTERM);
+		kill(-j->group, SIGCONT);
+	}
+}
+
+/* "sidekiq", "web, sidekiq": the jobs a stop ends, for its log line. */
+static void running_names(const struct sup *s, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n && len < cap; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_DONE)
+			continue;
+		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "%s", s->n == 1 ? s->jobs[0].plan->name : "the jobs");
+}
+
+/* The one line that says why a stop began (worker and @all modes; the main
+ * app alone stays transparent): "SIGTERM received: stopping sidekiq (grace
+ * 8s)" or "web exited with status 3: stopping the other jobs". */
+static void say_why(const struct sup *s, const char *why, int stop_sig)
+{
+	char names[160], grace[32], with[32] = "";
+
+	if (s->plan->n_jobs == 1 && s->jobs[0].plan->kind == JOB_MAIN && !s->plan->all_mode) {
+		log_debug("%s: stopping", why);
+		return;
+	}
+	running_names(s, names, sizeof(names));
+	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	if (s->o->stop_signal != 0 && signal_name(stop_sig) != NULL)
+		snprintf(with, sizeof(with), " with SIG%s", signal_name(stop_sig));
+	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
 }
 
 static void oneshot_stopped_waiting(struct sup *s, struct job *j);
 
-static void begin_stop(struct sup *s, int sig)
+/* A stop: no more restarts; the stop signal (--stop-signal, else the one
+ * received) to every job's main process; SIGKILL for all that is left
+ * once the grace period is over (run_deadlines). A second stop signal
+ * during the grace is forwarded again. why: NULL when the caller said it. */
+static void begin_stop(struct sup *s, int received, const char *why)
 {
+	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
+
 	if (!s->stopping) {
 		s->stopping = true;
 		s->kill_at_ms = mono() + s->o->grace_ms;
-		log_debug("stopping: SIG%s, SIGKILL in %llums",
-			  signal_name(sig) ? signal_name(sig) : "?",
-			  (unsigned long long)s->o->grace_ms);
+		if (why != NULL)
+			say_why(s, why, sig);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
@@ -370,7 +478,8 @@ static void begin_stop(struct sup *s, int sig)
 			oneshot_stopped_waiting(s, j); /* no further attempt */
 		else if (j->phase == PH_WAITING || j->phase == PH_IDLE || j->phase == PH_HELD)
 			j->phase = PH_DONE; /* no more restarts */
-		signal_job(j, sig);
+		if (j->phase == PH_RUNNING)
+			send_stop(s, j, sig);
 	}
 	status_changed(s);
 }
@@ -401,9 +510,13 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
 		if (is_oneshot(j)) {
-			/* Its run decides (oneshot_attempt_end, once the group is gone). */
+			/* Its run decides (oneshot_attempt_end, once the group is
+			 * gone); leftovers die now, or during a stop get SIGTERM
+			 * and what is left of the grace, as a worker's do. */
 			j->phase = PH_CLEANUP;
-			if (group_alive(j->group))
+			if (s->stopping)
+				term_leftovers(j);
+			else if (group_alive(j->group))
 				kill(-j->group, SIGKILL);
 			return;
 		}
@@ -411,13 +524,27 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
 			/* The main app ends the container with its status; what
-			 * is left of it (and every worker, in @all) gets SIGTERM
-			 * and at most the grace period. */
+			 * is left of its group gets SIGTERM, every worker (in
+			 * @all) the stop signal, and all at most the grace. */
+			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
-			begin_stop(s, SIGTERM);
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
+			if (s->plan->all_mode && !s->stopping) {
+				log_msg("%s: stopping the other jobs", why);
+				begin_stop(s, SIGTERM, NULL);
+			} else {
+				begin_stop(s, SIGTERM, why);
+			}
 		} else if (s->stopping) {
+			char what[96], ran[32];
 			j->phase = PH_DONE;
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			format_ms(mono() - j->started_ms, ran, sizeof(ran));
+			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
@@ -519,12 +646,15 @@ static void handle_signals(struct sup *s)
 			break; /* reaped below */
 		case SIGTERM:
 		case SIGINT:
-		case SIGQUIT:
-			begin_stop(s, sig);
+		case SIGQUIT: {
+			char why[48];
+			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+			begin_stop(s, sig, why);
 			break;
+		}
 		default:
 			for (size_t i = 0; i < s->n; i++)
-				signal_job(&s->jobs[i], sig);
+				forward(s, &s->jobs[i], sig);
 		}
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
@@ -761,7 +891,7 @@ static void release_held(struct sup *s)
 			j->phase = PH_DONE;
 			s->exit_code = EXIT_SETUP_FAILED;
 			s->exit_final = true;
-			begin_stop(s, SIGTERM);
+			begin_stop(s, SIGTERM, NULL);
 		}
 	}
 }
@@ -849,7 +979,7 @@ static void oneshot_timeout(struct sup *s, struct job *j)
 	log_msg("%s", msg);
 	j->timed_out = true;
 	j->timeout_at_ms = mono() + s->o->grace_ms;
-	signal_job(j, SIGTERM);
+	send_stop(s, j, s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM);
 }
 
 static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js)
@@ -997,9 +1127,14 @@ static void schedule_fire(struct sup *s, struct job *j, int64_t due)
 	j->run_started = wall_s();
 	r = start(s, j);
 	if (r < 0) {
-		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
+		if (r == -ECANCELED) /* said by start() */
+			log_msg("%s: the run due %s failed: the job cannot start", j->plan->name,
+				when);
+		else
+			log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r),
+				when);
 		j->os.state = OS_FAILED;
-		j->last_code = j->os.last_code = EXIT_SETUP_FAILED;
+		j->last_code = j->os.last_code = r == -ECANCELED ? j->last_code : EXIT_SETUP_FAILED;
 		if (j->lock_fd >= 0)
 			close(j->lock_fd);
 		j->lock_fd = -1;
@@ -1041,7 +1176,7 @@ static int start_jobs(struct sup *s)
 		struct job *j = &s->jobs[i];
 		int r;
 
-		if (j->disabled) {
+		if (j->disabled || s->stopping) { /* s->stopping: an earlier job can never start */
 			j->phase = PH_DONE;
 			continue;
 		}
@@ -1057,7 +1192,7 @@ static int start_jobs(struct sup *s)
 			return EXIT_SETUP_FAILED;
 		}
 	}
-	if (!deploy_first)
+	if (!deploy_first && !s->stopping)
 		schedules_start(s);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "signame.h"
 #include "sizes.h"
 
 const char cli_usage[] =
@@ -23,6 +24,8 @@ const char cli_usage[] =
     "  --size SIZE           [JOBSHIM_SIZE]           micro, mini, standard-1, standard-2, "
     "standard-4\n"
     "  --grace DUR           [JOBSHIM_GRACE]          stop signal to SIGKILL (8s)\n"
+    "  --stop-signal SIG     [JOBSHIM_STOP_SIGNAL]    what a stop sends (the signal received)\n"
+    "  --signal-group        [JOBSHIM_SIGNAL_GROUP=1] forward to the job's process group\n"
     "  --backoff-min DUR     [JOBSHIM_BACKOFF_MIN]    first restart delay (1s)\n"
     "  --backoff-max DUR     [JOBSHIM_BACKOFF_MAX]    restart delay cap (60s)\n"
     "  --backoff-reset DUR   [JOBSHIM_BACKOFF_RESET]  stable uptime that resets the delay (60s)\n"
@@ -63,6 +66,8 @@ static const struct opt_def opt_table[] = {
     OPT("--command", "JOBSHIM_COMMAND", OPT_STR, command),
     OPT("--size", "JOBSHIM_SIZE", OPT_STR, size),
     OPT("--grace", "JOBSHIM_GRACE", OPT_DUR, grace_ms),
+    OPT("--stop-signal", "JOBSHIM_STOP_SIGNAL", OPT_STR, stop_signal_name),
+    OPT("--signal-group", "JOBSHIM_SIGNAL_GROUP", OPT_BOOL, signal_group),
     OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
     OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
     OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
@@ -222,6 +227,15 @@ static int validate(struct options *o, char *err, size_t errlen)
 		return fail(
 		    err, errlen, "backoff: --backoff-min (%llums) exceeds --backoff-max (%llums)",
 		    (unsigned long long)o->backoff_min_ms, (unsigned long long)o->backoff_max_ms);
+	o->stop_signal = 0;
+	if (o->stop_signal_name != NULL) {
+		o->stop_signal = signal_parse(o->stop_signal_name);
+		if (o->stop_signal < 0)
+			return fail(err, errlen,
+				    "stop-signal: unknown signal \"%s\" (expected e.g. TERM, QUIT, "
+				    "INT, 15)",
+				    o->stop_signal_name);
+	}
 	o->verbose = o->verbose_flag ? 1 : 0;
 	return 0;
 }
