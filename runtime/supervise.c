@@ -427,8 +427,8 @@ static void running_names(const struct sup *s, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n && len < cap; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->phase == PH_DONE)
-			continue;
+		if (j->phase == PH_DONE || j->phase == PH_IDLE || j->phase == PH_HELD)
+			continue; /* nothing of it runs */
 		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
 		if (n < 0)
 			break;
