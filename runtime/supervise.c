@@ -353,7 +353,7 @@ static int start(struct sup *s, struct job *j)
 		j->last_code = res.status;
 		s->exit_code = res.status;
 		s->exit_final = true;
-		begin_stop(s, SIGTERM, NULL);
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
 		return 0;
 	}
 	j->pid = j->group = pid;
@@ -695,6 +695,7 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 }
 
 static void oneshot_timeout(struct sup *s, struct job *j);
+static void oneshot_cannot_start(struct sup *s, struct job *j);
 
 static void run_deadlines(struct sup *s)
 {
@@ -720,7 +721,9 @@ static void run_deadlines(struct sup *s)
 		else
 			j->restarts++;
 		int r = start(s, j);
-		if (r < 0) {
+		if (r == -ECANCELED) {
+			oneshot_cannot_start(s, j);
+		} else if (r < 0) {
 			/* fork failed (EAGAIN under a pids limit): try again later. */
 			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
 			if (is_oneshot(j))
@@ -952,6 +955,20 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	oneshot_run_over(s, j);
 }
 
+/* A scheduled job's attempt could not even start (start() said why): the
+ * run failed, the schedule goes on. */
+static void oneshot_cannot_start(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	j->os.last_code = j->last_code;
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
 /* A stop during the backoff between attempts: none follows. */
 static void oneshot_stopped_waiting(struct sup *s, struct job *j)
 {
@@ -1126,18 +1143,12 @@ static void schedule_fire(struct sup *s, struct job *j, int64_t due)
 	oneshot_begin(&j->os, j->plan->attempts);
 	j->run_started = wall_s();
 	r = start(s, j);
-	if (r < 0) {
-		if (r == -ECANCELED) /* said by start() */
-			log_msg("%s: the run due %s failed: the job cannot start", j->plan->name,
-				when);
-		else
-			log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r),
-				when);
-		j->os.state = OS_FAILED;
-		j->last_code = j->os.last_code = r == -ECANCELED ? j->last_code : EXIT_SETUP_FAILED;
-		if (j->lock_fd >= 0)
-			close(j->lock_fd);
-		j->lock_fd = -1;
+	if (r == -ECANCELED) {
+		oneshot_cannot_start(s, j); /* start() said why */
+	} else if (r < 0) {
+		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
+		j->last_code = EXIT_SETUP_FAILED;
+		oneshot_cannot_start(s, j);
 	}
 }
 
