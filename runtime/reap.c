@@ -34,7 +34,7 @@ int reap_all(reap_fn cb, void *ctx)
 	pid_t pid;
 
 	for (;;) {
-		pid = waitpid(-1, &st, WNOHANG);
+		pid = waitpid(-1, &st, WNOHANG | WUNTRACED | WCONTINUED);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0) /* 0: children left, none exited; ECHILD: none left */

@@ -11,8 +11,9 @@ int status_to_code(int wstatus);
 void status_describe(int wstatus, char *buf, size_t cap);
 
 /* Reaps every exited child without blocking (SIGCHLDs coalesce, so one
- * signal may stand for many exits) and calls cb for each. Returns the
- * number reaped. */
+ * signal may stand for many exits) and calls cb for each. cb also gets the
+ * children that stopped or continued (WIFSTOPPED, WIFCONTINUED), which are
+ * not exits (job control). Returns the number of statuses collected. */
 typedef void (*reap_fn)(void *ctx, pid_t pid, int wstatus);
 int reap_all(reap_fn cb, void *ctx);
 

@@ -120,7 +120,8 @@ int exit_set_parse(const char *list, struct exit_set *set, char *bad, int badlen
 				goto invalid;
 			hi = lo;
 		} else if (number(p, (size_t)(dash - p), 255, &lo) < 0 ||
-			   number(dash + 1, len - (size_t)(dash - p) - 1, 255, &hi) < 0 || lo > hi) {
+			   number(dash + 1, len - (size_t)(dash - p) - 1, 255, &hi) < 0 ||
+			   lo > hi) {
 			goto invalid;
 		}
 		for (int c = lo; c <= hi; c++)

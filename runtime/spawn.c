@@ -26,6 +26,13 @@ static void __attribute__((noreturn)) child(const struct spawn_req *r)
 	if (r->sandbox != NULL && (err = sandbox_child_limits(r->sandbox, &step)) < 0)
 		goto setup_failed;
 
+	/* jobshim itself may have left the directory it was started in. */
+	step = "working directory";
+	if (r->cwd_fd >= 0 && fchdir(r->cwd_fd) < 0) {
+		err = -errno;
+		goto setup_failed;
+	}
+
 	/* jobshim's own fds are all O_CLOEXEC; only the job's stdio is set.
 	 * Inherited fds 3.. pass through unchanged. */
 	step = "stdio";
@@ -37,9 +44,10 @@ static void __attribute__((noreturn)) child(const struct spawn_req *r)
 	}
 
 	/* jobshim never installs handlers, so the dispositions are those it
-	 * inherited; the mask it blocked for its signalfd is cleared. */
+	 * inherited; the mask it blocked for its signalfd is cleared (or, as
+	 * tini does, set back to the one jobshim was started with). */
 	sigemptyset(&empty);
-	sigprocmask(SIG_SETMASK, &empty, NULL);
+	sigprocmask(SIG_SETMASK, r->child_mask != NULL ? r->child_mask : &empty, NULL);
 
 	if (r->sandbox != NULL && (err = sandbox_child_lockdown(r->sandbox, &step)) < 0)
 		goto setup_failed;

@@ -50,8 +50,8 @@ static void test_sig_parse(void **state)
 		int sig = -7, rc = sig_parse(r->in, r->allow_zero, &sig);
 
 		if (rc != r->rc || (rc == 0 && sig != r->sig))
-			fail_msg("\"%s\": rc %d sig %d, expected rc %d sig %d", r->in, rc, sig, r->rc,
-				 r->sig);
+			fail_msg("\"%s\": rc %d sig %d, expected rc %d sig %d", r->in, rc, sig,
+				 r->rc, r->sig);
 	}
 }
 

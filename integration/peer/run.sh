@@ -124,6 +124,20 @@ say "dumb-init: pytest tests/ ($(basename "$DI_TGZ"))"
 sed 's/^/dumb-init\t/' "$T/di.tsv" >>"$results"
 tail -n 1 "$T/di.log"
 
+# cwd_test reads /proc/$PPID/cwd from the job, which the default
+# capability set (SPEC §7) forbids for a parent with more capabilities:
+# once more with SYS_PTRACE kept, to show what it tests (jobshim leaves its
+# working directory, the job keeps it).
+say "dumb-init: tests/cwd_test.py with SYS_PTRACE in JOBSHIM_CAPS"
+(cd "$DI_SRC" && PEER_REPORT=$T/cwd.tsv PYTHONPATH=$HERE \
+	JOBSHIM_CAPS=CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,SYS_PTRACE \
+	ns "$PY" -m pytest -q -p report -p no:cacheprovider tests/cwd_test.py) >"$T/cwd.log" 2>&1
+if [ -s "$T/cwd.tsv" ]; then
+	sed 's/^/dumb-init\t(SYS_PTRACE) /' "$T/cwd.tsv" >>"$results"
+else
+	printf 'dumb-init\t(SYS_PTRACE) tests/cwd_test.py\tfailed\n' >>"$results"
+fi
+
 # tests/test-zombies wants dumb-init as PID 1 of an empty container.
 say "dumb-init: tests/test-zombies as PID 1"
 if (cd "$DI_SRC" && timeout 60 unshare --pid --fork --mount-proc \
