@@ -15,8 +15,6 @@ enum log_format { LOG_PLAIN, LOG_JSON };
 enum output_format { OUT_TABLE, OUT_JSON };
 /* The name jobshim runs under (SPEC §11): argv[0]'s basename. */
 enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
-/* Where forwarded signals go (SPEC §5). */
-enum forward_to { FORWARD_DEFAULT, FORWARD_MAIN, FORWARD_GROUP };
 
 struct options {
 	enum command cmd;
@@ -32,6 +30,9 @@ struct options {
 	const char *run_dir;	 /* NULL = /run/jobshim, else $TMPDIR/jobshim */
 	const char *cgroup_root; /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
 	uint64_t grace_ms;
+	const char *stop_signal_name; /* as given, NULL = the signal received */
+	int stop_signal;	      /* 0 = the signal received */
+	bool signal_group;	      /* forward to the job's process group */
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;
@@ -46,7 +47,6 @@ struct options {
 	struct exit_set success_exit; /* the job's codes jobshim reports as 0 */
 	int pdeathsig;		      /* 0: none */
 	enum persona persona;	      /* PERSONA_JOBSHIM: nothing below differs */
-	enum forward_to forward;      /* tini: main process; dumb-init: its group */
 	int subreaper;		      /* -1: when not PID 1 (jobshim); 0 no; 1 yes */
 	bool orphan_lines;	      /* a line for each reaped orphan (-v, tini -w) */
 	bool suspend_on_tty_signals;  /* dumb-init: TSTP/TTIN/TTOU also stop jobshim */

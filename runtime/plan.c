@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "shcmd.h"
 
 #define LAUNCHER_DEFAULT "/cnb/lifecycle/launcher"
 #define CONFIG_DEFAULT	 ".deploio.yaml"
@@ -111,15 +112,26 @@ fail:
 	return NULL;
 }
 
+/* /bin/sh -c CMD; a simple command as `exec CMD`, so that the shell
+ * replaces itself and the app is the main process: its signals and its
+ * status are its own (SPEC §5). Compound commands keep the shell. */
 static char **worker_argv(const char *command)
 {
-	char *const sh[] = {"/bin/sh", "-c", (char *)command, NULL};
 	char *const launcher[] = {(char *)launcher_path, (char *)command, NULL};
+	char *sh[] = {"/bin/sh", "-c", (char *)command, NULL}, *exec_cmd = NULL, **v;
 
-	/* Buildpack images set up their environment through the launcher. */
+	/* Buildpack images set up their environment through the launcher,
+	 * which takes a process type or a command and execs it itself. */
 	if (access(launcher_path, X_OK) == 0)
 		return strv_dup(launcher, SIZE_MAX);
-	return strv_dup(sh, SIZE_MAX);
+	if (shcmd_is_simple(command)) {
+		if (asprintf(&exec_cmd, "exec %s", command) < 0)
+			return NULL;
+		sh[2] = exec_cmd;
+	}
+	v = strv_dup(sh, SIZE_MAX);
+	free(exec_cmd);
+	return v;
 }
 
 static void copy_errors(struct errlist *dst, const struct errlist *src)

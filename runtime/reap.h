@@ -11,10 +11,14 @@ int status_to_code(int wstatus);
 void status_describe(int wstatus, char *buf, size_t cap);
 
 /* Reaps every exited child without blocking (SIGCHLDs coalesce, so one
- * signal may stand for many exits) and calls cb for each. cb also gets the
- * children that stopped or continued (WIFSTOPPED, WIFCONTINUED), which are
- * not exits (job control). Returns the number of statuses collected. */
+ * signal may stand for many exits) and calls cb for each. Returns the
+ * number reaped. A stopped, continued or traced child is not an exit: it
+ * is never passed to cb (a child that made jobshim its tracer with
+ * PTRACE_TRACEME is detached). */
 typedef void (*reap_fn)(void *ctx, pid_t pid, int wstatus);
 int reap_all(reap_fn cb, void *ctx);
+/* reap_all, and stopped gets each child that a signal stopped (WUNTRACED;
+ * job control on a terminal, SPEC §11). */
+int reap_all_stops(reap_fn cb, reap_fn stopped, void *ctx);
 
 #endif

@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -22,9 +25,9 @@ struct sandbox {
 	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
-	struct caps_now caps_now; /* jobshim's sets, which the child inherits */
-	bool set_user;		  /* JOBSHIM_USER given: setgroups/setgid/setuid */
-	bool nonroot;		  /* the job's uid is not 0 */
+	struct caps_plan caps; /* what the child does with capabilities */
+	bool set_user;	       /* JOBSHIM_USER given: setgroups/setgid/setuid */
+	bool nonroot;	       /* the job's uid is not 0 */
 	const struct sock_fprog *filter;
 	struct user_ids user;
 };
@@ -133,12 +136,13 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
  * rlimit and process (SPEC §6); the child's fallback in rlimits_apply then
  * never needs to guess. Explicit JOBSHIM_RLIMITS values are left alone:
  * their setrlimit fails in the child (exit 125), as asked. */
-static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb)
+static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
+			       const struct caps_now *now)
 {
 	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
 
-	if (sb->caps_now.effective & (1ULL << CAP_SYS_RESOURCE))
+	if (now->effective & (1ULL << CAP_SYS_RESOURCE))
 		return;
 	for (int res = 0; res < RLIMITS_COUNT; res++) {
 		struct rlimit_entry *e = &sb->rlimits.r[res];
@@ -179,13 +183,14 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		return rc;
 	}
 
-	if ((rc = caps_current(&sb->caps_now.bounding, &sb->caps_now.permitted,
-			       &sb->caps_now.effective)) < 0) {
+	struct caps_now now;
+	if ((rc = caps_current(&now.bounding, &now.permitted, &now.effective)) < 0) {
 		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
 		free(sb);
 		return rc;
 	}
-	lower_size_rlimits(o, sb);
+	caps_plan_make(sb->caps_keep, sb->nonroot, sb->caps_explicit, &now, &sb->caps);
+	lower_size_rlimits(o, sb, &now);
 	if (o->size == NULL) {
 		*out = sb; /* no size: no cgroup, nothing to say */
 		return 0;
@@ -236,45 +241,48 @@ int sandbox_child_limits(const struct sandbox *sb, const char **step)
 	return 0;
 }
 
+/* Raw system calls from here on (SPEC §7, STYLE 11): the child shares
+ * jobshim's memory until execve, so nothing here allocates, formats or goes
+ * through a libc wrapper with state of its own (glibc's set*id broadcast to
+ * threads). */
 int sandbox_child_lockdown(const struct sandbox *sb, const char **step)
 {
 	int rc;
 
 	/* While still privileged: dropping from the bounding set needs
 	 * CAP_SETPCAP, which the job will not keep. */
-	if ((rc = caps_drop_bounding(sb->caps_keep, &sb->caps_now)) < 0) {
+	if ((rc = caps_child_drop_bounding(&sb->caps)) < 0) {
 		*step = "capability bounding set";
 		return rc;
 	}
 	if (sb->set_user) {
 		const struct user_ids *u = &sb->user;
-		if (setgroups(u->ngroups, u->groups) < 0) {
+		if (syscall(SYS_setgroups, (long)u->ngroups, u->groups) < 0) {
 			*step = "setgroups";
 			return -errno;
 		}
-		if (setgid(u->gid) < 0) {
+		if (syscall(SYS_setgid, (long)u->gid) < 0) {
 			*step = "setgid";
 			return -errno;
 		}
 		/* A non-root job given capabilities keeps its permitted set
 		 * across setuid, to raise them as ambient ones below. */
-		if (sb->nonroot && sb->caps_explicit && sb->caps_keep &&
-		    (rc = caps_keep_across_setuid()) < 0) {
+		if ((rc = caps_child_keepcaps(&sb->caps)) < 0) {
 			*step = "setuid";
 			return rc;
 		}
-		if (setuid(u->uid) < 0) {
+		if (syscall(SYS_setuid, (long)u->uid) < 0) {
 			*step = "setuid";
 			return -errno;
 		}
 	}
-	if ((rc = caps_set_final(sb->caps_keep, sb->nonroot, sb->caps_explicit)) < 0) {
+	if ((rc = caps_child_set(&sb->caps)) < 0) {
 		*step = "capabilities";
 		return rc;
 	}
 	/* Always: no setuid binary or file capability can undo the above,
 	 * and an unprivileged process may install the seccomp filter. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
 		*step = "no_new_privs";
 		return -errno;
 	}

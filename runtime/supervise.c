@@ -19,6 +19,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "logpfx.h"
+#include "procstat.h"
 #include "reap.h"
 #include "signame.h"
 #include "spawn.h"
@@ -273,6 +274,8 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
+static void begin_stop(struct sup *s, int received, const char *why);
+
 static int start(struct sup *s, struct job *j)
 {
 	bool piped = j->out[0] >= 0;
@@ -283,20 +286,39 @@ static int start(struct sup *s, struct job *j)
 	    .stdin_fd = -1,
 	    .stdout_fd = piped ? j->out[1] : -1,
 	    .stderr_fd = piped ? j->err[1] : -1,
-	    .take_terminal = !piped && isatty(STDIN_FILENO),
+	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
+	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
 	    .child_mask = s->o->keep_sigmask ? &s->orig_mask : NULL,
 	    .cwd_fd = s->cwd_fd,
 	};
+	struct spawn_result res;
 	pid_t pid;
 
 	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = spawn_job(&req);
+	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
 		close(req.stdin_fd);
 	if (pid < 0)
 		return (int)pid;
+	const char *more = res.fatal && j->plan->kind == JOB_WORKER ? "; not restarting" : "";
+	if (res.step != NULL && strcmp(res.step, "exec") == 0)
+		log_msg("%s: exec %s: %s%s%s", j->plan->name, j->plan->argv[0], strerror(res.err),
+			res.fatal ? " (the command is longer than the kernel takes)" : "", more);
+	else if (res.step != NULL)
+		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
+			strerror(res.err), more);
+	if (pid == 0) {
+		/* It can never start (SPEC §1: 125): jobshim's own error, not
+		 * the job's; what else runs is stopped, nothing restarts. */
+		j->phase = PH_DONE;
+		j->last_code = res.status;
+		s->exit_code = res.status;
+		s->exit_final = true;
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
+		return 0;
+	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
 	if (req.take_terminal)
@@ -312,39 +334,114 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM);
 }
 
-static void signal_job(const struct job *j, int sig)
+/* A forwarded signal goes to the job's main process (tini, systemd's
+ * KillMode=mixed): a prefork master (Celery, gunicorn, nginx) tells its pool
+ * itself. --signal-group sends it to the whole group, as dumb-init does. */
+static void forward(const struct sup *s, const struct job *j, int sig)
 {
-	if (j->group <= 0)
+	if (s->o->signal_group && j->group > 0) {
+		/* The job may have moved itself to another group (a shell doing
+		 * job control); then at least its main process gets it. */
+		if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+			kill(j->pid, sig);
 		return;
-	/* The job may have moved itself to another group (a shell doing job
-	 * control); then at least its leader gets the signal. */
-	if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+	}
+	if (j->pid > 0)
 		kill(j->pid, sig);
 }
 
-static bool proc_stopped(pid_t pid);
-
-/* Sends a stop signal to a job. A stopped job could not act on it: SIGCONT
- * follows, as systemd does, so that it can. */
-static void stop_signal_job(const struct sup *s, const struct job *j, int sig);
-
-static void begin_stop(struct sup *s, int sig)
+/* True when pid is stopped (state T; t is a ptrace-stop). */
+static bool stopped(pid_t pid)
 {
+	char path[40], line[512];
+	struct procstat_fields f;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_file(path, line, sizeof(line));
+	return n > 0 && procstat_parse_stat(line, (size_t)n, &f) == 0 && f.state == 'T';
+}
+
+/* A stop signal; a job stopped by SIGTSTP (Sidekiq's "quiet" sent to an app
+ * that does not handle it) could not act on it before a SIGCONT, and would
+ * cost the whole grace period: it gets one, as systemd sends. */
+static void send_stop(const struct sup *s, const struct job *j, int sig)
+{
+	forward(s, j, sig);
+	if (sig != SIGCONT && j->pid > 0 && stopped(j->pid))
+		forward(s, j, SIGCONT);
+}
+
+/* What is left of a job whose main process exited during a stop (or the main
+ * app's group after it exited): SIGTERM now, SIGKILL at the grace's end. */
+static void term_leftovers(const struct job *j)
+{
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGTERM);
+		kill(-j->group, SIGCONT);
+	}
+}
+
+/* "sidekiq", "web, sidekiq": the jobs a stop ends, for its log line. */
+static void running_names(const struct sup *s, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n && len < cap; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_DONE)
+			continue;
+		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "%s", s->n == 1 ? s->jobs[0].plan->name : "the jobs");
+}
+
+/* The one line that says why a stop began (worker and @all modes; the main
+ * app alone stays transparent): "SIGTERM received: stopping sidekiq (grace
+ * 8s)" or "web exited with status 3: stopping the other jobs". */
+static void say_why(const struct sup *s, const char *why, int stop_sig)
+{
+	char names[160], grace[32], with[32] = "";
+
+	if (s->plan->n_jobs == 1 && s->jobs[0].plan->kind == JOB_MAIN && !s->plan->all_mode) {
+		log_debug("%s: stopping", why);
+		return;
+	}
+	running_names(s, names, sizeof(names));
+	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	if (s->o->stop_signal != 0 && signal_name(stop_sig) != NULL)
+		snprintf(with, sizeof(with), " with SIG%s", signal_name(stop_sig));
+	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
+}
+
+/* A stop: no more restarts; the stop signal (--stop-signal, else the one
+ * received) to every job's main process; SIGKILL for all that is left
+ * once the grace period is over (run_deadlines). A second stop signal
+ * during the grace is forwarded again. why: NULL when the caller said it. */
+static void begin_stop(struct sup *s, int received, const char *why)
+{
+	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
+
 	if (!s->stopping || s->stop_send_at_ms != 0) {
 		/* The grace starts when the stop signal is sent: after the
 		 * stop delay, or now when a second stop signal cut it short. */
+		if (!s->stopping && why != NULL)
+			say_why(s, why, sig);
 		s->stopping = true;
 		s->stop_send_at_ms = 0;
 		s->kill_at_ms = mono() + s->o->grace_ms;
-		log_debug("stopping: SIG%s, SIGKILL in %llums",
-			  signal_name(sig) ? signal_name(sig) : "?",
-			  (unsigned long long)s->o->grace_ms);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		if (j->phase == PH_WAITING)
 			j->phase = PH_DONE; /* no more restarts */
-		stop_signal_job(s, j, sig);
+		if (j->phase == PH_RUNNING)
+			send_stop(s, j, sig);
 	}
 	status_changed(s);
 }
@@ -353,21 +450,21 @@ static void begin_stop(struct sup *s, int sig)
  * stop begins now (no more restarts) but the signal waits, so that a load
  * balancer stops sending requests first; a second stop signal during the
  * wait sends it at once. */
-static void stop_requested(struct sup *s, int sig)
+static void stop_requested(struct sup *s, int received, const char *why)
 {
 	if (s->o->stop_delay_ms == 0 || s->stopping) {
-		begin_stop(s, sig);
+		begin_stop(s, received, why);
 		return;
 	}
+	say_why(s, why, s->o->stop_signal != 0 ? s->o->stop_signal : received);
 	s->stopping = true;
-	s->stop_sig_pending = sig;
+	s->stop_sig_pending = received;
 	s->stop_send_at_ms = mono() + s->o->stop_delay_ms;
 	s->kill_at_ms = s->stop_send_at_ms + s->o->grace_ms;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->jobs[i].phase == PH_WAITING)
 			s->jobs[i].phase = PH_DONE;
-	log_debug("stopping: SIG%s in %llums (stop delay)",
-		  signal_name(sig) ? signal_name(sig) : "?",
+	log_debug("the stop signal follows in %llums (stop delay)",
 		  (unsigned long long)s->o->stop_delay_ms);
 	status_changed(s);
 }
@@ -394,12 +491,6 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
 
-	if (WIFSTOPPED(wstatus) || WIFCONTINUED(wstatus)) {
-		for (size_t i = 0; i < s->n; i++)
-			if (s->jobs[i].pid == pid && WIFSTOPPED(wstatus))
-				on_job_stopped(s, &s->jobs[i], wstatus);
-		return; /* not an exit */
-	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		if (j->pid != pid)
@@ -411,16 +502,31 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
 			/* The main app ends the container with its status; what
-			 * is left of it (and every worker, in @all) gets SIGTERM
-			 * and at most the grace period. */
+			 * is left of its group gets SIGTERM, every worker (in
+			 * @all) the stop signal, and all at most the grace. */
+			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
-			if (s->o->exit_with_main)
+			if (s->o->exit_with_main) {
 				exit_with_main(s, j);
-			else
-				begin_stop(s, SIGTERM);
+				return;
+			}
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
+			if (s->plan->all_mode && !s->stopping) {
+				log_msg("%s: stopping the other jobs", why);
+				begin_stop(s, SIGTERM, NULL);
+			} else {
+				begin_stop(s, SIGTERM, why);
+			}
 		} else if (s->stopping) {
+			char what[96], ran[32];
 			j->phase = PH_DONE;
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			format_ms(mono() - j->started_ms, ran, sizeof(ran));
+			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
@@ -496,48 +602,13 @@ static bool is_tty_stop(int sig)
 	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* /proc/PID/stat says the process is stopped ('T'; not 't', traced). */
-static bool proc_stopped(pid_t pid)
+/* SIGCONT goes to the job's whole group, whatever the forwarding mode: a
+ * stop from the terminal stopped all of it. */
+static void continue_job(const struct sup *s, const struct job *j)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = xread(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the name may hold anything */
-	return p != NULL && p[1] == ' ' && p[2] == 'T';
-}
-
-/* Where a forwarded signal goes: the main process (tini, dumb-init -c), the
- * job's process group (dumb-init, tini -g), else jobshim's default. SIGCONT
- * always goes to the group: a stop from the terminal stopped all of it. */
-static void forward_to_job(const struct sup *s, const struct job *j, int sig)
-{
-	if (s->o->forward == FORWARD_MAIN && sig != SIGCONT) {
-		if (j->pid > 0)
-			kill(j->pid, sig);
+	if (j->group > 0 && kill(-j->group, SIGCONT) == 0)
 		return;
-	}
-	signal_job(j, sig);
-}
-
-static void stop_signal_job(const struct sup *s, const struct job *j, int sig)
-{
-	bool stopped = proc_stopped(j->pid);
-
-	forward_to_job(s, j, sig);
-	if (stopped)
-		signal_job(j, SIGCONT);
+	forward(s, j, SIGCONT);
 }
 
 /* Stops jobshim itself, as a shell's job stops: the shell that started it
@@ -571,9 +642,19 @@ static void resume_jobs(struct sup *s)
  * may be stale (continued since): only a process still stopped counts. */
 static void on_job_stopped(struct sup *s, const struct job *j, int wstatus)
 {
-	if (!is_tty_stop(WSTOPSIG(wstatus)) || !proc_stopped(j->pid))
+	if (!is_tty_stop(WSTOPSIG(wstatus)) || j->pid <= 0 || !stopped(j->pid))
 		return;
 	suspend_self(s);
+}
+
+/* reap_all_stops' report of a stopped child (not an exit). */
+static void on_child_stopped(void *ctx, pid_t pid, int wstatus)
+{
+	struct sup *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].pid == pid)
+			on_job_stopped(s, &s->jobs[i], wstatus);
 }
 
 /* Every signal but SIGCHLD and the stop signals: rewritten (--rewrite, 0
@@ -586,7 +667,10 @@ static void forward_signal(struct sup *s, int sig)
 
 	if (fwd != 0) {
 		for (size_t i = 0; i < s->n; i++)
-			forward_to_job(s, &s->jobs[i], fwd);
+			if (fwd == SIGCONT)
+				continue_job(s, &s->jobs[i]);
+			else
+				forward(s, &s->jobs[i], fwd);
 		if (fwd != sig)
 			log_trace("SIG%s forwarded as SIG%s", name ? name : "?", as ? as : "?");
 		else
@@ -702,10 +786,13 @@ static void handle_signals(struct sup *s)
 		case SIGINT:
 		case SIGQUIT: {
 			int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
-			if (fwd != 0)
-				stop_requested(s, fwd);
-			else
+			char why[48];
+			if (fwd == 0) {
 				log_trace("SIG%s received: dropped (--rewrite)", signal_name(sig));
+				break;
+			}
+			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+			stop_requested(s, fwd, why);
 			break;
 		}
 		default:
@@ -713,7 +800,7 @@ static void handle_signals(struct sup *s)
 		}
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
-	reap_all(on_exit_status, s);
+	reap_all_stops(on_exit_status, on_child_stopped, s);
 }
 
 /* ------------------------------------------------------------ main loop */
@@ -747,7 +834,7 @@ static void run_deadlines(struct sup *s)
 	if (s->status_due_ms != 0 && now >= s->status_due_ms)
 		status_write_now(s);
 	if (s->stop_send_at_ms != 0 && now >= s->stop_send_at_ms)
-		begin_stop(s, s->stop_sig_pending);
+		begin_stop(s, s->stop_sig_pending, NULL);
 	if (s->stopping && !s->killed && now >= s->kill_at_ms) {
 		log_msg("grace period of %llums over: sending SIGKILL",
 			(unsigned long long)s->o->grace_ms);
@@ -917,6 +1004,10 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 		return r;
 	s.cwd_fd = leave_cwd(&s);
 	for (size_t i = 0; i < s.n; i++) {
+		if (s.stopping) { /* an earlier job can never start */
+			s.jobs[i].phase = PH_DONE;
+			continue;
+		}
 		r = start(&s, &s.jobs[i]);
 		if (r < 0) {
 			log_msg("unable to start %s: %s", s.jobs[i].plan->name, strerror(-r));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "signame.h"
 #include "sigspec.h"
 #include "sizes.h"
 
@@ -24,6 +25,8 @@ const char cli_usage[] =
     "  --size SIZE           [JOBSHIM_SIZE]           micro, mini, standard-1, standard-2, "
     "standard-4\n"
     "  --grace DUR           [JOBSHIM_GRACE]          stop signal to SIGKILL (8s)\n"
+    "  --stop-signal SIG     [JOBSHIM_STOP_SIGNAL]    what a stop sends (the signal received)\n"
+    "  --signal-group        [JOBSHIM_SIGNAL_GROUP=1] forward to the job's process group\n"
     "  --backoff-min DUR     [JOBSHIM_BACKOFF_MIN]    first restart delay (1s)\n"
     "  --backoff-max DUR     [JOBSHIM_BACKOFF_MAX]    restart delay cap (60s)\n"
     "  --backoff-reset DUR   [JOBSHIM_BACKOFF_RESET]  stable uptime that resets the delay (60s)\n"
@@ -98,6 +101,8 @@ static const struct opt_def opt_table[] = {
     OPT("--command", "JOBSHIM_COMMAND", OPT_STR, command),
     OPT("--size", "JOBSHIM_SIZE", OPT_STR, size),
     OPT("--grace", "JOBSHIM_GRACE", OPT_DUR, grace_ms),
+    OPT("--stop-signal", "JOBSHIM_STOP_SIGNAL", OPT_STR, stop_signal_name),
+    OPT("--signal-group", "JOBSHIM_SIGNAL_GROUP", OPT_BOOL, signal_group),
     OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
     OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
     OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
@@ -299,6 +304,15 @@ static int validate(struct options *o, char *err, size_t errlen)
 		return fail(
 		    err, errlen, "backoff: --backoff-min (%llums) exceeds --backoff-max (%llums)",
 		    (unsigned long long)o->backoff_min_ms, (unsigned long long)o->backoff_max_ms);
+	o->stop_signal = 0;
+	if (o->stop_signal_name != NULL) {
+		o->stop_signal = signal_parse(o->stop_signal_name);
+		if (o->stop_signal < 0)
+			return fail(err, errlen,
+				    "stop-signal: unknown signal \"%s\" (expected e.g. TERM, QUIT, "
+				    "INT, 15)",
+				    o->stop_signal_name);
+	}
 	if (o->verbose_flags > 0)
 		o->verbose = o->verbose_flags > 9 ? 9 : o->verbose_flags;
 	o->orphan_lines = o->verbose >= 1;
@@ -395,13 +409,12 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 	int verbosity = 1, i, r; /* tini's: 1 warnings, 2 info, 3 debug */
 	bool warn_on_reap = false;
 
-	o->forward = FORWARD_MAIN;
 	o->subreaper = 0;
 	o->keep_sigmask = true;
 	if (env_get(envp, "TINI_SUBREAPER") != NULL)
 		o->subreaper = 1;
 	if (env_get(envp, "TINI_KILL_PROCESS_GROUP") != NULL)
-		o->forward = FORWARD_GROUP;
+		o->signal_group = true;
 	if ((v = env_get(envp, "TINI_VERBOSITY")) != NULL &&
 	    (r = parse_level("TINI_VERBOSITY", v, &verbosity, err, errlen)) < 0)
 		return r;
@@ -437,7 +450,7 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 				o->subreaper = 1;
 				continue;
 			case 'g':
-				o->forward = FORWARD_GROUP;
+				o->signal_group = true;
 				continue;
 			case 'w':
 				warn_on_reap = true;
@@ -574,7 +587,7 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct opti
 			break;
 		}
 	}
-	o->forward = group ? FORWARD_GROUP : FORWARD_MAIN;
+	o->signal_group = group;
 	o->term_leftovers = group;
 	if (group)
 		for (size_t k = 0; k < sizeof(tty_stops) / sizeof(tty_stops[0]); k++)

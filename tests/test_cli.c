@@ -96,10 +96,7 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 			 : o->persona == PERSONA_DUMB_INIT ? "dumb-init"
 							   : "jobshim");
 	else if (strcmp(key, "forward") == 0)
-		snprintf(buf, cap, "%s",
-			 o->forward == FORWARD_MAIN    ? "main"
-			 : o->forward == FORWARD_GROUP ? "group"
-						       : "default");
+		snprintf(buf, cap, "%s", o->signal_group ? "group" : "main");
 	else if (strcmp(key, "subreaper") == 0)
 		snprintf(buf, cap, "%d", o->subreaper);
 	else if (strcmp(key, "orphans") == 0)
@@ -133,7 +130,7 @@ static const char *const defaults[] = {
     "run_dir=(null)",  "cgroup_root=(null)", "grace=8000",    "bmin=1000",	   "bmax=60000",
     "breset=60000",    "log=plain/plain",    "ts=0",	      "verbose=0",	   "output=table",
     "argv=",	       "stop_delay=0",	     "rewrite=",      "success=",	   "pdeathsig=0",
-    "persona=jobshim", "forward=default",    "subreaper=-1",  "orphans=0",	   "dumb=0000",
+    "persona=jobshim", "forward=main",	     "subreaper=-1",  "orphans=0",	   "dumb=0000",
     "sigmask=0",
 };
 

@@ -210,7 +210,7 @@ static void test_worker_command(void **state)
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].command, "bundle exec sidekiq");
 	assert_strv(p.jobs[0].argv,
-		    (const char *const[]){"/bin/sh", "-c", "bundle exec sidekiq", NULL});
+		    (const char *const[]){"/bin/sh", "-c", "exec bundle exec sidekiq", NULL});
 	assert_string_equal(p.config_path, o.config);
 	plan_free(&p);
 
@@ -218,7 +218,13 @@ static void test_worker_command(void **state)
 	o.command = "bundle exec sidekiq -q low";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].command, "bundle exec sidekiq -q low");
-	assert_string_equal(p.jobs[0].argv[2], "bundle exec sidekiq -q low");
+	assert_string_equal(p.jobs[0].argv[2], "exec bundle exec sidekiq -q low");
+	plan_free(&p);
+
+	/* a compound command keeps the shell as the main process */
+	o.command = "echo start; exec sidekiq";
+	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
+	assert_string_equal(p.jobs[0].argv[2], "echo start; exec sidekiq");
 	plan_free(&p);
 
 	/* an empty JOBSHIM_COMMAND is unset */
@@ -342,7 +348,7 @@ static void test_env_only_job(void **state)
 		assert_int_equal(p.jobs[0].kind, JOB_WORKER);
 		assert_string_equal(p.jobs[0].command, "bin/clock --tick");
 		assert_strv(p.jobs[0].argv,
-			    (const char *const[]){"/bin/sh", "-c", "bin/clock --tick", NULL});
+			    (const char *const[]){"/bin/sh", "-c", "exec bin/clock --tick", NULL});
 		assert_null(p.jobs[0].size);
 		if (i == 0)
 			assert_null(p.config_path);
@@ -469,7 +475,7 @@ static void test_all_mode(void **state)
 	assert_string_equal(p.jobs[0].size->name, "mini");
 	assert_string_equal(p.jobs[1].name, "sidekiq");
 	assert_string_equal(p.jobs[1].size->name, "standard-1");
-	assert_string_equal(p.jobs[1].argv[2], "bundle exec sidekiq");
+	assert_string_equal(p.jobs[1].argv[2], "exec bundle exec sidekiq");
 	assert_string_equal(p.jobs[2].name, "mailer");
 	assert_null(p.jobs[2].size);
 	assert_strv(p.job_names, (const char *const[]){"sidekiq", "mailer", NULL});

@@ -370,12 +370,45 @@ static void test_reap_all_live_child(void **state)
 	assert_int_equal(has_exited(pid), -1); /* gone: ECHILD */
 }
 
+/* --stop-signal's parser: names with or without SIG, any case, numbers,
+ * real-time offsets; 0, KILL, STOP and garbage are refused. */
+static void test_signal_parse_table(void **state)
+{
+	static const struct {
+		const char *in;
+		int want;
+	} rows[] = {
+	    {"TERM", SIGTERM},	 {"SIGTERM", SIGTERM}, {"quit", SIGQUIT},   {"SigInt", SIGINT},
+	    {"15", SIGTERM},	 {"3", SIGQUIT},       {"HUP", SIGHUP},	    {"USR1", SIGUSR1},
+	    {"WINCH", SIGWINCH}, {"RTMIN", 0x7fff},    {"RTMIN+2", 0x7ffe}, {"RTMAX-1", 0x7ffd},
+	    {"", -EINVAL},	 {"0", -EINVAL},       {"KILL", -EINVAL},   {"SIGSTOP", -EINVAL},
+	    {"9", -EINVAL},	 {"BOGUS", -EINVAL},   {"15x", -EINVAL},    {"-15", -EINVAL},
+	    {"SIG", -EINVAL},	 {"1000", -EINVAL},    {"RTMIN+", -EINVAL}, {"TERM ", -EINVAL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(rows); i++) {
+		int want = rows[i].want;
+		if (want == 0x7fff)
+			want = SIGRTMIN;
+		else if (want == 0x7ffe)
+			want = SIGRTMIN + 2;
+		else if (want == 0x7ffd)
+			want = SIGRTMAX - 1;
+		if (signal_parse(rows[i].in) != want)
+			fail_msg("signal_parse(\"%s\") = %d, expected %d", rows[i].in,
+				 signal_parse(rows[i].in), want);
+	}
+	assert_int_equal(signal_parse(NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_signal_name_table),
 	    cmocka_unit_test(test_signal_name_unnamed),
 	    cmocka_unit_test(test_signal_name_constants),
+	    cmocka_unit_test(test_signal_parse_table),
 	    cmocka_unit_test(test_status_exited),
 	    cmocka_unit_test(test_status_signaled),
 	    cmocka_unit_test(test_status_other),
