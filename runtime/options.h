@@ -49,6 +49,7 @@ struct options {
 	enum persona persona;	      /* PERSONA_JOBSHIM: nothing below differs */
 	int subreaper;		      /* -1: when not PID 1 (jobshim); 0 no; 1 yes */
 	bool orphan_lines;	      /* a line for each reaped orphan (-v, tini -w) */
+	bool warn_no_reaping;	      /* tini: warn when neither PID 1 nor a subreaper */
 	bool suspend_on_tty_signals;  /* dumb-init: TSTP/TTIN/TTOU also stop jobshim */
 	bool exit_with_main;	      /* dumb-init: no grace for leftovers after the main exit */
 	bool term_leftovers;	      /* with exit_with_main: SIGTERM the job's group first */

@@ -715,12 +715,13 @@ static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus)
 
 /* Not PID 1 and no child subreaper (tini without -s): orphans go to the
  * real init, and zombies of the job's own children are not jobshim's to
- * reap. tini warns; so does jobshim under its name. */
+ * reap. tini warns (unless TINI_VERBOSITY=0); so does jobshim under its
+ * name. */
 static void reaping_check(const struct sup *s)
 {
 	int bit = 0;
 
-	if (s->pid1 || s->o->persona != PERSONA_TINI)
+	if (s->pid1 || !s->o->warn_no_reaping)
 		return;
 	if (prctl(PR_GET_CHILD_SUBREAPER, &bit) == 0 && bit == 1)
 		return;

@@ -485,6 +485,7 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 	if (o->verbose_flags > o->verbose)
 		o->verbose = o->verbose_flags;
 	o->orphan_lines = warn_on_reap && verbosity >= 1;
+	o->warn_no_reaping = verbosity >= 1;
 	return r;
 }
 
