@@ -2,11 +2,15 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -19,12 +23,13 @@
 
 struct sandbox {
 	struct rlimit_set rlimits;
-	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
+	int cgroup_fd;		   /* the job cgroup's cgroup.procs, or -1: not enforced */
+	char cgroup_dir[PATH_MAX]; /* that cgroup, "" when not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
-	struct caps_now caps_now; /* jobshim's sets, which the child inherits */
-	bool set_user;		  /* JOBSHIM_USER given: setgroups/setgid/setuid */
-	bool nonroot;		  /* the job's uid is not 0 */
+	struct caps_plan caps; /* what the child does with capabilities */
+	bool set_user;	       /* JOBSHIM_USER given: setgroups/setgid/setuid */
+	bool nonroot;	       /* the job's uid is not 0 */
 	const struct sock_fprog *filter;
 	struct user_ids user;
 };
@@ -134,14 +139,14 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
  * never needs to guess. Explicit JOBSHIM_RLIMITS values are left alone:
  * their setrlimit fails in the child (exit 125), as asked. With note (for
  * `check`), the first such message goes there instead of the log. */
-static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb, char *note,
-			       size_t note_cap)
+static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
+			       const struct caps_now *now, char *note, size_t note_cap)
 {
 	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
 	char msg[256];
 
-	if (sb->caps_now.effective & (1ULL << CAP_SYS_RESOURCE))
+	if (now->effective & (1ULL << CAP_SYS_RESOURCE))
 		return;
 	for (int res = 0; res < RLIMITS_COUNT; res++) {
 		struct rlimit_entry *e = &sb->rlimits.r[res];
@@ -186,13 +191,14 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		return rc;
 	}
 
-	if ((rc = caps_current(&sb->caps_now.bounding, &sb->caps_now.permitted,
-			       &sb->caps_now.effective)) < 0) {
+	struct caps_now now;
+	if ((rc = caps_current(&now.bounding, &now.permitted, &now.effective)) < 0) {
 		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
 		free(sb);
 		return rc;
 	}
-	lower_size_rlimits(o, sb, NULL, 0);
+	caps_plan_make(sb->caps_keep, sb->nonroot, sb->caps_explicit, &now, &sb->caps);
+	lower_size_rlimits(o, sb, &now, NULL, 0);
 	if (o->size == NULL) {
 		*out = sb; /* no size: no cgroup, nothing to say */
 		return 0;
@@ -206,6 +212,8 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 				  sizeof(notes));
 	if (rc >= 0) {
 		sb->cgroup_fd = rc;
+		snprintf(sb->cgroup_dir, sizeof(sb->cgroup_dir), "%s/jobshim/%s", root,
+			 o->job_name);
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
 	} else if (!warned) {
@@ -217,6 +225,13 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 	return 0;
 }
 
+int sandbox_cgroup_kill(const struct sandbox *sb, const struct sandbox_opts *o)
+{
+	if (sb == NULL || sb->cgroup_fd < 0)
+		return -ENOENT;
+	return cgroup_kill(cgroup_root(o), o->job_name);
+}
+
 void sandbox_free(struct sandbox *sb)
 {
 	if (!sb)
@@ -224,6 +239,22 @@ void sandbox_free(struct sandbox *sb)
 	if (sb->cgroup_fd >= 0)
 		close(sb->cgroup_fd);
 	free(sb);
+}
+
+int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills)
+{
+	return sb && sb->cgroup_dir[0] ? cgroup_oom_kills(sb->cgroup_dir, kills) : -ENOENT;
+}
+
+void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
+{
+	uint64_t max;
+
+	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
+	    max != UINT64_MAX)
+		format_bytes(max, buf, cap);
+	else
+		snprintf(buf, cap, "max");
 }
 
 int sandbox_child_limits(const struct sandbox *sb, const char **step)
@@ -243,45 +274,48 @@ int sandbox_child_limits(const struct sandbox *sb, const char **step)
 	return 0;
 }
 
+/* Raw system calls from here on (SPEC §7, STYLE 11): the child shares
+ * jobshim's memory until execve, so nothing here allocates, formats or goes
+ * through a libc wrapper with state of its own (glibc's set*id broadcast to
+ * threads). */
 int sandbox_child_lockdown(const struct sandbox *sb, const char **step)
 {
 	int rc;
 
 	/* While still privileged: dropping from the bounding set needs
 	 * CAP_SETPCAP, which the job will not keep. */
-	if ((rc = caps_drop_bounding(sb->caps_keep, &sb->caps_now)) < 0) {
+	if ((rc = caps_child_drop_bounding(&sb->caps)) < 0) {
 		*step = "capability bounding set";
 		return rc;
 	}
 	if (sb->set_user) {
 		const struct user_ids *u = &sb->user;
-		if (setgroups(u->ngroups, u->groups) < 0) {
+		if (syscall(SYS_setgroups, (long)u->ngroups, u->groups) < 0) {
 			*step = "setgroups";
 			return -errno;
 		}
-		if (setgid(u->gid) < 0) {
+		if (syscall(SYS_setgid, (long)u->gid) < 0) {
 			*step = "setgid";
 			return -errno;
 		}
 		/* A non-root job given capabilities keeps its permitted set
 		 * across setuid, to raise them as ambient ones below. */
-		if (sb->nonroot && sb->caps_explicit && sb->caps_keep &&
-		    (rc = caps_keep_across_setuid()) < 0) {
+		if ((rc = caps_child_keepcaps(&sb->caps)) < 0) {
 			*step = "setuid";
 			return rc;
 		}
-		if (setuid(u->uid) < 0) {
+		if (syscall(SYS_setuid, (long)u->uid) < 0) {
 			*step = "setuid";
 			return -errno;
 		}
 	}
-	if ((rc = caps_set_final(sb->caps_keep, sb->nonroot, sb->caps_explicit)) < 0) {
+	if ((rc = caps_child_set(&sb->caps)) < 0) {
 		*step = "capabilities";
 		return rc;
 	}
 	/* Always: no setuid binary or file capability can undo the above,
 	 * and an unprivileged process may install the seccomp filter. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
 		*step = "no_new_privs";
 		return -errno;
 	}
@@ -356,6 +390,7 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 {
 	char err[512], reason[512], buf[2048], note[256];
 	struct sandbox sb;
+	struct caps_now now;
 	struct cgroup_limits cl;
 	enum seccomp_profile sp = SECCOMP_PROFILE_DEFAULT;
 
@@ -372,9 +407,8 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp);
 	/* The values the job would get, lowered as sandbox_prepare lowers them. */
 	note[0] = '\0';
-	if (caps_current(&sb.caps_now.bounding, &sb.caps_now.permitted, &sb.caps_now.effective) ==
-	    0)
-		lower_size_rlimits(o, &sb, note, sizeof(note));
+	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)
+		lower_size_rlimits(o, &sb, &now, note, sizeof(note));
 	if (o->size != NULL)
 		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
