@@ -8,7 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum command { CMD_RUN, CMD_CHECK, CMD_STATS, CMD_VERSION, CMD_HELP };
+enum command {
+	CMD_RUN,
+	CMD_CHECK,
+	CMD_STATS,
+	CMD_VERSION,
+	CMD_HELP,
+	CMD_RESTART, /* jobshim restart [JOB] (SPEC §10) */
+	CMD_SIGNAL,  /* jobshim signal JOB SIG */
+	CMD_RELOAD,  /* jobshim reload */
+};
+#define CTL_ARGS_MAX 2 /* words after a control command */
 enum log_format { LOG_PLAIN, LOG_JSON };
 enum output_format { OUT_TABLE, OUT_JSON };
 
@@ -34,8 +44,11 @@ struct options {
 	bool log_timestamps;
 	bool verbose_flag;
 	int verbose;
-	enum output_format output; /* check / stats -o */
-	char **argv;		   /* the main app's command, NULL-terminated */
+	bool watch_config;			/* --watch-config: reload when the file changes */
+	enum output_format output;		/* check / stats -o */
+	const char *ctl_args[CTL_ARGS_MAX + 1]; /* restart/signal: JOB, SIG (one extra: an error) */
+	int ctl_argc;
+	char **argv; /* the main app's command, NULL-terminated */
 	int argc;
 };
 
