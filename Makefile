@@ -44,19 +44,26 @@ CHECK_TARGETS := unit integration
 .PHONY: all static check unit integration demo clean deps format format-check shellcheck help
 all: $(BUILD)/jobshim
 
-include $(sort $(wildcard mk/*.mk))
-
 # ---------------------------------------------------------------- deps
-# The build needs Debian packages; install them when missing (as root), or
-# say the one command to run.
+# The build needs Debian packages; `deps` installs the missing ones (as
+# root), or says the one command to run and fails, before any compiler runs.
+# Defined before the fragments are included: their rules name $(DEPS_STAMP)
+# as an order-only prerequisite, and make expands prerequisites as it reads
+# them. A phony order-only prerequisite runs once per make and rebuilds
+# nothing; the check is one dpkg-query. Fragments add what their targets
+# need: DEPS_PKGS_<goal> += PKG... (e.g. DEPS_PKGS_bench), used when that
+# goal is on the command line.
 DEB_BUILD_PKGS := gcc make pkg-config libyaml-dev libcap-dev libseccomp-dev \
                   libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck \
-                  util-linux procps bsdutils python3
-DEPS_STAMP  := build/.deps-ok
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): Makefile
-	@./.ci/ensure-packages $(DEB_BUILD_PKGS)
-	@mkdir -p $(@D) && touch $@
+                  util-linux procps bsdutils python3 file git
+DEPS_GOALS  = $(or $(MAKECMDGOALS),all)
+DEPS_PKGS   = $(sort $(DEB_BUILD_PKGS) $(foreach g,$(DEPS_GOALS),$(DEPS_PKGS_$(g))))
+DEPS_STAMP  := deps
+.PHONY: deps
+deps:
+	@./.ci/ensure-packages $(DEPS_PKGS)
+
+include $(sort $(wildcard mk/*.mk))
 
 # ---------------------------------------------------------------- build
 $(BUILD)/obj/%.o: %.c $(GENERATED) | $(DEPS_STAMP)
@@ -72,7 +79,7 @@ $(BUILD)/jobshim: $(BUILD)/obj/shim/main.o $(LIB)
 
 # Static glibc release build (make static-glibc); mk/musl.mk may redefine
 # `static` to build with musl.
-build/jobshim-static-glibc: build/obj/shim/main.o build/libjobshim.a
+build/jobshim-static-glibc: build/obj/shim/main.o build/libjobshim.a | $(DEPS_STAMP)
 	$(CC) -static -o $@ $^ $(LDLIBS)
 	@file $@ | grep -q 'statically linked' || { echo "not static: $@"; exit 1; }
 	@strip $@
@@ -111,8 +118,8 @@ demo: $(BUILD)/jobshim $(HELPER_BIN)
 
 # ---------------------------------------------------------------- style
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
-SH_FILES = $(shell git ls-files '*.sh' .ci/run .ci/ensure-packages .ci/ensure-docker 2>/dev/null)
-format:
+SH_FILES = $(shell git ls-files '*.sh' .ci/run .ci/ensure-packages .ci/ensure-docker .ci/fresh-check 2>/dev/null)
+format: | $(DEPS_STAMP)
 	clang-format -i $(C_FILES)
 format-check: | $(DEPS_STAMP)
 	clang-format --dry-run --Werror $(C_FILES)

@@ -38,7 +38,7 @@ check "main app without command shows the image CMD" has "$OUT" "command: (image
 check "main app size from the file" has "$OUT" "size: mini (memory 512Mi, cpu 250m, pids 512, nofile 8192)"
 check "worker sidekiq" has "$OUT" "command: bundle exec sidekiq -C config/sidekiq.yml"
 check "worker size" has "$OUT" "size: standard-1 (memory 1Gi, cpu 500m, pids 1024, nofile 16384)"
-check "worker default size" has "$OUT" "size: micro (memory 256Mi, cpu 125m, pids 256, nofile 4096; the default)"
+check "worker without a size: none" has "$OUT" "size: none (jobshim changes no limit; the platform sizes the container)"
 check "deploy job" has "$OUT" "kind: deploy"
 check "deploy timeout" has "$OUT" "timeout: 10m"
 check "scheduled job schedule" has "$OUT" "schedule: 0 3 * * *"
@@ -79,7 +79,7 @@ check "json parses" is_json "$OUT"
 check "json valid" has "$OUT" '"valid":true'
 check "json config" has "$OUT" "\"config\":\"$EXAMPLE\""
 check "json job" has "$OUT" '"name":"nightly-cleanup","kind":"scheduled"'
-check "json size" has "$OUT" '"size":{"name":"standard-1","default":false,"memory_bytes":1073741824'
+check "json size" has "$OUT" '"size":{"name":"standard-1","memory_bytes":1073741824'
 check "json schedule" has "$OUT" '"schedule":"30 6 * * mon"'
 
 # ---------------------------------------------------------------- errors
@@ -159,10 +159,36 @@ run_check -- --config "$TMP/latin1.yaml"
 expect "non-UTF-8 exits 2" 2 "$RC"
 check "non-UTF-8 located" has "$ERR" "jobshim: $TMP/latin1.yaml:1:9: the file is not valid UTF-8"
 
+# The mistakes newcomers make, each named (SPEC §1's file:line:col: field:).
+printf 'scheduledJobs:\n  - name: n\n    command: c\n    schedule: */15 * * * *\n' >"$TMP/star.yaml"
+run_check -- --config "$TMP/star.yaml"
+expect "unquoted */15 schedule exits 2" 2 "$RC"
+check "unquoted */15 schedule: says to quote it" has "$ERR" "jobshim: $TMP/star.yaml:4:16: scheduledJobs[0].schedule: invalid YAML: a plain scalar cannot start with \"*\" (YAML reads an alias): quote the schedule"
+printf 'workerJobs:\n\t- name: a\n\t  command: x\n' >"$TMP/tab.yaml"
+run_check -- --config "$TMP/tab.yaml"
+expect "tab in column 1 exits 2" 2 "$RC"
+check "tab in column 1: names the tab" has "$ERR" "jobshim: $TMP/tab.yaml:2:1: workerJobs: invalid YAML: a tab: tabs cannot indent YAML; use spaces"
+printf 'scheduledJobs:\n  - name: n\n    command: c\n    schedule: "0 3 * * monday"\n' >"$TMP/monday.yaml"
+run_check -- --config "$TMP/monday.yaml"
+expect "weekday monday exits 2" 2 "$RC"
+check "weekday monday: lists the names" has "$ERR" "jobshim: $TMP/monday.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: unknown name \"monday\" (expected sun mon tue wed thu fri sat, or 0-6)"
+printf 'scheduledJobs:\n  - name: n\n    command: c\n    schedule: "0 3 1 sept *"\n' >"$TMP/sept.yaml"
+run_check -- --config "$TMP/sept.yaml"
+check "month sept: lists the names" has "$ERR" "month: unknown name \"sept\" (expected jan feb mar apr may jun jul aug sep oct nov dec, or 1-12)"
+
+# @all runs the main app (as web) and every worker: check says so.
+run_check JOBSHIM_JOB=@all -- --config "$EXAMPLE"
+expect "@all: check exits 0" 0 "$RC"
+expect "@all: web, sidekiq and mailer run here" "web:main (runs here) sidekiq:worker (runs here) mailer:worker (runs here)" \
+	"$(awk '/^[a-z]/ { name = $1 } /^  kind: / { sub(/^  kind: /, ""); if ($0 ~ /^(main|worker)/) printf "%s%s:%s", sep, name, $0; sep = " " }' "$OUT")"
+run_check JOBSHIM_JOB=@all -- --config "$EXAMPLE" -o json
+check "@all json: web selected" has "$OUT" '{"name":"web","kind":"main","selected":true'
+
 # ------------------------------------------- a broken file never stops the main app
 JOBSHIM_CONFIG=$BROKEN pid1 -- /bin/sh -c 'exit 7' >"$OUT" 2>"$ERR"
 expect "main app runs despite a broken file" 7 "$?"
 check "the errors are warnings" has "$ERR" "warning: $BROKEN:7:11: workerJobs[1].size"
+check "the main app's warning is a whole sentence" has "$ERR" "jobshim: warning: the configuration is not valid (see above); the main app starts anyway, with the settings of the layers that are valid"
 JOBSHIM_CONFIG=$BROKEN JOBSHIM_JOB=sidekiq pid1 -- /bin/true >"$OUT" 2>"$ERR"
 expect "a worker refuses a broken file" 2 "$?"
 

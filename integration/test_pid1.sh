@@ -151,4 +151,27 @@ for _ in $(seq 100); do
 done
 expect "100 exit races, none hangs or fails" 0 "$hangs"
 
+# --- an empty variable is unset, for every option (README): as a template
+# renders a variable it has no value for. The table from SPEC §1, plus every
+# JOBSHIM_* name the binary itself knows (options added later included).
+mapfile -t vars < <({
+	printf '%s\n' JOBSHIM_JOB JOBSHIM_CONFIG JOBSHIM_COMMAND JOBSHIM_SIZE JOBSHIM_GRACE \
+		JOBSHIM_STOP_SIGNAL JOBSHIM_SIGNAL_GROUP JOBSHIM_STOP_DELAY JOBSHIM_REWRITE \
+		JOBSHIM_SUCCESS_EXIT JOBSHIM_PDEATHSIG JOBSHIM_BACKOFF_MIN JOBSHIM_BACKOFF_MAX \
+		JOBSHIM_BACKOFF_RESET JOBSHIM_SECCOMP JOBSHIM_CAPS JOBSHIM_USER JOBSHIM_RLIMITS \
+		JOBSHIM_LOG_FORMAT JOBSHIM_LOG_TIMESTAMPS JOBSHIM_RUN_DIR JOBSHIM_WATCH_CONFIG \
+		JOBSHIM_VERBOSE JOBSHIM_CGROUP_ROOT
+	grep -ao 'JOBSHIM_[A-Z_]*[A-Z]' "$JOBSHIM"
+} | sort -u)
+all=()
+for v in "${vars[@]}"; do
+	err=$(env "$v=" unshare --pid --fork --mount-proc "$JOBSHIM" -- true 2>&1)
+	expect "$v= (empty) is unset: exit 0, nothing said" "0 []" "$? [$err]"
+	all+=("$v=")
+done
+err=$(env "${all[@]}" unshare --pid --fork --mount-proc "$JOBSHIM" -- true 2>&1)
+expect "all ${#all[@]} variables empty at once: exit 0, nothing said" "0 []" "$? [$err]"
+err=$(env JOBSHIM_GRACE= JOBSHIM_BACKOFF_MIN= "$JOBSHIM" check 2>&1 >/dev/null)
+expect "empty durations: check is valid" "0 []" "$? [$err]"
+
 finish

@@ -216,11 +216,71 @@ expect "rlimits: bad value is a usage error (exit 2)" 2 "$RC"
 
 # ---------------------------------------------------------------- cgroup
 # /sys/fs/cgroup here may be cgroup v1 or read-only: one clear warning.
-CGROUP_ROOT=$TMP/no-cgroup run -- limits
+CGROUP_ROOT=$TMP/no-cgroup run JOBSHIM_SIZE=micro -- limits
 expect "no cgroup v2: still runs" 0 "$RC"
 check "no cgroup v2: says memory is not enforced" \
 	grep -q "is not writable (.*): size micro's memory (256Mi), pids and CPU are not enforced by jobshim" "$TMP/err"
 expect "no cgroup v2: said once" 1 "$(grep -c 'not enforced' "$TMP/err")"
+
+# Several jobs with sizes, in @all, and restarts: still said once.
+cat >"$TMP/sized.yaml" <<EOF
+size: mini
+workerJobs:
+  - name: one
+    command: "touch $TMP/one.ran; exit 1"
+    size: micro
+  - name: two
+    command: "touch $TMP/two.ran; exit 1"
+    size: mini
+EOF
+# The main app waits until both workers ran at least 3 times.
+OUT=$(JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/sized.yaml JOBSHIM_CGROUP_ROOT=$TMP/no-cgroup \
+	JOBSHIM_BACKOFF_MIN=10ms JOBSHIM_BACKOFF_MAX=10ms unshare --pid --fork --mount-proc \
+	"$JOBSHIM" -- sh -c "until [ -e $TMP/one.ran ] && [ -e $TMP/two.ran ]; do sleep 0.01; done" \
+	2>"$TMP/err")
+RC=$?
+expect "@all, three sized jobs restarting: exit 0" 0 "$RC"
+expect "@all, three sized jobs restarting: not enforced said once" 1 "$(grep -c 'not enforced' "$TMP/err")"
+
+# ---------------------------------------------------------------- no size
+# No layer names a size (SPEC §6): no rlimit changed, no cgroup touched,
+# nothing said, exactly as under tini. The real cgroup root, not a fake.
+err=$(unshare --pid --fork --mount-proc env -u JOBSHIM_CGROUP_ROOT "$JOBSHIM" -- true 2>&1 >/dev/null)
+expect "no size: 'jobshim -- true' as PID 1 has an empty stderr" "" "$err"
+want=$(unshare --pid --fork --mount-proc cat /proc/self/limits)
+got=$(unshare --pid --fork --mount-proc env -u JOBSHIM_CGROUP_ROOT "$JOBSHIM" -- cat /proc/self/limits 2>"$TMP/err")
+expect "no size: /proc/self/limits under jobshim as PID 1 = the container's" "$want" "$got"
+expect "no size: nothing printed" "" "$(cat "$TMP/err")"
+got=$(unshare --pid --fork --mount-proc env -u JOBSHIM_CGROUP_ROOT JOBSHIM_USER=65534 "$JOBSHIM" -- \
+	cat /proc/self/limits 2>"$TMP/err")
+expect "no size, non-root job: the container's limits (no nproc)" "$want" "$got"
+expect "no size, non-root job: nothing printed" "" "$(cat "$TMP/err")"
+# Only what JOBSHIM_RLIMITS names changes.
+run JOBSHIM_RLIMITS=nofile=1000 -- limits
+expect "no size, JOBSHIM_RLIMITS: nofile set" "1000 1000" "$(limit 'Max open files')"
+expect "no size, JOBSHIM_RLIMITS: core as the container's" \
+	"$(grep '^Max core file size ' <<<"$want" | awk '{print $(NF-2), $(NF-1)}')" "$(limit 'Max core file size')"
+expect "no size, JOBSHIM_RLIMITS: nothing printed" "" "$(cat "$TMP/err")"
+
+# ---------------------------------------------------------------- lowered
+# A size's nofile above a hard limit jobshim cannot raise: lowered, with one
+# warning naming the rlimit and both values; with CAP_SYS_RESOURCE (or a
+# high enough hard limit) it is set as asked, without a word.
+if [ $((0x$capeff >> 24 & 1)) -eq 0 ] && [ "$hard" != unlimited ] && [ "$hard" -lt 32768 ]; then
+	run JOBSHIM_SIZE=standard-2 -- limits
+	expect "lowered: nofile is the hard limit" "$hard $hard" "$(limit 'Max open files')"
+	expect "lowered: one warning naming nofile, 32768 and $hard" 1 \
+		"$(grep -c "size standard-2: rlimit nofile 32768 is above the hard limit $hard, which jobshim cannot raise (no CAP_SYS_RESOURCE); the job gets $hard" "$TMP/err")"
+	expect "lowered: nothing else said (but the cgroup note)" 1 "$(grep -vc 'not enforced' "$TMP/err")"
+	OUT=$(JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/sized.yaml JOBSHIM_SIZE=standard-2 \
+		JOBSHIM_CGROUP_ROOT=$TMP/no-cgroup unshare --pid --fork --mount-proc "$JOBSHIM" -- \
+		true 2>"$TMP/err")
+	expect "lowered: said once in @all" 1 "$(grep -c 'rlimit nofile' "$TMP/err")"
+else
+	run JOBSHIM_SIZE=standard-2 -- limits
+	expect "raisable: nofile 32768" "32768 32768" "$(limit 'Max open files')"
+	expect "raisable: no warning" 0 "$(grep -c 'rlimit nofile' "$TMP/err")"
+fi
 
 # A fake cgroup v2 tree (JOBSHIM_CGROUP_ROOT): the job's limits are written
 # and the job joins its cgroup (the fake keeps the "0" it wrote).

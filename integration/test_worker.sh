@@ -257,7 +257,7 @@ expect "stdin+stdout closed: nothing written into the run dir's lock files" "" \
 
 # ---------------------------------------------------------------- stats
 # progressing, then ready after 5 s; terminating during the grace period.
-worker steady "trap '' TERM; exec sleep 100" --grace 4s
+worker steady "trap '' TERM; exec sleep 100" --grace 4s --size micro
 wait_file "$RUN/status.json" 10
 stats
 expect "stats progressing: exit 0" 0 "$RC"

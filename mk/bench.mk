@@ -11,6 +11,8 @@ BENCH_PKGS  := tini dumb-init catatonit
 BENCH_TOOLS := spawnloop pid1run orphans linegen drain
 BENCH_BIN   := $(BENCH_TOOLS:%=build/bench/%) build/bench/mininit
 
+DEPS_PKGS_bench += $(BENCH_PKGS) musl-tools
+
 .PHONY: bench bench-deps bench-tools
 bench-deps:
 	@./.ci/ensure-packages $(BENCH_PKGS)

@@ -16,7 +16,7 @@
 # `make docker-test` fails when no docker daemon can be started: it is never
 # skipped.
 
-DOCKER_IMAGE   := jobshim-test
+DOCKER_IMAGE   ?= jobshim-test
 DOCKER_CTX     := build/docker-ctx
 DOCKER_ROOTFS  := $(DOCKER_CTX)/rootfs
 DOCKER_HELPERS := build/helpers/sigprobe build/helpers/sysprobe
@@ -24,13 +24,14 @@ BUSYBOX        := /bin/busybox
 YAMLCHECK      := build/yamlcheck
 
 CHECK_TARGETS += docker-test
+$(foreach g,check docker-test docker-image docker-ctx,$(eval DEPS_PKGS_$(g) += docker.io busybox-static))
 
 .PHONY: docker-test docker-image docker-ctx docker-ensure
 
-docker-ensure:
+docker-ensure: | $(DEPS_STAMP)
 	@./.ci/ensure-docker
 
-$(BUSYBOX):
+$(BUSYBOX): | $(DEPS_STAMP)
 	@./.ci/ensure-packages busybox-static
 
 # Rebuilt from scratch each time (a few MB): a stale file can never linger.

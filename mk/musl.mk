@@ -38,13 +38,20 @@ MUSL_CFLAGS  = $(WARN) $(filter-out -D_FORTIFY_SOURCE%,$(HARDEN)) -Os \
                -ffunction-sections -fdata-sections
 MUSL_LDFLAGS := -static -Wl,--gc-sections -s
 
+# What mk/build-musl-deps.sh needs (it checks them itself too), installed
+# by `deps` for every goal that builds the release binary, so that a
+# non-root user gets one list of packages to install.
+MUSL_BUILD_PKGS := musl-tools dpkg-dev gcc make gperf autoconf automake libtool linux-libc-dev
+$(foreach g,static musl-deps check docker-test docker-image bench,\
+	$(eval DEPS_PKGS_$(g) += $(MUSL_BUILD_PKGS)))
+
 .PHONY: musl-deps static-size
 musl-deps: $(MUSL_STAMP)
 
 # No prerequisite on the script: it is a no-op while the stamp exists, so a
 # newer script would make every object look stale forever. To rebuild the
 # libraries: rm -rf build/musl.
-$(MUSL_STAMP):
+$(MUSL_STAMP): | $(DEPS_STAMP)
 	@./mk/build-musl-deps.sh $(MUSL_DIR)
 
 # Fragments sorted after this one (mk/seccomp*.mk, ...) still append to

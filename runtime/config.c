@@ -77,9 +77,77 @@ static void offset_to_mark(const char *text, size_t len, size_t off, unsigned *l
 	*col = c;
 }
 
-static int yaml_failure(const yaml_parser_t *p, const char *text, size_t len, const char *file,
-			struct errlist *errs)
+/* The field where the parser stopped, from the partly built tree (SPEC §1's
+ * "workerJobs[1].size"): each open container's last entry, and for the
+ * innermost mapping the key whose value is being read. "" at the top. */
+static void yaml_path(struct ynode *const *stack, size_t depth, char *buf, size_t cap)
 {
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < depth && o < cap; i++) {
+		const struct ynode *c = stack[i];
+		bool innermost = i + 1 == depth;
+
+		if (c->type == Y_SEQ) {
+			/* inside item n-1, or (innermost) before item n */
+			size_t idx = innermost || c->n == 0 ? c->n : c->n - 1;
+			o += (size_t)snprintf(buf + o, cap - o, "[%zu]", idx);
+		} else if (c->type == Y_MAP && c->n > 0) {
+			/* odd: a key waits for its value; even: in the last value */
+			const struct ynode *key = c->kids[c->n % 2 ? c->n - 1 : c->n - 2];
+
+			if ((innermost && c->n % 2 == 0) || key->type != Y_SCALAR)
+				break;
+			o += (size_t)snprintf(buf + o, cap - o, "%s%.*s", o > 0 ? "." : "", 64,
+					      key->value);
+		}
+	}
+	if (o >= cap)
+		buf[cap - 1] = '\0';
+}
+
+/* The byte at a mark's line and column (columns count characters). */
+static int char_at(const char *text, size_t len, size_t line, size_t col)
+{
+	size_t i = 0;
+
+	for (size_t l = 0; l < line && i < len; i++)
+		if (text[i] == '\n')
+			l++;
+	for (size_t c = 0; i < len && text[i] != '\n'; i++) {
+		if (((unsigned char)text[i] & 0xc0) == 0x80)
+			continue; /* UTF-8 continuation byte */
+		if (c++ == col)
+			return (unsigned char)text[i];
+	}
+	return -1;
+}
+
+/* What libyaml's message does not say, for the mistakes people make. */
+static const char *yaml_hint(const yaml_parser_t *p, const char *text, size_t len, const char *path)
+{
+	size_t plen = strlen(path);
+	bool schedule = plen >= 8 && strcmp(path + plen - 8, "schedule") == 0;
+
+	if (p->context != NULL && strstr(p->context, "alias") != NULL)
+		return schedule ? "a plain scalar cannot start with \"*\" (YAML reads an alias): "
+				  "quote the schedule, e.g. \"*/15 * * * *\""
+				: "a plain scalar cannot start with \"*\" (YAML reads an alias): "
+				  "quote the value";
+	if (p->problem != NULL &&
+	    ((strstr(p->problem, "cannot start any token") != NULL &&
+	      char_at(text, len, p->problem_mark.line, p->problem_mark.column) == '\t') ||
+	     strstr(p->problem, "tab character") != NULL))
+		return "a tab: tabs cannot indent YAML; use spaces";
+	return NULL;
+}
+
+static int yaml_failure(const yaml_parser_t *p, const char *text, size_t len, const char *file,
+			struct ynode *const *stack, size_t depth, struct errlist *errs)
+{
+	char path[256], field[260];
+	const char *hint;
 	const char *problem = p->problem ? p->problem : "unknown error";
 	unsigned line, col;
 	size_t off;
@@ -108,14 +176,22 @@ static int yaml_failure(const yaml_parser_t *p, const char *text, size_t len, co
 				    col, problem, (unsigned)p->problem_value & 0xffu);
 		return -EINVAL;
 	default:
-		if (p->context != NULL)
-			errlist_add(errs, "%s:%zu:%zu: invalid YAML: %s (%s at %zu:%zu)", file,
-				    p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
-				    p->context, p->context_mark.line + 1,
+		yaml_path(stack, depth, path, sizeof(path));
+		snprintf(field, sizeof(field), "%s%s", path, path[0] ? ": " : "");
+		hint = yaml_hint(p, text, len, path);
+		if (hint != NULL)
+			errlist_add(errs, "%s:%zu:%zu: %sinvalid YAML: %s (%s)", file,
+				    p->problem_mark.line + 1, p->problem_mark.column + 1, field,
+				    hint, problem);
+		else if (p->context != NULL)
+			errlist_add(errs, "%s:%zu:%zu: %sinvalid YAML: %s (%s at %zu:%zu)", file,
+				    p->problem_mark.line + 1, p->problem_mark.column + 1, field,
+				    problem, p->context, p->context_mark.line + 1,
 				    p->context_mark.column + 1);
 		else
-			errlist_add(errs, "%s:%zu:%zu: invalid YAML: %s", file,
-				    p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
+			errlist_add(errs, "%s:%zu:%zu: %sinvalid YAML: %s", file,
+				    p->problem_mark.line + 1, p->problem_mark.column + 1, field,
+				    problem);
 		return -EINVAL;
 	}
 }
@@ -129,6 +205,7 @@ static int tree_build(const char *text, size_t len, const char *file, struct yno
 	yaml_event_t ev;
 	struct ynode *stack[CONFIG_DEPTH_MAX];
 	size_t depth = 0, nodes = 0;
+	char path[256];
 	int documents = 0, r = 0;
 	bool done = false;
 
@@ -144,7 +221,7 @@ static int tree_build(const char *text, size_t len, const char *file, struct yno
 		unsigned line, col;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			r = yaml_failure(&parser, text, len, file, errs);
+			r = yaml_failure(&parser, text, len, file, stack, depth, errs);
 			goto out;
 		}
 		line = (unsigned)ev.start_mark.line + 1;
@@ -165,7 +242,12 @@ static int tree_build(const char *text, size_t len, const char *file, struct yno
 		case YAML_ALIAS_EVENT:
 			/* Refused outright: alias expansion is how "billion laughs"
 			 * documents grow without bound. */
-			errlist_add(errs, "%s:%u:%u: aliases are not supported", file, line, col);
+			yaml_path(stack, depth, path, sizeof(path));
+			errlist_add(
+			    errs,
+			    "%s:%u:%u: %s%saliases are not supported (to write a value that "
+			    "starts with \"*\", quote it)",
+			    file, line, col, path, path[0] ? ": " : "");
 			r = -EINVAL;
 			break;
 		case YAML_SCALAR_EVENT:

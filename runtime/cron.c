@@ -1,5 +1,6 @@
 #include "cron.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@ struct cron_field {
 static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
 				     "aug", "sep", "oct", "nov", "dec", NULL};
 static const char *const weekdays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
+#define MONTH_NAMES   "jan feb mar apr may jun jul aug sep oct nov dec"
+#define WEEKDAY_NAMES "sun mon tue wed thu fri sat"
 
 static const struct cron_field fields[5] = {
     {"minute", 0, 59, NULL, false},	   {"hour", 0, 23, NULL, false},
@@ -35,14 +38,24 @@ static int cron_value(const struct cron_field *f, const char **p, unsigned *v, c
 	unsigned n = 0;
 	int digits = 0;
 
-	if (f->names != NULL) {
-		for (unsigned i = 0; f->names[i] != NULL; i++) {
+	if (f->names != NULL && isalpha((unsigned char)*s)) {
+		size_t word = 0;
+
+		while (isalpha((unsigned char)s[word]))
+			word++;
+		for (unsigned i = 0; word == 3 && f->names[i] != NULL; i++) {
 			if (strncasecmp(s, f->names[i], 3) == 0) {
 				*v = f->min + i;
 				*p = s + 3;
 				return 0;
 			}
 		}
+		/* Vixie cron's names are exactly three letters: "monday" is not
+		 * one. */
+		snprintf(err, errlen, "%s: unknown name \"%.*s\" (expected %s, or %u-%u)", f->what,
+			 (int)(word > 20 ? 20 : word), s,
+			 f->names == months ? MONTH_NAMES : WEEKDAY_NAMES, f->min, f->max);
+		return -EINVAL;
 	}
 	while (*s >= '0' && *s <= '9') {
 		if (n > 1000) {

@@ -145,7 +145,6 @@ static int options_validate(const struct options *o, struct errlist *errs)
 {
 	struct sandbox_opts so = {
 	    .job_name = MAIN_NAME,
-	    .size = size_default(),
 	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
@@ -242,8 +241,7 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	j->envp = envp_build(env, c);
 	if (j->envp == NULL)
 		return -ENOMEM;
-	j->size_from_default = size == NULL;
-	j->size = size != NULL ? size : size_default();
+	j->size = size; /* NULL: no layer names one, no limits (SPEC §6) */
 	j->sandbox = (struct sandbox_opts){
 	    .job_name = j->name,
 	    .size = j->size,
@@ -526,10 +524,9 @@ struct check_job {
 	const char *kind; /* "main", "worker", "deploy", "scheduled" */
 	bool selected;	  /* runs in this environment */
 	const char *command;
-	char **argv; /* main app's command; NULL for the image's CMD */
-	const struct size_spec *size;
-	bool size_default;
-	const struct config_job *cj; /* deploy and scheduled fields; may be NULL */
+	char **argv;		      /* main app's command; NULL for the image's CMD */
+	const struct size_spec *size; /* NULL: none */
+	const struct config_job *cj;  /* deploy and scheduled fields; may be NULL */
 	const struct options *o;
 };
 
@@ -588,10 +585,14 @@ static void check_job_table(FILE *out, const struct check_job *j)
 			fprintf(out, "  timeout: %s\n", dur);
 		}
 	}
-	fmt_bytes(mem, sizeof(mem), j->size->memory_bytes);
-	fprintf(out, "  size: %s (memory %s, cpu %um, pids %u, nofile %u%s)\n", j->size->name, mem,
-		j->size->cpu_millis, j->size->pids, j->size->nofile,
-		j->size_default ? "; the default" : "");
+	if (j->size == NULL) {
+		fputs("  size: none (jobshim changes no limit; the platform sizes the container)\n",
+		      out);
+	} else {
+		fmt_bytes(mem, sizeof(mem), j->size->memory_bytes);
+		fprintf(out, "  size: %s (memory %s, cpu %um, pids %u, nofile %u)\n", j->size->name,
+			mem, j->size->cpu_millis, j->size->pids, j->size->nofile);
+	}
 	describe_sandbox(out, j, false);
 }
 
@@ -634,12 +635,14 @@ static void check_job_json(FILE *out, const struct check_job *j, bool first)
 			fputs(",\"timeout\":null", out);
 		}
 	}
-	fprintf(out,
-		",\"size\":{\"name\":\"%s\",\"default\":%s,\"memory_bytes\":%llu,"
-		"\"cpu_millis\":%u,\"pids\":%u,\"nofile\":%u}",
-		j->size->name, j->size_default ? "true" : "false",
-		(unsigned long long)j->size->memory_bytes, j->size->cpu_millis, j->size->pids,
-		j->size->nofile);
+	if (j->size == NULL)
+		fputs(",\"size\":null", out);
+	else
+		fprintf(out,
+			",\"size\":{\"name\":\"%s\",\"memory_bytes\":%llu,"
+			"\"cpu_millis\":%u,\"pids\":%u,\"nofile\":%u}",
+			j->size->name, (unsigned long long)j->size->memory_bytes,
+			j->size->cpu_millis, j->size->pids, j->size->nofile);
 	describe_sandbox(out, j, true);
 	fputc('}', out);
 }
@@ -656,11 +659,11 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 	jobs[n++] = (struct check_job){
 	    .name = MAIN_NAME,
 	    .kind = "main",
-	    .selected = s->mode != MODE_WORKER &&
-			(s->mode == MODE_MAIN || (o->argv != NULL && o->argv[0] != NULL)),
+	    /* In @all the main app runs too: with the command given, or the
+	     * image's CMD (`check` is run without it). */
+	    .selected = s->mode != MODE_WORKER,
 	    .argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL,
-	    .size = size != NULL ? size : size_default(),
-	    .size_default = size == NULL,
+	    .size = size,
 	};
 	for (size_t i = 0; i < l->cfg.n_jobs && n < sizeof(jobs) / sizeof(jobs[0]) - 1; i++) {
 		const struct config_job *cj = &l->cfg.jobs[i];
@@ -674,8 +677,7 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 		    .kind = config_kind_name(cj->kind),
 		    .selected = cj->kind == CONFIG_WORKER && selected,
 		    .command = cj == s->worker ? s->command : cj->command,
-		    .size = size != NULL ? size : size_default(),
-		    .size_default = size == NULL,
+		    .size = size,
 		    .cj = cj,
 		};
 	}
@@ -686,8 +688,7 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 		    .kind = "worker",
 		    .selected = true,
 		    .command = s->command,
-		    .size = size != NULL ? size : size_default(),
-		    .size_default = size == NULL,
+		    .size = size,
 		};
 	}
 	for (size_t i = 0; i < n; i++)

@@ -21,14 +21,13 @@ enum job_kind { JOB_MAIN, JOB_WORKER };
 struct job_plan {
 	char name[JOB_NAME_MAX + 1]; /* main app: "web" */
 	enum job_kind kind;
-	char *command; /* worker: its command string; main: NULL */
-	char **argv;   /* what is executed, NULL-terminated: main: the CLI
-			* command; worker: /bin/sh -c CMD, or
-			* /cnb/lifecycle/launcher CMD when that exists */
-	char **envp;   /* the job's environment: the container's, plus the
-			* config's env entries the container lacks */
-	const struct size_spec *size;
-	bool size_from_default; /* no layer named a size */
+	char *command;		      /* worker: its command string; main: NULL */
+	char **argv;		      /* what is executed, NULL-terminated: main: the CLI
+				       * command; worker: /bin/sh -c CMD, or
+				       * /cnb/lifecycle/launcher CMD when that exists */
+	char **envp;		      /* the job's environment: the container's, plus the
+				       * config's env entries the container lacks */
+	const struct size_spec *size; /* NULL: no layer names one: no limits */
 	struct sandbox_opts sandbox;
 };
 

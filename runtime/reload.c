@@ -39,7 +39,7 @@ unsigned job_plan_diff(const struct job_plan *a, const struct job_plan *b)
 		f |= JF_KIND;
 	if (!str_eq(a->command, b->command) || !strv_eq(a->argv, b->argv))
 		f |= JF_COMMAND;
-	if (!size_eq(a->size, b->size) || a->size_from_default != b->size_from_default)
+	if (!size_eq(a->size, b->size))
 		f |= JF_SIZE;
 	if (!strv_eq(a->envp, b->envp))
 		f |= JF_ENV;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +117,47 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
 	} else {
 		sb->nonroot = geteuid() != 0;
 	}
-	rlimits_from_size(o->size, sb->nonroot, &sb->rlimits);
+	if (o->size != NULL)
+		rlimits_from_size(o->size, sb->nonroot, &sb->rlimits);
+	else
+		memset(&sb->rlimits, 0, sizeof(sb->rlimits));
 	if (rlimits_parse(o->rlimits, &sb->rlimits, msg, sizeof(msg)) < 0) {
 		snprintf(err, errlen, "rlimits: %s", msg);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A size's rlimit above the hard limit, which only CAP_SYS_RESOURCE may
+ * raise, is lowered to that limit here in the parent, with one warning per
+ * rlimit and process (SPEC §6); the child's fallback in rlimits_apply then
+ * never needs to guess. Explicit JOBSHIM_RLIMITS values are left alone:
+ * their setrlimit fails in the child (exit 125), as asked. */
+static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb)
+{
+	static bool warned[RLIMITS_COUNT];
+	struct rlimit cur;
+
+	if (sb->caps_now.effective & (1ULL << CAP_SYS_RESOURCE))
+		return;
+	for (int res = 0; res < RLIMITS_COUNT; res++) {
+		struct rlimit_entry *e = &sb->rlimits.r[res];
+
+		if (!e->set || !e->from_size || getrlimit(res, &cur) < 0 ||
+		    cur.rlim_max == RLIM_INFINITY || e->hard <= cur.rlim_max)
+			continue;
+		if (!warned[res]) {
+			warned[res] = true;
+			log_msg(
+			    "size %s: rlimit %s %llu is above the hard limit %llu, which jobshim "
+			    "cannot raise (no CAP_SYS_RESOURCE); the job gets %llu",
+			    o->size->name, rlimit_name(res), (unsigned long long)e->hard,
+			    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+		}
+		e->hard = cur.rlim_max;
+		if (e->soft > e->hard)
+			e->soft = e->hard;
+	}
 }
 
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen)
@@ -148,6 +184,11 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
 		free(sb);
 		return rc;
+	}
+	lower_size_rlimits(o, sb);
+	if (o->size == NULL) {
+		*out = sb; /* no size: no cgroup, nothing to say */
+		return 0;
 	}
 
 	cgroup_limits_from_size(o->size, &cl);
@@ -322,17 +363,23 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		return;
 	}
 	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp);
-	cgroup_limits_from_size(o->size, &cl);
+	if (o->size != NULL)
+		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
-	bool cg = cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root, reason,
-			       sizeof(reason)) == 0;
+	bool cg = o->size != NULL && cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root,
+						  reason, sizeof(reason)) == 0;
 	uint64_t effective = sb.nonroot && !sb.caps_explicit ? 0 : sb.caps_keep;
 
 	rlimits_format(&sb.rlimits, json, buf, sizeof(buf));
 	if (json) {
-		fprintf(out, "\"rlimits\":%s,\"cgroup\":{\"enforced\":%s", buf,
-			cg ? "true" : "false");
-		if (cg) {
+		fprintf(out, "\"rlimits\":%s,\"cgroup\":", buf);
+		if (o->size == NULL)
+			fputs("null", out);
+		else
+			fprintf(out, "{\"enforced\":%s", cg ? "true" : "false");
+		if (o->size == NULL) {
+			/* none: nothing to enforce */
+		} else if (cg) {
 			snprintf(buf, sizeof(buf), "%s/jobshim/%s", root, o->job_name);
 			fprintf(out, ",\"path\":");
 			json_string(out, buf);
@@ -361,8 +408,10 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		return;
 	}
 
-	fprintf(out, "  rlimits: %s\n", buf);
-	if (cg) {
+	fprintf(out, "  rlimits: %s\n", buf[0] ? buf : "none (the container's own)");
+	if (o->size == NULL) {
+		fprintf(out, "  cgroup: none (no size)\n");
+	} else if (cg) {
 		fprintf(
 		    out,
 		    "  cgroup: %s/jobshim/%s memory.max=%llu memory.swap.max=%llu pids.max=%llu "

@@ -20,7 +20,7 @@
 
 struct sandbox_opts {
 	const char *job_name;	      /* names the cgroup: <root>/jobshim/<job_name> */
-	const struct size_spec *size; /* never NULL */
+	const struct size_spec *size; /* NULL: none, no limits (SPEC §6) */
 	const char *seccomp;	      /* "default", "strict", "off" */
 	const char *caps;	      /* "default", "none", or "CHOWN,NET_BIND_SERVICE" */
 	const char *user;	      /* NULL or "name|uid[:group|gid]" */
@@ -36,8 +36,10 @@ struct sandbox;
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
 
 /* Before fork. 0, or -errno with a message in err ("resolve user: no user
- * \"bob\" in /etc/passwd"). Warnings (cgroup not writable) go to log_msg,
- * once per process. */
+ * \"bob\" in /etc/passwd"). Warnings go to log_msg, each once per process:
+ * the size's cgroup limits not enforced (cgroup v2 not writable), a size's
+ * rlimit above a hard limit jobshim cannot raise (lowered to it). Without a
+ * size: no cgroup, no size rlimits, nothing said. */
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen);
 void sandbox_free(struct sandbox *sb);
 

@@ -23,8 +23,3 @@ const char *size_names(void)
 {
 	return "micro, mini, standard-1, standard-2, standard-4";
 }
-
-const struct size_spec *size_default(void)
-{
-	return &size_table[0];
-}

@@ -20,7 +20,5 @@ extern const size_t size_count;
 const struct size_spec *size_lookup(const char *name);
 /* "micro, mini, standard-1, standard-2, standard-4", for error messages. */
 const char *size_names(void);
-/* The default size (micro). */
-const struct size_spec *size_default(void);
 
 #endif

@@ -177,7 +177,8 @@ static void status_write_now(struct sup *s)
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
 		snprintf(js->kind, sizeof(js->kind), "%s",
 			 j->plan->kind == JOB_MAIN ? "main" : "worker");
-		snprintf(js->size, sizeof(js->size), "%s", j->plan->size->name);
+		snprintf(js->size, sizeof(js->size), "%s",
+			 j->plan->size != NULL ? j->plan->size->name : "");
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;

@@ -1,12 +1,11 @@
 #include "userdb.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define LINE_MAX_LEN (64 * 1024) /* longer lines are skipped, not truncated */
 
 /* A decimal id: digits only, at most 2^32-2 ((uid_t)-1 means "unchanged"
  * to setresuid and is no id). 0 or -EINVAL. */
@@ -78,151 +77,106 @@ int userdb_check_syntax(const char *spec, char *err, size_t errlen)
 	return rc;
 }
 
-/* Splits line (NUL-terminated, without newline) at ':' into at most max
- * fields. Returns the number of fields. */
-static size_t split_fields(char *line, char **f, size_t max)
+/* Opens <etc_dir>/<name>; the path is kept for messages. */
+static FILE *db_open(const char *etc_dir, const char *name, char *path, size_t pathlen, int *rc)
 {
-	size_t n = 0;
-	f[n++] = line;
-	for (char *p = line; *p && n < max; p++) {
-		if (*p == ':') {
-			*p = '\0';
-			f[n++] = p + 1;
-		}
-	}
-	return n;
-}
-
-struct dbfile {
+	int n = snprintf(path, pathlen, "%s/%s", etc_dir ? etc_dir : "/etc", name);
 	FILE *f;
-	char *line;
-	size_t cap;
-	char path[4096];
-};
 
-static int db_open(struct dbfile *d, const char *etc_dir, const char *name)
-{
-	memset(d, 0, sizeof(*d));
-	int n = snprintf(d->path, sizeof(d->path), "%s/%s", etc_dir ? etc_dir : "/etc", name);
-	if (n < 0 || (size_t)n >= sizeof(d->path))
-		return -ENAMETOOLONG;
-	d->f = fopen(d->path, "re");
-	return d->f ? 0 : -errno;
-}
-
-/* The next usable line, split into fields; 0 at EOF. */
-static size_t db_next(struct dbfile *d, char **f, size_t max)
-{
-	ssize_t len;
-	while (d->f && (len = getline(&d->line, &d->cap, d->f)) >= 0) {
-		if (len > LINE_MAX_LEN)
-			continue;
-		if (len > 0 && d->line[len - 1] == '\n')
-			d->line[--len] = '\0';
-		/* comments, blank lines and NIS compat entries (+name, -name) */
-		if (len == 0 || d->line[0] == '#' || d->line[0] == '+' || d->line[0] == '-')
-			continue;
-		return split_fields(d->line, f, max);
+	if (n < 0 || (size_t)n >= pathlen) {
+		*rc = -ENAMETOOLONG;
+		return NULL;
 	}
-	return 0;
+	f = fopen(path, "re");
+	*rc = f ? 0 : -errno;
+	return f;
 }
 
-static void db_close(struct dbfile *d)
+/* fgetpwent/fgetgrent return NULL at the end and on a read error alike;
+ * errno tells them apart only when cleared first. */
+static int db_end(FILE *f)
 {
-	if (d->f)
-		fclose(d->f);
-	free(d->line);
+	return ferror(f) ? -EIO : -ENOENT;
 }
 
-/* passwd: name:password:uid:gid:gecos:home:shell. Finds by name (when name
+/* The image's passwd, read with fgetpwent (no NSS: the static binary has
+ * none, and the host's users are not the image's). Finds by name (when name
  * is set) or by uid. 0 found, -ENOENT not found, other -errno. */
 static int passwd_find(const char *etc_dir, const char *name, uid_t uid, struct user_ids *out,
 		       char *path, size_t pathlen)
 {
-	struct dbfile d;
-	int rc = db_open(&d, etc_dir, "passwd");
-	snprintf(path, pathlen, "%s", d.path);
-	if (rc < 0)
-		goto out;
+	const struct passwd *pw;
+	int rc;
+	FILE *f = db_open(etc_dir, "passwd", path, pathlen, &rc);
+
+	if (f == NULL)
+		return rc;
 	rc = -ENOENT;
-	char *f[7];
-	size_t n;
-	while ((n = db_next(&d, f, 7)) > 0) {
-		unsigned id, gid;
-		if (n < 4 || parse_id(f[2], strlen(f[2]), &id) < 0 ||
-		    parse_id(f[3], strlen(f[3]), &gid) < 0 || strlen(f[0]) >= USERDB_NAME_MAX)
+	while ((pw = fgetpwent(f)) != NULL) {
+		if (strlen(pw->pw_name) >= USERDB_NAME_MAX || pw->pw_uid == (uid_t)-1)
 			continue;
-		if (name ? strcmp(f[0], name) != 0 : id != uid)
+		if (name ? strcmp(pw->pw_name, name) != 0 : pw->pw_uid != uid)
 			continue;
-		out->uid = id;
-		out->gid = gid;
-		snprintf(out->name, sizeof(out->name), "%s", f[0]);
+		out->uid = pw->pw_uid;
+		out->gid = pw->pw_gid;
+		snprintf(out->name, sizeof(out->name), "%s", pw->pw_name);
 		rc = 0;
 		break;
 	}
-	if (rc == -ENOENT && ferror(d.f))
-		rc = -EIO;
-out:
-	db_close(&d);
+	if (rc == -ENOENT)
+		rc = db_end(f);
+	fclose(f);
 	return rc;
 }
 
-static bool has_member(char *members, const char *name)
+static bool has_member(char *const *members, const char *name)
 {
-	char *save = NULL;
-	for (char *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save))
-		if (strcmp(m, name) == 0)
+	for (; members && *members; members++)
+		if (strcmp(*members, name) == 0)
 			return true;
 	return false;
 }
 
-static void add_group(struct user_ids *u, gid_t g, int *rc)
+static int add_group(struct user_ids *u, gid_t g)
 {
 	for (size_t i = 0; i < u->ngroups; i++)
 		if (u->groups[i] == g)
-			return;
-	if (u->ngroups == USERDB_GROUPS_MAX) {
-		*rc = -E2BIG;
-		return;
-	}
+			return 0;
+	if (u->ngroups == USERDB_GROUPS_MAX)
+		return -E2BIG;
 	u->groups[u->ngroups++] = g;
+	return 0;
 }
 
-/* group: name:password:gid:member,member. One pass: the gid of group_name
- * (when set, else the name of u->gid) and the groups listing u->name. */
+/* The image's group file, read with fgetgrent, in one pass: the gid of
+ * group_name (when set, else the name of u->gid) and the groups listing
+ * u->name. */
 static int group_scan(const char *etc_dir, const char *group_name, struct user_ids *u,
 		      bool *group_found, char *path, size_t pathlen)
 {
-	struct dbfile d;
-	int rc = db_open(&d, etc_dir, "group");
-	snprintf(path, pathlen, "%s", d.path);
+	const struct group *gr;
+	int rc;
+	FILE *f = db_open(etc_dir, "group", path, pathlen, &rc);
+
 	*group_found = false;
-	if (rc == -ENOENT && !group_name) /* FROM scratch: numeric ids still work */
-		rc = 0;
-	if (rc < 0 || !d.f)
-		goto out;
-	char *f[4];
-	size_t n;
-	while (rc == 0 && (n = db_next(&d, f, 4)) > 0) {
-		unsigned gid;
-		if (n < 3 || parse_id(f[2], strlen(f[2]), &gid) < 0)
-			continue;
-		if (group_name && !*group_found && strcmp(f[0], group_name) == 0) {
-			u->gid = gid;
+	if (f == NULL) /* FROM scratch: numeric ids still work */
+		return rc == -ENOENT && !group_name ? 0 : rc;
+	while (rc == 0 && (gr = fgetgrent(f)) != NULL) {
+		if (group_name && !*group_found && strcmp(gr->gr_name, group_name) == 0) {
+			u->gid = gr->gr_gid;
 			*group_found = true;
 		}
-		if (!group_name && !*group_found && gid == u->gid &&
-		    strlen(f[0]) < USERDB_NAME_MAX) {
-			snprintf(u->group, sizeof(u->group), "%s", f[0]);
+		if (!group_name && !*group_found && gr->gr_gid == u->gid &&
+		    strlen(gr->gr_name) < USERDB_NAME_MAX) {
+			snprintf(u->group, sizeof(u->group), "%s", gr->gr_name);
 			*group_found = true;
 		}
-		if (u->name[0] && n == 4 && has_member(f[3], u->name))
-			add_group(u, gid, &rc);
+		if (u->name[0] && has_member(gr->gr_mem, u->name))
+			rc = add_group(u, gr->gr_gid);
 	}
-	if (rc == 0 && ferror(d.f))
+	if (rc == 0 && db_end(f) == -EIO)
 		rc = -EIO;
-out:
-	db_close(&d);
+	fclose(f);
 	return rc;
 }
 

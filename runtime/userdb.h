@@ -1,7 +1,7 @@
 /* JOBSHIM_USER (SPEC §7): "name", "uid", "name:group", "uid:gid" resolved
- * from the image's own passwd and group files. A parser of our own: the
- * static binary has no NSS, and getpwnam would read the host's idea of
- * users anyway. */
+ * from the image's own passwd and group files, read with fgetpwent and
+ * fgetgrent: the static binary has no NSS, and getpwnam would read the
+ * host's idea of users anyway. */
 #ifndef JOBSHIM_USERDB_H
 #define JOBSHIM_USERDB_H
 

@@ -170,9 +170,10 @@ static int apply_env(char *const *envp, struct options *o, char *err, size_t err
 
 		if (val == NULL)
 			continue;
-		/* An empty variable means "unset" for strings (JOBSHIM_JOB= is the
-		 * main app), but is an error for durations. */
-		if (d->kind == OPT_STR && val[0] == '\0')
+		/* An empty variable means "unset", for every option (a template
+		 * renders JOBSHIM_GRACE= when it has no value; JOBSHIM_JOB= is
+		 * the main app). */
+		if (val[0] == '\0')
 			continue;
 		r = set_value(d, d->env, val, o, err, errlen);
 		if (r < 0)

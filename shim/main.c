@@ -33,8 +33,8 @@ static int run(const struct options *o)
 	if (errs.dropped > 0)
 		log_msg("... and %zu more errors", errs.dropped);
 	if (r == 0 && errs.n > 0)
-		log_msg("warning: the configuration is not valid; the main app starts with the "
-			"layers that are");
+		log_msg("warning: the configuration is not valid (see above); the main app starts "
+			"anyway, with the settings of the layers that are valid");
 	errlist_free(&errs);
 	if (r == -ENOMEM) {
 		log_msg("out of memory");

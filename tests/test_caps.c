@@ -180,7 +180,7 @@ static void applied(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct sandbox_opts o = {
 		    .job_name = "test",
-		    .size = size_default(),
+		    .size = size_lookup("micro"),
 		    .seccomp = rows[i].seccomp,
 		    .caps = rows[i].caps,
 		    .user = rows[i].user,
@@ -207,7 +207,7 @@ static void validate(void **state)
 	memset(&errs, 0, sizeof(errs));
 	struct sandbox_opts o = {
 	    .job_name = "x",
-	    .size = size_default(),
+	    .size = size_lookup("micro"),
 	    .seccomp = "paranoid",
 	    .caps = "CHOWN,BOGUS",
 	    .user = "a b",
@@ -224,7 +224,7 @@ static void validate(void **state)
 
 	memset(&errs, 0, sizeof(errs));
 	struct sandbox_opts good = {.job_name = "x",
-				    .size = size_default(),
+				    .size = size_lookup("micro"),
 				    .seccomp = "strict",
 				    .caps = "none",
 				    .user = "nobody:nogroup",
@@ -240,7 +240,7 @@ static void prepare_unknown_user(void **state)
 	struct sandbox *sb = (struct sandbox *)1;
 	char err[512];
 	struct sandbox_opts o = {.job_name = "x",
-				 .size = size_default(),
+				 .size = size_lookup("micro"),
 				 .user = "no-such-user-x",
 				 .cgroup_root = "/nonexistent"};
 	assert_int_equal(sandbox_prepare(&o, &sb, err, sizeof(err)), -ENOENT);

@@ -162,8 +162,16 @@ static const struct row rows[] = {
       "(minute hour day-of-month month day-of-week), found 4"}},
     {"cron with an unknown month name",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 3 * foo *\n",
-     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: month: expected a "
-      "number or a name"}},
+     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: month: unknown name "
+      "\"foo\" (expected jan feb mar apr may jun jul aug sep oct nov dec, or 1-12)"}},
+    {"cron with a long weekday name",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 3 * * monday\n",
+     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: unknown "
+      "name \"monday\" (expected sun mon tue wed thu fri sat, or 0-6)"}},
+    {"cron with a name where none is allowed",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 mon * * *\n",
+     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: hour: expected a "
+      "number"}},
     {"cron step 0",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"*/0 * * * *\"\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: minute: step must be "
@@ -207,12 +215,12 @@ static const struct row rows[] = {
      {"t.yaml:2:6: invalid YAML: mapping values are not allowed in this context"}},
     {"unclosed flow sequence",
      "size: [a\n",
-     {"t.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
+     {"t.yaml:2:1: size[1]: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
       "sequence at 1:7)"}},
     {"tab indentation",
      "env:\n\t- name: A\n",
-     {"t.yaml:2:1: invalid YAML: found character that cannot start any token (while "
-      "scanning for the next token at 2:1)"}},
+     {"t.yaml:2:1: env: invalid YAML: a tab: tabs cannot indent YAML; use spaces (found "
+      "character that cannot start any token)"}},
     {"non-UTF-8 byte",
      "size: mi\xffni\n",
      {"t.yaml:1:9: the file is not valid UTF-8 (invalid leading UTF-8 octet)"}},
@@ -227,7 +235,26 @@ static const struct row rows[] = {
      {"t.yaml:1:7: invalid YAML: control characters are not allowed (byte 0x01)"}},
     {"alias",
      "workerJobs:\n  - &w {name: a, command: x}\n  - *w\n",
-     {"t.yaml:3:5: aliases are not supported"}},
+     {"t.yaml:3:5: workerJobs[1]: aliases are not supported (to write a value that starts "
+      "with \"*\", quote it)"}},
+    {"unquoted schedule starting with *: quote it",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: */15 * * * *\n",
+     {"t.yaml:4:16: scheduledJobs[0].schedule: invalid YAML: a plain scalar cannot start with "
+      "\"*\" (YAML reads an alias): quote the schedule, e.g. \"*/15 * * * *\" (did not find "
+      "expected alphabetic or numeric character)"}},
+    {"unquoted value starting with *: quote it",
+     "workerJobs:\n  - name: n\n    command: * x\n",
+     {"t.yaml:3:15: workerJobs[0].command: invalid YAML: a plain scalar cannot start with "
+      "\"*\" (YAML reads an alias): quote the value (did not find expected alphabetic or "
+      "numeric character)"}},
+    {"a tab in column 1",
+     "workerJobs:\n\t- name: n\n",
+     {"t.yaml:2:1: workerJobs: invalid YAML: a tab: tabs cannot indent YAML; use spaces (found "
+      "character that cannot start any token)"}},
+    {"a tab in the indentation",
+     "workerJobs:\n  - name: n\n    command: c\n\t  size: mini\n",
+     {"t.yaml:4:1: workerJobs[0].command: invalid YAML: a tab: tabs cannot indent YAML; use "
+      "spaces (found a tab character that violates indentation)"}},
     {"two documents",
      "size: mini\n---\nsize: micro\n",
      {"t.yaml:2:1: more than one YAML document (only one is allowed)"}},
@@ -459,7 +486,10 @@ static void test_billion_laughs(void **state)
 	    "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 
 	(void)state;
-	expect_one_error(yaml, strlen(yaml), "t.yaml:2:8: aliases are not supported");
+	expect_one_error(
+	    yaml, strlen(yaml),
+	    "t.yaml:2:8: b[0]: aliases are not supported (to write a value that starts "
+	    "with \"*\", quote it)");
 }
 
 static char *repeat(const char *prefix, const char *unit, size_t n, const char *suffix, size_t *len)

@@ -19,6 +19,11 @@
 
 static char dir[PATH_MAX];
 
+static const char *size_name(const struct size_spec *s)
+{
+	return s != NULL ? s->name : "none";
+}
+
 static const char full_yaml[] = "size: mini\n"
 				"env:\n"
 				"  - name: RAILS_ENV\n"
@@ -129,14 +134,13 @@ static void test_main_size_layers(void **state)
 	static const struct {
 		const char *yaml; /* NULL: no file */
 		const char *opt;
-		const char *want;
-		bool from_default;
+		const char *want; /* "none": no size, no limits (SPEC §6) */
 	} rows[] = {
-	    {NULL, NULL, "micro", true},
-	    {"port: 1\n", NULL, "micro", true},
-	    {"size: mini\n", NULL, "mini", false},
-	    {"size: mini\n", "standard-2", "standard-2", false},
-	    {NULL, "standard-1", "standard-1", false},
+	    {NULL, NULL, "none"},
+	    {"port: 1\n", NULL, "none"},
+	    {"size: mini\n", NULL, "mini"},
+	    {"size: mini\n", "standard-2", "standard-2"},
+	    {NULL, "standard-1", "standard-1"},
 	};
 
 	(void)state;
@@ -155,8 +159,7 @@ static void test_main_size_layers(void **state)
 		assert_int_equal(p.jobs[0].kind, JOB_MAIN);
 		assert_null(p.jobs[0].command);
 		assert_strv(p.jobs[0].argv, (const char *const[]){"bundle", "exec", "puma", NULL});
-		assert_string_equal(p.jobs[0].size->name, rows[i].want);
-		assert_int_equal(p.jobs[0].size_from_default, rows[i].from_default);
+		assert_string_equal(size_name(p.jobs[0].size), rows[i].want);
 		assert_ptr_equal(p.jobs[0].sandbox.size, p.jobs[0].size);
 		assert_ptr_equal(p.jobs[0].sandbox.job_name, p.jobs[0].name);
 		plan_free(&p);
@@ -175,7 +178,7 @@ static void test_worker_size_layers(void **state)
 	} rows[] = {
 	    {"sidekiq", NULL, "standard-1"},
 	    {"sidekiq", "standard-4", "standard-4"},
-	    {"mailer", NULL, "micro"},
+	    {"mailer", NULL, "none"},
 	    {"mailer", "mini", "mini"},
 	};
 
@@ -191,7 +194,7 @@ static void test_worker_size_layers(void **state)
 		assert_int_equal(p.n_jobs, 1);
 		assert_string_equal(p.jobs[0].name, rows[i].job);
 		assert_int_equal(p.jobs[0].kind, JOB_WORKER);
-		assert_string_equal(p.jobs[0].size->name, rows[i].want);
+		assert_string_equal(size_name(p.jobs[0].size), rows[i].want);
 		plan_free(&p);
 		opts_free(&o);
 	}
@@ -340,8 +343,7 @@ static void test_env_only_job(void **state)
 		assert_string_equal(p.jobs[0].command, "bin/clock --tick");
 		assert_strv(p.jobs[0].argv,
 			    (const char *const[]){"/bin/sh", "-c", "bin/clock --tick", NULL});
-		assert_string_equal(p.jobs[0].size->name, "micro");
-		assert_true(p.jobs[0].size_from_default);
+		assert_null(p.jobs[0].size);
 		if (i == 0)
 			assert_null(p.config_path);
 		plan_free(&p);
@@ -469,7 +471,7 @@ static void test_all_mode(void **state)
 	assert_string_equal(p.jobs[1].size->name, "standard-1");
 	assert_string_equal(p.jobs[1].argv[2], "bundle exec sidekiq");
 	assert_string_equal(p.jobs[2].name, "mailer");
-	assert_string_equal(p.jobs[2].size->name, "micro");
+	assert_null(p.jobs[2].size);
 	assert_strv(p.job_names, (const char *const[]){"sidekiq", "mailer", NULL});
 	for (size_t i = 0; i < 3; i++)
 		assert_ptr_equal(p.jobs[i].sandbox.job_name, p.jobs[i].name);
@@ -727,8 +729,9 @@ static void test_check_table(void **state)
 			       "  size: standard-1 (memory 1Gi, cpu 500m, pids 1024, nofile "
 			       "16384)\n");
 	assert_contains(c.out, "\nmailer\n  kind: worker\n  command: bin/mailer\n"
-			       "  size: micro (memory 256Mi, cpu 125m, pids 256, nofile 4096; "
-			       "the default)\n");
+			       "  size: none (jobshim changes no limit; the platform sizes the "
+			       "container)\n  rlimits: none (the container's own)\n"
+			       "  cgroup: none (no size)\n");
 	assert_contains(c.out, "\nrelease\n  kind: deploy\n  command: bin/migrate\n"
 			       "  retries: 3\n  timeout: 10m\n");
 	assert_contains(c.out, "\nnightly\n  kind: scheduled\n  command: bin/cleanup\n"
@@ -797,6 +800,8 @@ static void test_check_json(void **state)
 	assert_json(c.out);
 	assert_contains(c.out, "{\"config\":null,\"valid\":true,\"jobs\":[{\"name\":\"web\"");
 	assert_contains(c.out, "\"argv\":[\"bundle\",\"exec\",\"puma\"]");
+	/* no size anywhere: none, and no limits or cgroup (SPEC §6) */
+	assert_contains(c.out, "\"size\":null,\"rlimits\":{},\"cgroup\":null,");
 	assert_null(strstr(c.out, "\"worker\""));
 	captured_free(&c);
 }

@@ -78,7 +78,6 @@ static void build(struct built *b, const char *const *jobs)
 		}
 		slash = strchr(b->cmd[i], '/');
 		j->size = slash != NULL ? size_named(slash + 1) : NULL;
-		j->size_from_default = slash == NULL;
 		if (slash != NULL)
 			b->cmd[i][slash - b->cmd[i]] = '\0';
 		j->command = b->cmd[i];
