@@ -184,6 +184,35 @@ kill "$flood" 2>/dev/null
 wait "$flood" 2>/dev/null
 check "the socket is removed at exit" test ! -e "$RUN/control"
 
+# ---------------------------------------------------------------- grace
+# A job that ignores the stop signal is killed after the grace period, and
+# a reload during that restart is refused, not doubled.
+cat >"$TMP/stubborn.yaml" <<EOF
+workerJobs:
+  - name: s
+    command: "exec $PROBE ignore-term $TMP/stubborn.ready"
+EOF
+JOBSHIM_JOB=s JOBSHIM_CONFIG=$TMP/stubborn.yaml pid1_bg --run-dir "$RUN" --grace 2s >"$OUT" 2>"$ERR"
+wait_sock "$RUN/control"
+wait_file "$TMP/stubborn.ready"
+old=$(wait_pid_change s "")
+rm -f "$TMP/stubborn.ready"
+timeout 30 "$JOBSHIM" restart s --run-dir "$RUN" >"$TMP/restart.out" 2>&1 &
+restart=$!
+wait_grep 'restarting s: SIGTERM' "$ERR"
+ctl reload
+expect "a reload during a restart's grace period is refused (1)" 1 "$CTL_RC"
+check "... saying a restart is in progress" grep -q 'a restart or reload is in progress: nothing changed' "$TMP/ctl.err"
+wait "$restart"
+expect "the restart of a job that ignores TERM still completes (0)" 0 "$?"
+check "... after SIGKILL at the end of the grace period" grep -q '^jobshim: s did not stop within the grace period: sending SIGKILL$' "$ERR"
+check "... killed by signal 9" grep -q '^jobshim: s killed by signal 9 (SIGKILL) after [0-9.]*s (restart requested)$' "$ERR"
+new=$(sed -n 's/^restarted s: pid \([0-9]*\)$/\1/p' "$TMP/restart.out")
+check "... with a new instance ($old -> $new)" test -n "$new" -a "$new" != "$old"
+expect "the refused reload read nothing" 0 "$(grep -c '^jobshim: reloading' "$ERR")"
+kill -KILL "$J_PID"
+wait_bg 20
+
 # ---------------------------------------------------------------- main app only
 pid1_bg --run-dir "$RUN" -- sleep 100 >"$OUT" 2>"$ERR"
 wait_sock "$RUN/control"
