@@ -4,12 +4,17 @@
 #
 #   JOBSHIM, HELPERS   the binary under test, the static helpers' dir
 #   TMP                a temp dir, removed at exit
+#   PUBLIC             a world-readable temp dir holding copies of JOBSHIM
+#                      and HELPERS (which then point there), for jobs that
+#                      run as other users
 #   ok NAME / fail NAME WHY / check NAME CMD... / expect NAME WANT GOT
 #   pid1 ARGS...       run jobshim as PID 1 in the foreground
 #   pid1_bg ARGS...    the same in the background; sets BG_PID (unshare's
 #                      pid) and J_PID (jobshim's pid, to signal)
 #   wait_bg [SECONDS]  wait for it; BG_STATUS = its status or "hang"
 #   wait_file FILE [SECONDS]   wait until FILE exists and is not empty
+#   wait_grep FILE ERE [SECONDS]  wait until a line of FILE matches ERE
+#   wait_drained [SECONDS]     wait until jobshim read all its pipes hold
 #   split_args A.. -- B..      PRE=(A..) POST=(B..)
 #   finish             print this script's summary and exit
 set -u
@@ -18,7 +23,20 @@ set -u
 # shellcheck disable=SC2034 # used by the scripts that source this file
 PROBE=$HELPERS/sigprobe
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jobshim-it.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# build/yamlcheck sits beside the helpers' dir (test_examples.sh)
+YAMLCHECK=${YAMLCHECK:-$(dirname "$HELPERS")/yamlcheck}
+# What jobs running as other users (65534, 1234, 2001) execute must be
+# reachable by them wherever the clone lives (/root is 0700): the binary
+# and the static helpers are copied into a world-readable directory.
+PUBLIC=$(mktemp -d "${TMPDIR:-/tmp}/jobshim-it-pub.XXXXXX")
+trap 'rm -rf "$TMP" "$PUBLIC"' EXIT
+chmod 0755 "$PUBLIC"
+mkdir "$PUBLIC/helpers"
+cp -p "$HELPERS"/* "$PUBLIC/helpers/"
+cp -p "$JOBSHIM" "$PUBLIC/jobshim"
+chmod -R a+rX "$PUBLIC"
+JOBSHIM=$PUBLIC/jobshim
+HELPERS=$PUBLIC/helpers
 PASSED=0
 FAILED=0
 
@@ -66,6 +84,43 @@ wait_file() {
 		[ "$SECONDS" -ge "$deadline" ] && return 1
 		sleep 0.01
 	done
+}
+
+# wait_grep FILE ERE [SECONDS]: until FILE has a line matching ERE.
+wait_grep() {
+	local deadline=$((SECONDS + ${3:-15}))
+	until grep -qE "$2" "$1" 2>/dev/null; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# wait_drained [SECONDS]: until no pipe of jobshim ($J_PID) holds unread
+# bytes, i.e. jobshim has read everything its jobs wrote so far (FIONREAD
+# on each pipe, opened through /proc).
+wait_drained() {
+	python3 - "$J_PID" "${1:-10}" <<'PY'
+import fcntl, os, struct, sys, termios, time
+pid, deadline = sys.argv[1], time.monotonic() + float(sys.argv[2])
+def unread():
+    n, d = 0, "/proc/%s/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            if not os.readlink("%s/%s" % (d, fd)).startswith("pipe:"):
+                continue
+            f = os.open("%s/%s" % (d, fd), os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            n += struct.unpack("i", fcntl.ioctl(f, termios.FIONREAD, b"\0" * 4))[0]
+        finally:
+            os.close(f)
+    return n
+while unread() > 0:
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.01)
+PY
 }
 
 # Wait for BG_PID with a bound and set BG_STATUS to its exit status, or to

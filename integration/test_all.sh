@@ -33,7 +33,7 @@ MAIN='echo "main pid $$"; i=0; while [ $i -lt 25 ]; do echo "main $i"; echo "mai
 t0=$SECONDS
 pid1_bg --run-dir "$TMP/run" -- sh -c "$MAIN" >"$OUT" 2>"$ERR"
 wait_file "$TMP/run/status.json" 10
-nsenter -t "$J_PID" -p -m "$JOBSHIM" stats --run-dir "$TMP/run" >"$TMP/stats" 2>&1
+nsenter -t "$J_PID" -p -m -r "$JOBSHIM" stats --run-dir "$TMP/run" >"$TMP/stats" 2>&1
 expect "stats: one row a job, main app first" "web main|clock worker|crasher worker" \
 	"$(awk 'NR > 1 { print $1, $2 }' "$TMP/stats" | paste -sd '|')"
 wait_bg 30
@@ -65,7 +65,9 @@ others=$(sed -n "${first_web},${last_web}p" "$OUT" | grep -vc '^web ')
 check "lines of the jobs interleave ($others other lines among the main app's)" test "$others" -ge 10
 
 # --- the main app killed by a signal: 128+N, workers stopped
-pid1 --run-dir "$TMP/run" -- sh -c 'sleep 1; kill -9 $$' >"$OUT" 2>"$ERR"
+# (the main app dies once a worker's line is out)
+pid1 --run-dir "$TMP/run" -- sh -c "n=0; until grep -q '^clock   | tick 0 ' $OUT || [ \$n -ge 300 ]; do
+	n=\$((n + 1)); sleep 0.05; done; kill -9 \$\$" >"$OUT" 2>"$ERR"
 expect "main app killed by SIGKILL -> 137" 137 "$?"
 check "workers ran meanwhile" grep -q '^clock   | tick 0 hello$' "$OUT"
 

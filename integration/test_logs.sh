@@ -79,7 +79,7 @@ check "partial line: file ends with a newline" test "$(tail -c 1 "$OUT" | od -An
 # --- a partial line pending at shutdown: flushed with a newline
 worker tail "printf 'no newline'; echo x >$TMP/tail.ready; exec sleep 100"
 wait_file "$TMP/tail.ready" 10
-sleep 0.2
+check "partial line at shutdown: jobshim read it before the stop" wait_drained
 stop
 expect "partial line at shutdown: flushed" "tail | no newline" "$(cat "$OUT")"
 check "partial line at shutdown: with a newline" test "$(tail -c 1 "$OUT" | od -An -c | tr -d ' ')" = '\n'
@@ -119,7 +119,7 @@ check "10 MiB line: jobshim's peak RSS grows by < 1 MiB (${SMALL} -> ${BIG} KiB)
 BAD="printf 'a\\377b\\303(c \\342\\202\\254 \\355\\240\\200 end\\n'"
 worker utf "$BAD; echo x >$TMP/utf.ready; exec sleep 100"
 wait_file "$TMP/utf.ready" 10
-sleep 0.2
+check "invalid UTF-8: jobshim read it before the stop" wait_drained
 stop
 printf 'utf | a\377b\303(c \342\202\254 \355\240\200 end\n' >"$TMP/want"
 check "invalid UTF-8, plain: bytes unchanged" cmp -s "$TMP/want" "$OUT"
@@ -129,7 +129,7 @@ rm -f "$TMP/utf.ready"
 worker utf "$BAD; printf 'quote\" back\\\\ tab\\t\\001 end\\n'; printf 'err line\\n' >&2;
 	echo x >$TMP/utf.ready; exit 3" --log-format json
 wait_file "$TMP/utf.ready" 10
-sleep 0.5
+wait_grep "$ERR" 'utf exited with status 3'
 stop
 "$LOGPROBE" jsoncheck <"$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
 expect "json: stdout lines are valid JSON objects" "0 " "$? $(cat "$TMP/json.err")"
@@ -151,7 +151,7 @@ check "json: jobshim's own exit message, stream jobshim" \
 rm -f "$TMP/huge.done"
 worker big "$LOGPROBE huge 40000; echo; echo x >$TMP/huge.done; exec sleep 100" --log-format json
 wait_file "$TMP/huge.done" 10
-sleep 0.3
+check "json long line: jobshim read it before the stop" wait_drained
 stop
 "$LOGPROBE" jsoncheck <"$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
 expect "json long line: valid" "0 " "$? $(cat "$TMP/json.err")"
@@ -163,7 +163,7 @@ check "json long line: pieces join to the line" \
 rm -f "$TMP/ts.ready"
 JOBSHIM_LOG_TIMESTAMPS=1 worker ts "echo hello; echo oops >&2; echo x >$TMP/ts.ready; exit 2"
 wait_file "$TMP/ts.ready" 10
-sleep 0.5
+wait_grep "$ERR" 'jobshim: ts exited with status 2'
 stop
 TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
 check "timestamps: stdout line" grep -qE "^$TS ts \| hello$" "$OUT"

@@ -105,15 +105,19 @@ expect "TERM-ignoring child killed: 137" 137 "$status"
 check "exit within grace + 2 s (took ${took}s)" test "$took" -le 3
 
 # --- TERM stops a shell and its background child; nothing stays behind
-pid1_bg sh -c "sleep 30 & echo \$! >$TMP/sleeper; wait"
-wait_file "$TMP/sleeper"
+# The child records the signals it gets: it must get jobshim's SIGTERM (the
+# main app's group after the main app exited) before jobshim exits. Once
+# PID 1 exits the kernel SIGKILLs whatever is left, which leaves no record:
+# looking for leftovers after jobshim exited could never fail.
+pid1_bg sh -c "$PROBE record $TMP/left & wait"
+wait_file "$TMP/left.ready"
 start=$SECONDS
 kill -TERM "$J_PID"
 wait_bg 10
 status=$BG_STATUS
-expect "sh -c 'sleep 30 & wait' stopped by TERM -> 143" 143 "$status"
+expect "sh -c 'CHILD & wait' stopped by TERM -> 143" 143 "$status"
 check "stopped without waiting out the grace period" test $((SECONDS - start)) -le 2
-check "no process left behind" bash -c "! pgrep -f 'sleep 30' -P 1 >/dev/null && ! ps -eo args | grep -qx 'sleep 30'"
+expect "no process left behind: the background child got SIGTERM from jobshim" 15 "$(cat "$TMP/left")"
 
 # --- main app exit: its group's leftovers get TERM, jobshim exits with its status
 start=$SECONDS
@@ -127,15 +131,20 @@ expect "200 orphans -> 0 zombies" "zombies 0" "$out"
 
 # --- not PID 1: a child subreaper adopts the orphans
 # shellcheck disable=SC2016 # expanded by the inner shell
-out=$("$JOBSHIM" -- sh -c 'sh -c "sleep 2 >/dev/null & echo \$!" >"$1"; sleep 0.3
-	echo "$PPID $(cut -d" " -f4 "/proc/$(cat "$1")/stat")"; kill "$(cat "$1")"' sh "$TMP/orphan")
+out=$("$JOBSHIM" -- sh -c 'sh -c "sleep 20 >/dev/null & echo \$!" >"$1"; o=$(cat "$1"); n=0
+	until [ "$(cut -d" " -f4 "/proc/$o/stat")" = "$PPID" ] || [ $n -ge 500 ]; do
+		n=$((n + 1)); sleep 0.01; done
+	echo "$PPID $(cut -d" " -f4 "/proc/$o/stat")"; kill "$o"' sh "$TMP/orphan")
 expect "not PID 1: orphan adopted by jobshim" "$(cut -d' ' -f1 <<<"$out")" "$(cut -d' ' -f2 <<<"$out")"
 
 # --- a burst of 1000 USR1: jobshim survives and the child stays alive
 pid1_bg --grace 30s "$PROBE" record "$TMP/burst"
 wait_file "$TMP/burst.ready"
 for _ in $(seq 1000); do kill -USR1 "$J_PID"; done
-sleep 0.5
+for _ in $(seq 500); do
+	grep -qx 10 "$TMP/burst" && break
+	sleep 0.01
+done
 check "jobshim alive after 1000 USR1" kill -0 "$J_PID"
 check "child received USR1" grep -qx 10 "$TMP/burst"
 kill -TERM "$J_PID"

@@ -30,15 +30,6 @@ stop() {
 	wait_bg 20
 }
 
-# wait_grep FILE ERE [SECONDS]: until a line of FILE matches.
-wait_grep() {
-	local deadline=$((SECONDS + ${3:-15}))
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
-
 # wait_lines FILE N [SECONDS]: until FILE has at least N lines.
 wait_lines() {
 	local deadline=$((SECONDS + ${3:-15}))
@@ -51,7 +42,7 @@ wait_lines() {
 # stats ARGS...: `jobshim stats` from inside the running jobshim's PID and
 # mount namespaces (what `docker exec` does); stdout in $TMP/stats, RC set.
 stats() {
-	nsenter -t "$J_PID" -p -m "$JOBSHIM" stats --run-dir "$RUN" "$@" >"$TMP/stats" 2>"$TMP/stats.err"
+	nsenter -t "$J_PID" -p -m -r "$JOBSHIM" stats --run-dir "$RUN" "$@" >"$TMP/stats" 2>"$TMP/stats.err"
 	RC=$?
 }
 # stats_until N VALUE [SECONDS]: stats until column N of the first row is
@@ -175,19 +166,33 @@ check "TERM during the backoff wait: exits within 2 s (took ${took}ms)" test "$t
 check "TERM during the backoff wait: no restart" test "$(grep -c 'restart' "$ERR")" -eq 1
 
 # ---------------------------------------------------------------- one at a time
-# Each instance leaves a `sleep 100` behind in its process group and
+# Each instance leaves a `sleep 100.PID` behind in its process group and
 # exits; the next instance looks for any sleep process before it starts one.
+# An instance writes "started" only once its sleep has exec'd (its comm is
+# "sleep"), so that the next one's look cannot come before it. The fifth
+# instance stays (exec sleep 1000.PID): while it runs, jobshim is alive and
+# the leftovers of the fourth must already be gone (looked at inside the
+# namespace, before jobshim exits and the kernel kills what is left).
 D=$TMP/daemon
 worker daemon "if pgrep -x sleep >/dev/null; then echo leftover; else echo clean; fi >>$D
-	sleep 100.$$ & pgrep -x sleep >/dev/null && echo started >>$D; exit 1" \
+	[ \"\$(wc -l <$D)\" -ge 9 ] && exec sleep 1000.$$
+	sleep 100.$$ & s=\$!; n=0
+	until [ \"\$(cat /proc/\$s/comm 2>/dev/null)\" = sleep ] || [ \$n -ge 2000 ]; do n=\$((n + 1)); done
+	pgrep -x sleep >/dev/null && echo started >>$D; exit 1" \
 	--backoff-min 100ms --backoff-max 100ms
-wait_lines "$D" 8 20
-stop
+wait_lines "$D" 9 20
 expect "leftovers of an instance are gone before the next starts" \
-	"clean started clean started clean started clean started" \
-	"$(head -n 8 "$D" | paste -sd ' ')"
-check "no leftover sleep anywhere after jobshim exited" \
-	bash -c "! pgrep -fx 'sleep 100\\.$$' >/dev/null"
+	"clean started clean started clean started clean started clean" \
+	"$(head -n 9 "$D" | paste -sd ' ')"
+n=0
+until pgrep -fx "sleep 1000\\.$$" >/dev/null || [ $n -ge 500 ]; do
+	n=$((n + 1))
+	sleep 0.01
+done
+check "while jobshim runs: the last instance runs" pgrep -fx "sleep 1000\\.$$"
+check "while jobshim runs: no leftover sleep of the earlier instances in its namespace" \
+	bash -c "! nsenter -t $J_PID -p -m -r pgrep -fx 'sleep 100\\.$$' >/dev/null"
+stop
 
 # ---------------------------------------------------------------- lock
 worker dup 'exec sleep 100'
@@ -248,7 +253,12 @@ for _ in $(seq 500); do
 	sleep 0.01
 done
 wait_file "$RUN/status.json" 10
-sleep 0.5
+# until the worker wrote its line and exec'd sleep
+for _ in $(seq 500); do
+	pgrep -x sleep -P "$J_PID" >/dev/null && break
+	sleep 0.01
+done
+check "stdin+stdout closed: the worker wrote and went on" pgrep -x sleep -P "$J_PID"
 check "stdin+stdout closed: jobshim alive" kill -0 "$J_PID"
 stop
 expect "stdin+stdout closed: stopped by TERM" 143 "$BG_STATUS"
@@ -284,8 +294,7 @@ check "stats -o json: ready row" \
 	grep -qE '^\{"jobs":\[\{"job":"steady","kind":"worker","pid":[0-9]+,"status":"ready","restarts":0,"lastExitCode":null,"uptimeSeconds":[0-9]+,"cpuMillicores":[0-9]+,"memoryBytes":[0-9]+,"size":"micro"\}\]\}$' \
 	"$TMP/stats"
 kill -TERM "$J_PID"
-sleep 0.5
-stats
+stats_until 4 terminating
 expect "stats terminating (TERM ignored, within the grace period)" terminating "$(field 4)"
 wait_bg 20
 expect "TERM ignored: SIGKILL after the grace period -> 137" 137 "$BG_STATUS"

@@ -24,6 +24,7 @@ FUZZ_DEPS_config := runtime/config.c runtime/cron.c runtime/duration.c runtime/x
 FUZZ_DEPS_logpfx := runtime/logpfx.c runtime/log.c runtime/xio.c
 FUZZ_DEPS_control := runtime/control.c runtime/signame.c runtime/log.c runtime/status.c \
                      runtime/procstat.c runtime/xio.c
+FUZZ_DEPS_cron   := runtime/cron.c runtime/duration.c runtime/xio.c
 FUZZ_LIBS_config := -lyaml
 
 .PHONY: fuzz fuzz-run

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define BIT(c) (1ULL << (c))
 
@@ -148,70 +150,66 @@ int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective)
 	return 0;
 }
 
-int caps_drop_bounding(uint64_t keep, const struct caps_now *now)
+void caps_plan_make(uint64_t keep, bool nonroot, bool explicit, const struct caps_now *now,
+		    struct caps_plan *p)
 {
 	uint64_t drop = now->bounding & ~keep;
-	if (!drop)
-		return 0;
-	if (!(now->effective & BIT(CAP_SETPCAP)))
-		return now->permitted ? -EPERM : 0;
-	int last = cap_limit();
-	for (int i = 0; i < last; i++)
-		if ((drop & BIT(i)) && cap_drop_bound(i) < 0)
+	/* Capabilities the container lacks are skipped, not errors. */
+	uint64_t want = (!nonroot || explicit) ? keep & now->permitted : 0;
+	bool ambient = nonroot && explicit;
+
+	memset(p, 0, sizeof(*p));
+	if (!(now->effective & BIT(CAP_SETPCAP)) && !now->permitted)
+		drop = 0;
+	for (int i = 0; i < 64; i++) {
+		if (drop & BIT(i))
+			p->drop[p->ndrop++] = (uint8_t)i;
+		if (ambient && (want & BIT(i)))
+			p->raise[p->nraise++] = (uint8_t)i;
+	}
+	p->keepcaps = ambient && want != 0;
+	p->ambient_kernel = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0, 0, 0) >= 0;
+	for (int w = 0; w < 2; w++) {
+		uint32_t m = (uint32_t)(want >> (32 * w));
+		p->data[w].effective = m;
+		p->data[w].permitted = m;
+		p->data[w].inheritable = ambient ? m : 0;
+	}
+}
+
+/* The child's half: raw system calls only (no libcap, which allocates). */
+
+int caps_child_drop_bounding(const struct caps_plan *p)
+{
+	for (unsigned i = 0; i < p->ndrop; i++)
+		if (syscall(SYS_prctl, PR_CAPBSET_DROP, (long)p->drop[i], 0L, 0L, 0L) < 0)
 			return -errno;
 	return 0;
 }
 
-int caps_keep_across_setuid(void)
+int caps_child_keepcaps(const struct caps_plan *p)
 {
-	return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? -errno : 0;
+	if (p->keepcaps && syscall(SYS_prctl, PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
+		return -errno;
+	return 0;
 }
 
-int caps_set_final(uint64_t keep, bool nonroot, bool explicit)
+int caps_child_set(const struct caps_plan *p)
 {
-	int rc = 0;
-	uint64_t prm = 0, eff = 0;
-	cap_t c = NULL;
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 
-	if ((rc = caps_current(NULL, &prm, &eff)) < 0)
-		return rc;
-	/* Capabilities the container lacks are skipped, not errors. */
-	uint64_t want = (!nonroot || explicit) ? keep & prm : 0;
-	bool ambient = nonroot && explicit;
-
-	c = cap_init();
-	if (!c)
+	/* Ambient first: lowering the sets below would clear it anyway, but a
+	 * stale ambient set must never reach the job. */
+	if (p->ambient_kernel &&
+	    syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) < 0)
 		return -errno;
-	for (int i = 0; i < 64; i++) {
-		if (!(want & BIT(i)))
-			continue;
-		cap_value_t v = i;
-		if (cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET) < 0 ||
-		    cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0 ||
-		    (ambient && cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_SET) < 0)) {
-			rc = -errno;
-			goto out;
-		}
-	}
-	/* Ambient first: lowering the sets below would clear it anyway, but
-	 * a stale ambient set must never reach the job. */
-	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (cap_set_proc(c) < 0) {
-		rc = -errno;
-		goto out;
-	}
+	if (syscall(SYS_capset, &h, p->data) < 0)
+		return -errno;
 	/* A non-root job keeps capabilities across execve only as ambient
 	 * ones (permitted and inheritable are needed to raise them). */
-	for (int i = 0; ambient && i < 64; i++) {
-		if ((want & BIT(i)) && cap_set_ambient(i, CAP_SET) < 0) {
-			rc = -errno;
-			goto out;
-		}
-	}
-out:
-	cap_free(c);
-	return rc;
+	for (unsigned i = 0; i < p->nraise; i++)
+		if (syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (long)p->raise[i], 0L,
+			    0L) < 0)
+			return -errno;
+	return 0;
 }

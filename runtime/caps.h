@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/capability.h>
 
 /* `default`: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
  * SETPCAP, NET_BIND_SERVICE. */
@@ -23,29 +24,42 @@ size_t caps_format(uint64_t set, char *buf, size_t cap);
  * prctl a capability). */
 int caps_current(uint64_t *bounding, uint64_t *permitted, uint64_t *effective);
 
-/* In the child, in SPEC §7's order. */
-
-/* Drops every capability not in keep from the bounding set. Capabilities
- * already absent are skipped. Without CAP_SETPCAP nothing can be dropped:
- * that is only an error when there is something to drop and the process
- * holds capabilities at all (a process with an empty permitted set that
- * execs under no_new_privs can never gain one, so its bounding set does not
- * matter). `now` holds the process's sets as caps_current read them: the
- * parent reads them once, the forked child inherits the same, and the child
- * then needs no prctl a capability to find out. 0 or -errno. */
+/* The process's sets as caps_current read them: the parent reads them
+ * once, and the child it spawns has the same. */
 struct caps_now {
 	uint64_t bounding, permitted, effective;
 };
-int caps_drop_bounding(uint64_t keep, const struct caps_now *now);
 
-/* Before setuid to a non-root user that keeps capabilities (ambient):
- * PR_SET_KEEPCAPS, so that setuid keeps the permitted set. 0 or -errno. */
-int caps_keep_across_setuid(void);
+/* Everything the child does with capabilities, computed in the parent: the
+ * child only makes system calls (prctl, capset) from this, without libcap,
+ * without reading anything back, without allocating. */
+struct caps_plan {
+	uint8_t drop[64]; /* bounding-set capabilities to drop: only those present */
+	uint8_t ndrop;
+	uint8_t raise[64]; /* ambient capabilities to raise after capset */
+	uint8_t nraise;
+	bool keepcaps;	     /* PR_SET_KEEPCAPS before setuid (a non-root job with a list) */
+	bool ambient_kernel; /* the kernel has ambient sets (>= 4.3): clear them */
+	struct __user_cap_data_struct data[2]; /* the final sets, for one capset */
+};
 
-/* After setuid: the final sets. A root job: effective = permitted = keep
- * (those it has). A non-root job: nothing, or with an explicit list exactly
- * those (permitted, effective, inheritable and ambient, so they survive
- * execve). Inheritable otherwise cleared, ambient cleared. 0 or -errno. */
-int caps_set_final(uint64_t keep, bool nonroot, bool explicit);
+/* The plan for keeping `keep` (SPEC §7). Bounding set: every capability
+ * present and not kept is dropped; without CAP_SETPCAP nothing can be
+ * dropped, which is only an error (left for the child's prctl to report)
+ * when the process holds capabilities at all: a process with an empty
+ * permitted set that execs under no_new_privs can never gain one. Final
+ * sets: a root job has effective = permitted = keep (those it has); a
+ * non-root job nothing, or with an explicit list exactly those (permitted,
+ * effective, inheritable and ambient, so they survive execve). Capabilities
+ * the container lacks are skipped. */
+void caps_plan_make(uint64_t keep, bool nonroot, bool explicit, const struct caps_now *now,
+		    struct caps_plan *p);
+
+/* In the child, in SPEC §7's order; each returns 0 or -errno. */
+int caps_child_drop_bounding(const struct caps_plan *p);
+/* Before setuid: PR_SET_KEEPCAPS when the plan asks for it. */
+int caps_child_keepcaps(const struct caps_plan *p);
+/* After setuid: clear the ambient set, one capset, raise the ambient ones. */
+int caps_child_set(const struct caps_plan *p);
 
 #endif

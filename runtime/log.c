@@ -27,16 +27,25 @@ void log_set_job(const char *name)
 	log_job = name;
 }
 
+/* UTC by arithmetic (days to civil date, proleptic Gregorian), not
+ * gmtime_r: glibc's reads /etc/localtime at its first call, a file read
+ * that UTC timestamps never need. */
 size_t log_format_time(char *buf, size_t cap, const struct timespec *t)
 {
-	struct tm tm;
+	long long secs = t->tv_sec, days = secs / 86400, rem = secs % 86400;
 	int n;
 
-	if (gmtime_r(&t->tv_sec, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     t->tv_nsec / 1000000);
+	if (rem < 0)
+		rem += 86400, days--;
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+	long long month = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (month <= 2);
+
+	n = snprintf(buf, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03ldZ", year, month, day,
+		     rem / 3600, rem / 60 % 60, rem % 60, t->tv_nsec / 1000000);
 	return n < 0 ? 0 : (size_t)n;
 }
 

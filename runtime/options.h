@@ -24,7 +24,7 @@ enum output_format { OUT_TABLE, OUT_JSON };
 
 struct options {
 	enum command cmd;
-	const char *job;	 /* NULL or "" = main app; "@all"; or a worker's name */
+	const char *job;	 /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
 	const char *config;	 /* NULL = ./.deploio.yaml if it exists */
 	bool config_explicit;	 /* named by --config / JOBSHIM_CONFIG: must exist */
 	const char *command;	 /* overrides the worker's command string */
@@ -36,9 +36,13 @@ struct options {
 	const char *run_dir;	 /* NULL = /run/jobshim, else $TMPDIR/jobshim */
 	const char *cgroup_root; /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
 	uint64_t grace_ms;
+	const char *stop_signal_name; /* as given, NULL = the signal received */
+	int stop_signal;	      /* 0 = the signal received */
+	bool signal_group;	      /* forward to the job's process group */
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;
+	uint64_t timeout_ms;	     /* overrides the one-shot jobs' timeout; 0 = theirs */
 	const char *log_format_name; /* as given: "plain" or "json" */
 	enum log_format log_format;
 	bool log_timestamps;

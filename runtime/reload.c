@@ -43,6 +43,10 @@ unsigned job_plan_diff(const struct job_plan *a, const struct job_plan *b)
 		f |= JF_SIZE;
 	if (!strv_eq(a->envp, b->envp))
 		f |= JF_ENV;
+	if (!str_eq(a->schedule, b->schedule))
+		f |= JF_SCHEDULE;
+	if (a->attempts != b->attempts || a->timeout_ms != b->timeout_ms)
+		f |= JF_RUNS;
 	if (!str_eq(x->seccomp, y->seccomp) || !str_eq(x->caps, y->caps) ||
 	    !str_eq(x->user, y->user) || !str_eq(x->rlimits, y->rlimits) ||
 	    !str_eq(x->cgroup_root, y->cgroup_root) || !str_eq(x->etc_dir, y->etc_dir))
@@ -91,8 +95,13 @@ void job_fields_describe(unsigned f, char *buf, size_t cap)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-	    {JF_KIND, "kind"}, {JF_COMMAND, "command"}, {JF_SIZE, "size"},
-	    {JF_ENV, "env"},   {JF_SANDBOX, "sandbox"}, {JF_SCHEDULE, "schedule"},
+	    {JF_KIND, "kind"},
+	    {JF_COMMAND, "command"},
+	    {JF_SIZE, "size"},
+	    {JF_ENV, "env"},
+	    {JF_SANDBOX, "sandbox"},
+	    {JF_SCHEDULE, "schedule"},
+	    {JF_RUNS, "retries/timeout"},
 	};
 	size_t len = 0;
 

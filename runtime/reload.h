@@ -7,7 +7,7 @@
 
 #include "plan.h"
 
-#define RELOAD_JOBS_MAX 16
+#define RELOAD_JOBS_MAX PLAN_JOBS_MAX
 
 /* What differs between two definitions of a job (a bit set). */
 enum job_field {
@@ -17,6 +17,7 @@ enum job_field {
 	JF_ENV = 1 << 3,
 	JF_SANDBOX = 1 << 4, /* seccomp, caps, user, rlimits, cgroup root */
 	JF_SCHEDULE = 1 << 5,
+	JF_RUNS = 1 << 6, /* one-shot: retries, timeout */
 };
 
 enum job_change { JC_SAME, JC_CHANGED, JC_REMOVED };

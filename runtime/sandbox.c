@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -22,9 +25,9 @@ struct sandbox {
 	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
-	struct caps_now caps_now; /* jobshim's sets, which the child inherits */
-	bool set_user;		  /* JOBSHIM_USER given: setgroups/setgid/setuid */
-	bool nonroot;		  /* the job's uid is not 0 */
+	struct caps_plan caps; /* what the child does with capabilities */
+	bool set_user;	       /* JOBSHIM_USER given: setgroups/setgid/setuid */
+	bool nonroot;	       /* the job's uid is not 0 */
 	const struct sock_fprog *filter;
 	struct user_ids user;
 };
@@ -132,13 +135,16 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
  * raise, is lowered to that limit here in the parent, with one warning per
  * rlimit and process (SPEC §6); the child's fallback in rlimits_apply then
  * never needs to guess. Explicit JOBSHIM_RLIMITS values are left alone:
- * their setrlimit fails in the child (exit 125), as asked. */
-static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb)
+ * their setrlimit fails in the child (exit 125), as asked. With note (for
+ * `check`), the first such message goes there instead of the log. */
+static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
+			       const struct caps_now *now, char *note, size_t note_cap)
 {
 	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
+	char msg[256];
 
-	if (sb->caps_now.effective & (1ULL << CAP_SYS_RESOURCE))
+	if (now->effective & (1ULL << CAP_SYS_RESOURCE))
 		return;
 	for (int res = 0; res < RLIMITS_COUNT; res++) {
 		struct rlimit_entry *e = &sb->rlimits.r[res];
@@ -146,13 +152,17 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb)
 		if (!e->set || !e->from_size || getrlimit(res, &cur) < 0 ||
 		    cur.rlim_max == RLIM_INFINITY || e->hard <= cur.rlim_max)
 			continue;
-		if (!warned[res]) {
+		snprintf(
+		    msg, sizeof(msg),
+		    "size %s: rlimit %s %llu is above the hard limit %llu, which jobshim cannot "
+		    "raise (no CAP_SYS_RESOURCE); the job gets %llu",
+		    o->size->name, rlimit_name(res), (unsigned long long)e->hard,
+		    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+		if (note != NULL && note[0] == '\0') {
+			snprintf(note, note_cap, "%s", msg);
+		} else if (note == NULL && !warned[res]) {
 			warned[res] = true;
-			log_msg(
-			    "size %s: rlimit %s %llu is above the hard limit %llu, which jobshim "
-			    "cannot raise (no CAP_SYS_RESOURCE); the job gets %llu",
-			    o->size->name, rlimit_name(res), (unsigned long long)e->hard,
-			    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+			log_msg("%s", msg);
 		}
 		e->hard = cur.rlim_max;
 		if (e->soft > e->hard)
@@ -179,13 +189,14 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		return rc;
 	}
 
-	if ((rc = caps_current(&sb->caps_now.bounding, &sb->caps_now.permitted,
-			       &sb->caps_now.effective)) < 0) {
+	struct caps_now now;
+	if ((rc = caps_current(&now.bounding, &now.permitted, &now.effective)) < 0) {
 		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
 		free(sb);
 		return rc;
 	}
-	lower_size_rlimits(o, sb);
+	caps_plan_make(sb->caps_keep, sb->nonroot, sb->caps_explicit, &now, &sb->caps);
+	lower_size_rlimits(o, sb, &now, NULL, 0);
 	if (o->size == NULL) {
 		*out = sb; /* no size: no cgroup, nothing to say */
 		return 0;
@@ -208,6 +219,13 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 	}
 	*out = sb;
 	return 0;
+}
+
+int sandbox_cgroup_kill(const struct sandbox *sb, const struct sandbox_opts *o)
+{
+	if (sb == NULL || sb->cgroup_fd < 0)
+		return -ENOENT;
+	return cgroup_kill(cgroup_root(o), o->job_name);
 }
 
 void sandbox_free(struct sandbox *sb)
@@ -236,45 +254,48 @@ int sandbox_child_limits(const struct sandbox *sb, const char **step)
 	return 0;
 }
 
+/* Raw system calls from here on (SPEC §7, STYLE 11): the child shares
+ * jobshim's memory until execve, so nothing here allocates, formats or goes
+ * through a libc wrapper with state of its own (glibc's set*id broadcast to
+ * threads). */
 int sandbox_child_lockdown(const struct sandbox *sb, const char **step)
 {
 	int rc;
 
 	/* While still privileged: dropping from the bounding set needs
 	 * CAP_SETPCAP, which the job will not keep. */
-	if ((rc = caps_drop_bounding(sb->caps_keep, &sb->caps_now)) < 0) {
+	if ((rc = caps_child_drop_bounding(&sb->caps)) < 0) {
 		*step = "capability bounding set";
 		return rc;
 	}
 	if (sb->set_user) {
 		const struct user_ids *u = &sb->user;
-		if (setgroups(u->ngroups, u->groups) < 0) {
+		if (syscall(SYS_setgroups, (long)u->ngroups, u->groups) < 0) {
 			*step = "setgroups";
 			return -errno;
 		}
-		if (setgid(u->gid) < 0) {
+		if (syscall(SYS_setgid, (long)u->gid) < 0) {
 			*step = "setgid";
 			return -errno;
 		}
 		/* A non-root job given capabilities keeps its permitted set
 		 * across setuid, to raise them as ambient ones below. */
-		if (sb->nonroot && sb->caps_explicit && sb->caps_keep &&
-		    (rc = caps_keep_across_setuid()) < 0) {
+		if ((rc = caps_child_keepcaps(&sb->caps)) < 0) {
 			*step = "setuid";
 			return rc;
 		}
-		if (setuid(u->uid) < 0) {
+		if (syscall(SYS_setuid, (long)u->uid) < 0) {
 			*step = "setuid";
 			return -errno;
 		}
 	}
-	if ((rc = caps_set_final(sb->caps_keep, sb->nonroot, sb->caps_explicit)) < 0) {
+	if ((rc = caps_child_set(&sb->caps)) < 0) {
 		*step = "capabilities";
 		return rc;
 	}
 	/* Always: no setuid binary or file capability can undo the above,
 	 * and an unprivileged process may install the seccomp filter. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0) {
 		*step = "no_new_privs";
 		return -errno;
 	}
@@ -347,8 +368,9 @@ static void describe_user(const struct sandbox_opts *o, const struct sandbox *sb
 
 void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 {
-	char err[512], reason[512], buf[2048];
+	char err[512], reason[512], buf[2048], note[256];
 	struct sandbox sb;
+	struct caps_now now;
 	struct cgroup_limits cl;
 	enum seccomp_profile sp = SECCOMP_PROFILE_DEFAULT;
 
@@ -363,6 +385,10 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		return;
 	}
 	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp);
+	/* The values the job would get, lowered as sandbox_prepare lowers them. */
+	note[0] = '\0';
+	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)
+		lower_size_rlimits(o, &sb, &now, note, sizeof(note));
 	if (o->size != NULL)
 		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
@@ -372,7 +398,13 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 
 	rlimits_format(&sb.rlimits, json, buf, sizeof(buf));
 	if (json) {
-		fprintf(out, "\"rlimits\":%s,\"cgroup\":", buf);
+		fprintf(out, "\"rlimits\":%s,", buf);
+		if (note[0]) {
+			fprintf(out, "\"rlimits_lowered\":");
+			json_string(out, note);
+			fputc(',', out);
+		}
+		fprintf(out, "\"cgroup\":");
 		if (o->size == NULL)
 			fputs("null", out);
 		else
@@ -409,6 +441,8 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 	}
 
 	fprintf(out, "  rlimits: %s\n", buf[0] ? buf : "none (the container's own)");
+	if (note[0])
+		fprintf(out, "  rlimits lowered: %s\n", note);
 	if (o->size == NULL) {
 		fprintf(out, "  cgroup: none (no size)\n");
 	} else if (cg) {

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "seccomp_filters.h"
 
@@ -61,7 +63,7 @@ int seccomp_prog_load(const struct sock_fprog *prog)
 		return 0;
 	/* prctl rather than seccomp(2): no flags needed (the child is single
 	 * threaded, so no TSYNC), and it exists on every kernel jobshim meets. */
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0)
+	if (syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0L, 0L) < 0)
 		return -errno;
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* Starting one instance of a job: fork, the child's setup in SPEC §7's
- * order, execve. */
+/* Starting one instance of a job: clone(CLONE_VM|CLONE_VFORK), the child's
+ * setup in SPEC §7's order, execve. */
 #ifndef JOBSHIM_SPAWN_H
 #define JOBSHIM_SPAWN_H
 
@@ -16,7 +16,7 @@
 struct spawn_req {
 	char *const *argv;
 	char *const *envp;
-	bool path_search;	       /* main app: argv[0] is looked up in PATH */
+	bool path_search;	       /* main app: argv[0] is looked up in the job's PATH */
 	int stdin_fd;		       /* -1: inherit */
 	int stdout_fd;		       /* -1: inherit */
 	int stderr_fd;		       /* -1: inherit */
@@ -24,9 +24,24 @@ struct spawn_req {
 	const struct sandbox *sandbox; /* NULL: nothing applied (tests) */
 };
 
-/* Forks the job into its own process group (pgid = pid). Returns the pid,
- * or -errno when fork failed. Failures after fork end the child with 125,
- * 126 or 127 and a message on its stderr. */
-pid_t spawn_job(const struct spawn_req *r);
+/* What the child reported before it exec'd or exited: it shares jobshim's
+ * memory until then, so jobshim knows synchronously. */
+struct spawn_result {
+	const char *step; /* NULL: the program runs; else the failed step, or "exec" */
+	int err;	  /* that step's errno */
+	int status;	  /* the status the child exits with: 125, 126, 127 */
+	bool fatal;	  /* can never succeed (a setup step, or E2BIG): child reaped */
+};
+
+/* Starts the job in its own process group (pgid = pid). The child makes
+ * only system calls until execve: nothing of jobshim is copied, nothing is
+ * allocated. Returns
+ *   the pid: the program runs, or its execve failed (res->step "exec"):
+ *            the child then exits 126 or 127 and is reaped like any exit;
+ *   0:       res->fatal: a setup step failed (125), or execve said E2BIG
+ *            (126): trying again cannot help; the child is already reaped;
+ *   -errno:  clone itself failed (EAGAIN under a pids limit).
+ * Nothing is printed: the caller says what res holds. */
+pid_t spawn_job(const struct spawn_req *r, struct spawn_result *res);
 
 #endif

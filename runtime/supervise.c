@@ -14,14 +14,18 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
 #include "config.h"
 #include "control.h"
+#include "cron.h"
 #include "log.h"
 #include "logpfx.h"
+#include "oneshot.h"
+#include "procstat.h"
 #include "reap.h"
 #include "reload.h"
 #include "signame.h"
@@ -45,8 +49,10 @@
 enum phase {
 	PH_RUNNING, /* an instance runs */
 	PH_CLEANUP, /* its leader exited; leftovers are being killed */
-	PH_WAITING, /* backoff before the restart */
+	PH_WAITING, /* backoff before the restart (one-shot: the next attempt) */
 	PH_DONE,    /* no more instances (shutdown, or the main app exited) */
+	PH_IDLE,    /* a scheduled job waiting for its next time */
+	PH_HELD,    /* @all: waiting for the deploy job to succeed */
 };
 
 /* A restart or removal asked for over the control channel or by a reload:
@@ -74,15 +80,26 @@ struct job {
 	const struct job_plan *next_plan; /* a reload's new definition, for the next instance */
 	struct run_plan *next_owner;
 	struct sandbox *next_sandbox;
+	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
+	struct oneshot os;
+	bool timed_out;		/* the running attempt hit its timeout */
+	bool timeout_killed;	/* ... and got SIGKILL after the grace period */
+	bool last_timed_out;	/* the last attempt that ended had timed out */
+	uint64_t timeout_at_ms; /* the attempt's deadline, then its SIGKILL's */
+	int64_t next_fire;	/* scheduled: its next time (wall seconds), -1 none */
+	int64_t run_started;	/* scheduled: when the current run began (wall seconds) */
+	int lock_fd;		/* scheduled: the current run's lock, -1 none */
+	bool disabled;		/* could not be prepared: never runs */
 };
 
-/* A control client waiting for jobs to be restarted (a bit a job index). */
+/* A control client waiting for jobs to be restarted (by job index). */
 struct waiter {
 	uint32_t token;
-	unsigned pending, jobs;
+	size_t n_pending;
+	bool pending[JOBS_MAX], jobs[JOBS_MAX];
 };
 
-enum note_kind { RN_SAME, RN_RESTART, RN_ADD, RN_REMOVE, RN_MAIN };
+enum note_kind { RN_SAME, RN_RESTART, RN_ADD, RN_REMOVE, RN_MAIN, RN_DEPLOY, RN_SCHED };
 
 struct reload_note {
 	enum note_kind kind;
@@ -108,11 +125,14 @@ struct sup {
 	size_t n;
 	int sfd;
 	bool pid1;
+	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	uint64_t kill_at_ms, give_up_ms;
 	int exit_code;
-	bool exit_final; /* the main app's status: no later exit changes it */
+	bool exit_final;     /* the main app's status: no later exit changes it */
+	int tfd;	     /* timerfd of the schedules (CLOCK_REALTIME), -1 none */
+	int64_t cron_anchor; /* @every counts from here (wall seconds) */
 	bool status_on;
 	bool status_written;	/* status.json exists: unlink it at exit */
 	uint64_t status_due_ms; /* 0: nothing to write */
@@ -145,6 +165,28 @@ static uint64_t mono(void)
 	return now_ms(CLOCK_MONOTONIC);
 }
 
+static int64_t wall_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
+}
+
+static bool is_oneshot(const struct job *j)
+{
+	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
+}
+
+static const char *kind_name(enum job_kind k)
+{
+	static const char *const names[] = {"main", "worker", "deploy", "scheduled"};
+
+	return names[k];
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js);
+
 /* ------------------------------------------------------------ status file */
 
 /* Something stats shows changed. Changes are written together, at most
@@ -158,7 +200,7 @@ static void status_changed(struct sup *s)
 
 static void status_write_now(struct sup *s)
 {
-	struct status_doc d;
+	static struct status_doc d;
 
 	if (!s->status_on)
 		return;
@@ -175,8 +217,7 @@ static void status_write_now(struct sup *s)
 		d.n_jobs++;
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
-		snprintf(js->kind, sizeof(js->kind), "%s",
-			 j->plan->kind == JOB_MAIN ? "main" : "worker");
+		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
 		snprintf(js->size, sizeof(js->size), "%s",
 			 j->plan->size != NULL ? j->plan->size->name : "");
 		js->pid = j->pid;
@@ -195,6 +236,8 @@ static void status_write_now(struct sup *s)
 		if (j->phase == PH_WAITING)
 			js->next_start_unix_ms =
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
+		if (is_oneshot(j))
+			oneshot_status(s, j, js);
 	}
 	int r = status_write(s->status_path, &d);
 	s->status_due_ms = 0;
@@ -224,7 +267,8 @@ static int run_dir_setup(struct sup *s)
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job_plan *p = s->jobs[i].plan;
-		if (p->kind != JOB_WORKER)
+		/* A scheduled job on its schedule locks each run instead. */
+		if (p->kind == JOB_MAIN || (p->kind == JOB_SCHEDULED && !s->plan->oneshot))
 			continue;
 		snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, p->name);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -335,6 +379,8 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 /* ------------------------------------------------------------ instances */
 
+static void begin_stop(struct sup *s, int received, const char *why);
+
 static int start(struct sup *s, struct job *j)
 {
 	bool piped = j->out[0] >= 0;
@@ -345,22 +391,49 @@ static int start(struct sup *s, struct job *j)
 	    .stdin_fd = -1,
 	    .stdout_fd = piped ? j->out[1] : -1,
 	    .stderr_fd = piped ? j->err[1] : -1,
-	    .take_terminal = !piped && isatty(STDIN_FILENO),
+	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
+	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
 	};
+	struct spawn_result res;
 	pid_t pid;
 
-	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
+	if ((s->plan->all_mode || s->plan->cron_mode) && j->plan->kind != JOB_MAIN)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid = spawn_job(&req);
+	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
 		close(req.stdin_fd);
 	if (pid < 0)
 		return (int)pid;
+	const char *more = res.fatal && j->plan->kind == JOB_WORKER ? "; not restarting" : "";
+	if (res.step != NULL && strcmp(res.step, "exec") == 0)
+		log_msg("%s: exec %s: %s%s%s", j->plan->name, j->plan->argv[0], strerror(res.err),
+			res.fatal ? " (the command is longer than the kernel takes)" : "", more);
+	else if (res.step != NULL)
+		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
+			strerror(res.err), more);
+	if (pid == 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+		/* A broken scheduled job never stops the others: only this
+		 * run failed (schedule_fire). */
+		j->last_code = res.status;
+		return -ECANCELED;
+	}
+	if (pid == 0) {
+		/* It can never start (SPEC §1: 125): jobshim's own error, not
+		 * the job's; what else runs is stopped, nothing restarts. */
+		j->phase = PH_DONE;
+		j->last_code = res.status;
+		s->exit_code = res.status;
+		s->exit_final = true;
+		begin_stop(s, SIGTERM, NULL); /* the message above says why */
+		return 0;
+	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
 	j->started_ms = mono();
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
+	j->timed_out = j->timeout_killed = false;
+	j->timeout_at_ms = j->started_ms + j->plan->timeout_ms;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -370,34 +443,119 @@ static bool group_alive(pid_t pgid)
 	return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM);
 }
 
-static void signal_job(const struct job *j, int sig)
+/* A forwarded signal goes to the job's main process (tini, systemd's
+ * KillMode=mixed): a prefork master (Celery, gunicorn, nginx) tells its pool
+ * itself. --signal-group sends it to the whole group, as dumb-init does. */
+static void forward(const struct sup *s, const struct job *j, int sig)
 {
-	if (j->group <= 0)
+	if (s->o->signal_group && j->group > 0) {
+		/* The job may have moved itself to another group (a shell doing
+		 * job control); then at least its main process gets it. */
+		if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+			kill(j->pid, sig);
 		return;
-	/* The job may have moved itself to another group (a shell doing job
-	 * control); then at least its leader gets the signal. */
-	if (kill(-j->group, sig) < 0 && errno == ESRCH && j->pid > 0)
+	}
+	if (j->pid > 0)
 		kill(j->pid, sig);
 }
 
 static void control_stopping(struct sup *s);
 
-static void begin_stop(struct sup *s, int sig)
+/* True when pid is stopped (state T; t is a ptrace-stop). */
+static bool stopped(pid_t pid)
 {
+	char path[40], line[512];
+	struct procstat_fields f;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_file(path, line, sizeof(line));
+	return n > 0 && procstat_parse_stat(line, (size_t)n, &f) == 0 && f.state == 'T';
+}
+
+/* A stop signal; a job stopped by SIGTSTP (Sidekiq's "quiet" sent to an app
+ * that does not handle it) could not act on it before a SIGCONT, and would
+ * cost the whole grace period: it gets one, as systemd sends. */
+static void send_stop(const struct sup *s, const struct job *j, int sig)
+{
+	forward(s, j, sig);
+	if (sig != SIGCONT && j->pid > 0 && stopped(j->pid))
+		forward(s, j, SIGCONT);
+}
+
+/* What is left of a job whose main process exited during a stop (or the main
+ * app's group after it exited): SIGTERM now, SIGKILL at the grace's end. */
+static void term_leftovers(const struct job *j)
+{
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGTERM);
+		kill(-j->group, SIGCONT);
+	}
+}
+
+/* "sidekiq", "web, sidekiq": the jobs a stop ends, for its log line. */
+static void running_names(const struct sup *s, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n && len < cap; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_DONE || j->phase == PH_IDLE || j->phase == PH_HELD)
+			continue; /* nothing of it runs */
+		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, cap, "%s", s->n == 1 ? s->jobs[0].plan->name : "the jobs");
+}
+
+/* The one line that says why a stop began (worker and @all modes; the main
+ * app alone stays transparent): "SIGTERM received: stopping sidekiq (grace
+ * 8s)" or "web exited with status 3: stopping the other jobs". */
+static void say_why(const struct sup *s, const char *why, int stop_sig)
+{
+	char names[160], grace[32], with[32] = "";
+
+	if (s->plan->n_jobs == 1 && s->jobs[0].plan->kind == JOB_MAIN && !s->plan->all_mode) {
+		log_debug("%s: stopping", why);
+		return;
+	}
+	running_names(s, names, sizeof(names));
+	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	if (s->o->stop_signal != 0 && signal_name(stop_sig) != NULL)
+		snprintf(with, sizeof(with), " with SIG%s", signal_name(stop_sig));
+	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
+}
+
+static void oneshot_stopped_waiting(struct sup *s, struct job *j);
+
+/* A stop: no more restarts; the stop signal (--stop-signal, else the one
+ * received) to every job's main process; SIGKILL for all that is left
+ * once the grace period is over (run_deadlines). A second stop signal
+ * during the grace is forwarded again. why: NULL when the caller said it. */
+static void begin_stop(struct sup *s, int received, const char *why)
+{
+	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
+
 	if (!s->stopping)
-		control_stopping(s);
+		control_stopping(s); /* what was asked for is not completed now */
 	if (!s->stopping) {
 		s->stopping = true;
 		s->kill_at_ms = mono() + s->o->grace_ms;
-		log_debug("stopping: SIG%s, SIGKILL in %llums",
-			  signal_name(sig) ? signal_name(sig) : "?",
-			  (unsigned long long)s->o->grace_ms);
+		if (why != NULL)
+			say_why(s, why, sig);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->phase == PH_WAITING)
+		if (j->phase == PH_WAITING && is_oneshot(j))
+			oneshot_stopped_waiting(s, j); /* no further attempt */
+		else if (j->phase == PH_WAITING || j->phase == PH_IDLE || j->phase == PH_HELD)
 			j->phase = PH_DONE; /* no more restarts */
-		signal_job(j, sig);
+		if (j->phase == PH_RUNNING)
+			send_stop(s, j, sig);
 	}
 	status_changed(s);
 }
@@ -416,6 +574,26 @@ static void kill_everything(struct sup *s)
 			kill(-s->jobs[i].group, SIGKILL);
 }
 
+/* Before a restart, what the last instance left: its process group; as
+ * PID 1 of one worker every process descending from jobshim (setsid daemons
+ * re-parented to it too), never one that entered the namespace from outside
+ * (docker exec); in @all the job's cgroup, where jobshim made one. True
+ * while any is left (they are killed again at each check). */
+static bool kill_leftovers(const struct sup *s, const struct job *j)
+{
+	bool left = false;
+
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGKILL);
+		left = true;
+	}
+	if (s->ns_kill && reap_signal_descendants(NULL, SIGKILL) > 0)
+		left = true;
+	if (!s->ns_kill)
+		(void)sandbox_cgroup_kill(j->sandbox, &j->plan->sandbox);
+	return left;
+}
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -427,22 +605,46 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		if (is_oneshot(j)) {
+			/* Its run decides (oneshot_attempt_end, once the group is
+			 * gone); leftovers die now, or during a stop get SIGTERM
+			 * and what is left of the grace, as a worker's do. */
+			j->phase = PH_CLEANUP;
+			if (s->stopping)
+				term_leftovers(j);
+			else if (group_alive(j->group))
+				kill(-j->group, SIGKILL);
+			return;
+		}
 		if (!s->exit_final)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
 			/* The main app ends the container with its status; what
-			 * is left of it (and every worker, in @all) gets SIGTERM
-			 * and at most the grace period. */
+			 * is left of its group gets SIGTERM, every worker (in
+			 * @all) the stop signal, and all at most the grace. */
+			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
-			begin_stop(s, SIGTERM);
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
+			if (s->plan->all_mode && !s->stopping) {
+				log_msg("%s: stopping the other jobs", why);
+				begin_stop(s, SIGTERM, NULL);
+			} else {
+				begin_stop(s, SIGTERM, why);
+			}
 		} else if (s->stopping) {
+			char what[96], ran[32];
 			j->phase = PH_DONE;
+			term_leftovers(j);
+			status_describe(wstatus, what, sizeof(what));
+			format_ms(mono() - j->started_ms, ran, sizeof(ran));
+			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
-			if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			kill_leftovers(s, j);
 		}
 		return;
 	}
@@ -468,6 +670,8 @@ static void schedule_restart(struct sup *s, struct job *j)
 		delay_s);
 }
 
+static void oneshot_attempt_end(struct sup *s, struct job *j);
+
 /* Moves jobs whose leftovers are gone on; true while anything is pending. */
 static bool settle_groups(struct sup *s)
 {
@@ -479,16 +683,18 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (group_alive(j->group)) {
+		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
 		j->group = 0;
 		drain_and_flush(j);
-		if (j->phase == PH_CLEANUP && s->stopping)
-			j->phase = PH_DONE; /* it died as the stop began */
-		else if (j->phase == PH_CLEANUP && j->transition != TR_NONE)
+		if (j->phase == PH_CLEANUP && j->transition != TR_NONE && !s->stopping)
 			transition_complete(s, j);
+		else if (j->phase == PH_CLEANUP && is_oneshot(j))
+			oneshot_attempt_end(s, j);
+		else if (j->phase == PH_CLEANUP && s->stopping)
+			j->phase = PH_DONE; /* it died as the stop began */
 		else if (j->phase == PH_CLEANUP)
 			schedule_restart(s, j);
 		status_changed(s);
@@ -539,12 +745,15 @@ static void handle_signals(struct sup *s)
 			break; /* reaped below */
 		case SIGTERM:
 		case SIGINT:
-		case SIGQUIT:
-			begin_stop(s, sig);
+		case SIGQUIT: {
+			char why[48];
+			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+			begin_stop(s, sig, why);
 			break;
+		}
 		default:
 			for (size_t i = 0; i < s->n; i++)
-				signal_job(&s->jobs[i], sig);
+				forward(s, &s->jobs[i], sig);
 		}
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
@@ -557,10 +766,10 @@ static void handle_signals(struct sup *s)
  * (reload) by a change of the configuration file. Each request is answered
  * when it is done: a restart once the new instance runs. */
 
+/* What a restart or a removal sends first: --stop-signal, else SIGTERM. */
 static int stop_signal(const struct sup *s)
 {
-	(void)s;
-	return SIGTERM;
+	return s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM;
 }
 
 static const char *sig_label(int sig, char *buf, size_t cap)
@@ -630,9 +839,14 @@ static bool busy(const struct sup *s)
 {
 	if (s->reload.active)
 		return true;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].transition != TR_NONE)
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->transition != TR_NONE)
 			return true;
+		/* @all's release phase: web and the workers wait for it. */
+		if (j->plan->kind == JOB_DEPLOY && !s->plan->oneshot && j->phase != PH_DONE)
+			return true;
+	}
 	return false;
 }
 
@@ -645,7 +859,7 @@ static void waiter_reply(struct sup *s, struct waiter *w)
 	text[0] = '\0';
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		if (!(w->jobs & (1u << i)))
+		if (!w->jobs[i])
 			continue;
 		if (j->pid > 0) {
 			append(text, sizeof(text), &len, "restarted %s: pid %d\n", j->plan->name,
@@ -666,12 +880,38 @@ static void waiters_job_done(struct sup *s, size_t idx)
 {
 	for (size_t i = 0; i < CONTROL_CONNS_MAX; i++) {
 		struct waiter *w = &s->waiters[i];
-		if (w->token == 0 || !(w->pending & (1u << idx)))
+		if (w->token == 0 || idx >= JOBS_MAX || !w->pending[idx])
 			continue;
-		w->pending &= ~(1u << idx);
-		if (w->pending == 0)
+		w->pending[idx] = false;
+		if (--w->n_pending == 0)
 			waiter_reply(s, w);
 	}
+}
+
+/* A reload's new definition takes over (before the next instance or run). */
+static void apply_next(struct job *j)
+{
+	if (j->next_plan == NULL)
+		return;
+	sandbox_free(j->sandbox);
+	j->sandbox = j->next_sandbox;
+	j->plan = j->next_plan;
+	j->owner = j->next_owner;
+	j->next_plan = NULL;
+	j->next_sandbox = NULL;
+	j->next_owner = NULL;
+}
+
+/* Out of the table at the end of the reload (reload_progress). */
+static void job_remove(struct sup *s, struct job *j)
+{
+	j->phase = PH_DONE;
+	j->removed = true;
+	if (j->lock_fd >= 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+	}
+	status_changed(s);
 }
 
 static void job_release(struct job *j)
@@ -707,20 +947,10 @@ static void transition_complete(struct sup *s, struct job *j)
 	}
 	j->transition = TR_NONE;
 	if (tr == TR_REMOVE) {
-		j->phase = PH_DONE;
-		j->removed = true;
-		status_changed(s);
+		job_remove(s, j);
 		return;
 	}
-	if (j->next_plan != NULL) {
-		sandbox_free(j->sandbox);
-		j->sandbox = j->next_sandbox;
-		j->plan = j->next_plan;
-		j->owner = j->next_owner;
-		j->next_plan = NULL;
-		j->next_sandbox = NULL;
-		j->next_owner = NULL;
-	}
+	apply_next(j);
 	j->restarts++;
 	r = start(s, j);
 	if (r < 0) {
@@ -743,16 +973,16 @@ static void transition_begin(struct sup *s, struct job *j, enum transition tr)
 	j->transition = tr;
 	j->grace_over = false;
 	j->grace_at_ms = mono() + s->o->grace_ms;
-	if (j->phase == PH_WAITING) {
+	if (j->phase == PH_CLEANUP)
+		return; /* its leader is gone: settle_groups completes it */
+	if (j->phase != PH_RUNNING || j->pid <= 0) {
 		transition_complete(s, j); /* no instance: nothing to stop */
 		return;
 	}
-	if (j->phase != PH_RUNNING || j->pid <= 0)
-		return; /* PH_CLEANUP: settle_groups completes it */
 	format_ms(s->o->grace_ms, grace, sizeof(grace));
 	log_msg("%s %s: %s to pid %d (grace %s)", tr == TR_RESTART ? "restarting" : "stopping",
 		j->plan->name, sig_label(stop_signal(s), sig, sizeof(sig)), (int)j->pid, grace);
-	kill(j->pid, stop_signal(s));
+	send_stop(s, j, stop_signal(s));
 	status_changed(s);
 }
 
@@ -794,10 +1024,15 @@ static void control_stopping(struct sup *s)
 	s->watch_due_ms = 0;
 }
 
+static bool restartable(const struct job *j)
+{
+	return !j->removed && j->plan->kind == JOB_WORKER && j->phase != PH_DONE;
+}
+
 static void ctl_restart(struct sup *s, uint32_t token, const char *name)
 {
 	struct waiter *w = NULL;
-	unsigned mask = 0;
+	struct job *one = NULL;
 	char names[256];
 
 	if (s->stopping) {
@@ -812,14 +1047,14 @@ static void ctl_restart(struct sup *s, uint32_t token, const char *name)
 		return;
 	}
 	if (name[0] != '\0') {
-		struct job *j = job_named(s, name);
-		if (j == NULL) {
+		one = job_named(s, name);
+		if (one == NULL) {
 			job_list(s, names, sizeof(names));
 			answer(s, token, CONTROL_BAD,
 			       "jobshim: unknown job \"%s\" (jobs here: %s)\n", name, names);
 			return;
 		}
-		if (j->plan->kind == JOB_MAIN) {
+		if (one->plan->kind == JOB_MAIN) {
 			answer(
 			    s, token, CONTROL_BAD,
 			    "jobshim: %s is the main app: jobshim never restarts it (the platform "
@@ -827,32 +1062,44 @@ static void ctl_restart(struct sup *s, uint32_t token, const char *name)
 			    name);
 			return;
 		}
-		if (j->phase != PH_DONE)
-			mask = 1u << (j - s->jobs);
-	} else {
-		for (size_t i = 0; i < s->n; i++)
-			if (!s->jobs[i].removed && s->jobs[i].plan->kind == JOB_WORKER &&
-			    s->jobs[i].phase != PH_DONE)
-				mask |= 1u << i;
-		if (mask == 0) {
+		if (one->plan->kind != JOB_WORKER) {
 			answer(s, token, CONTROL_BAD,
-			       "jobshim: nothing to restart: the main app is never restarted by "
-			       "jobshim (the platform restarts containers)\n");
+			       "jobshim: %s is a %s job: it runs %s; restart applies to workers\n",
+			       name, kind_name(one->plan->kind),
+			       one->plan->kind == JOB_SCHEDULED ? "on its schedule" : "once");
+			return;
+		}
+		if (!restartable(one)) {
+			answer(s, token, CONTROL_CANNOT, "jobshim: %s cannot be restarted now\n",
+			       name);
 			return;
 		}
 	}
 	for (size_t i = 0; i < CONTROL_CONNS_MAX && w == NULL; i++)
 		if (s->waiters[i].token == 0)
 			w = &s->waiters[i];
-	if (mask == 0 || w == NULL) {
-		answer(s, token, CONTROL_CANNOT, "jobshim: %s cannot be restarted now\n", name);
+	if (w == NULL) {
+		answer(s, token, CONTROL_CANNOT, "jobshim: too many restarts pending\n");
 		return;
 	}
-	*w = (struct waiter){.token = token, .pending = mask, .jobs = mask};
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < s->n; i++) {
+		if (one != NULL ? &s->jobs[i] != one : !restartable(&s->jobs[i]))
+			continue;
+		w->pending[i] = w->jobs[i] = true;
+		w->n_pending++;
+	}
+	if (w->n_pending == 0) {
+		answer(s, token, CONTROL_BAD,
+		       "jobshim: nothing to restart: the main app is never restarted by jobshim "
+		       "(the platform restarts containers)\n");
+		return;
+	}
+	w->token = token;
 	log_msg("control: restart of %s requested", name[0] ? name : "every worker");
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (!(mask & (1u << i)))
+		if (!w->jobs[i])
 			continue;
 		if (j->transition == TR_NONE)
 			transition_begin(s, j, TR_RESTART);
@@ -880,7 +1127,9 @@ static void ctl_signal(struct sup *s, uint32_t token, const char *name, int sig)
 		       j->phase == PH_WAITING ? "waiting to restart" : "stopped");
 		return;
 	}
-	if (kill(j->pid, sig) < 0) {
+	if (s->o->signal_group) {
+		forward(s, j, sig); /* its whole process group, as forwarded signals */
+	} else if (kill(j->pid, sig) < 0) {
 		answer(s, token, CONTROL_CANNOT, "jobshim: unable to send %s to %s (pid %d): %s\n",
 		       label, name, (int)j->pid, strerror(errno));
 		return;
@@ -1011,14 +1260,14 @@ static int reload_prepare(struct sup *s, const struct run_plan *np, const struct
 
 	for (size_t i = 0; i < s->cur->n_jobs; i++) {
 		const struct job_plan *nj = &np->jobs[d->to_new[i]];
-		if (d->old[i] != JC_CHANGED || nj->kind == JOB_MAIN)
+		if (d->old[i] != JC_CHANGED || nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
 			continue;
 		if (sandbox_prepare(&nj->sandbox, &changed[i], err, sizeof(err)) < 0)
 			goto fail;
 	}
 	for (size_t k = 0; k < d->n_added; k++) {
 		const struct job_plan *nj = &np->jobs[d->added[k]];
-		if (nj->kind == JOB_MAIN)
+		if (nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
 			continue;
 		if (sandbox_prepare(&nj->sandbox, &added[k], err, sizeof(err)) < 0)
 			goto fail;
@@ -1033,6 +1282,37 @@ fail:
 		sandbox_free(added[i]);
 	}
 	return -EINVAL;
+}
+
+static void schedules_plan(struct sup *s, int64_t now);
+
+/* A scheduled job's new definition: at once when no run of it is under
+ * way, else once that run is over (oneshot_run_over). */
+static void schedule_changed(struct sup *s, struct job *j)
+{
+	if (j->phase != PH_IDLE && j->phase != PH_HELD && j->phase != PH_DONE)
+		return;
+	apply_next(j);
+	if (s->tfd >= 0)
+		schedules_plan(s, wall_s());
+}
+
+/* A scheduled job a reload added waits for its first time. */
+static void schedule_added(struct sup *s, struct job *j)
+{
+	if (s->tfd < 0) {
+		s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->tfd < 0) {
+			log_msg("unable to create the schedules' timer: %s; %s never runs",
+				strerror(errno), j->plan->name);
+			j->phase = PH_DONE;
+			return;
+		}
+		s->cron_anchor = wall_s();
+	}
+	j->phase = PH_IDLE;
+	schedules_plan(s, wall_s());
+	log_msg("%s scheduled", j->plan->name);
 }
 
 static void reload_note(struct sup *s, enum note_kind k, const char *name, const char *what)
@@ -1111,11 +1391,24 @@ static void reload(struct sup *s, uint32_t token)
 				reload_note(s, RN_MAIN, j->plan->name, what);
 				break;
 			}
-			reload_note(s, RN_RESTART, j->plan->name, what);
+			if (j->plan->kind == JOB_DEPLOY) {
+				log_msg("reload: %s (the deploy job) changed (%s): it ran already; "
+					"the change applies at the next start",
+					j->plan->name, what);
+				reload_note(s, RN_DEPLOY, j->plan->name, what);
+				break;
+			}
 			log_msg("reload: %s changed (%s)", j->plan->name, what);
+			sandbox_free(j->next_sandbox); /* an earlier reload's, not yet applied */
 			j->next_plan = nj;
 			j->next_owner = np;
 			j->next_sandbox = changed[i];
+			if (j->plan->kind == JOB_SCHEDULED) {
+				reload_note(s, RN_SCHED, j->plan->name, what);
+				schedule_changed(s, j);
+				break;
+			}
+			reload_note(s, RN_RESTART, j->plan->name, what);
 			transition_begin(s, j, TR_RESTART);
 			break;
 		case JC_REMOVED:
@@ -1126,8 +1419,10 @@ static void reload(struct sup *s, uint32_t token)
 		}
 	}
 	for (size_t k = 0; k < d.n_added; k++) {
-		if (np->jobs[d.added[k]].kind == JOB_MAIN)
-			continue;
+		if (np->jobs[d.added[k]].kind == JOB_MAIN ||
+		    np->jobs[d.added[k]].kind == JOB_DEPLOY)
+			continue; /* the release phase is over: a deploy job is for the next start
+				   */
 		log_msg("reload: %s added", np->jobs[d.added[k]].name);
 		reload_note(s, RN_ADD, np->jobs[d.added[k]].name, "");
 		s->reload.add[s->reload.n_add] = &np->jobs[d.added[k]];
@@ -1170,12 +1465,18 @@ static void reload_progress(struct sup *s)
 		memset(j, 0, sizeof(*j));
 		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
 		j->last_code = -1;
+		j->lock_fd = -1;
+		j->next_fire = -1;
 		j->plan = s->reload.add[a];
 		j->owner = (struct run_plan *)s->cur;
 		j->sandbox = s->reload.add_sb[a];
 		s->reload.add_sb[a] = NULL;
 		s->n++;
 		r = open_pipes(s, j, s->pad, s->color);
+		if (r == 0 && j->plan->kind == JOB_SCHEDULED) {
+			schedule_added(s, j);
+			continue;
+		}
 		if (r == 0)
 			r = start(s, j);
 		if (r < 0) {
@@ -1202,8 +1503,11 @@ static void reload_progress(struct sup *s)
 			       n->name, n->what, pid);
 			break;
 		case RN_ADD:
-			append(text, sizeof(text), &len, "started %s (added): pid %d\n", n->name,
-			       pid);
+			if (j != NULL && j->plan->kind == JOB_SCHEDULED)
+				append(text, sizeof(text), &len, "scheduled %s (added)\n", n->name);
+			else
+				append(text, sizeof(text), &len, "started %s (added): pid %d\n",
+				       n->name, pid);
 			break;
 		case RN_REMOVE:
 			append(text, sizeof(text), &len, "stopped %s (removed)\n", n->name);
@@ -1213,6 +1517,17 @@ static void reload_progress(struct sup *s)
 			       "%s (the main app) changed (%s): not restarted; restart the "
 			       "container to apply it\n",
 			       n->name, n->what);
+			break;
+		case RN_DEPLOY:
+			append(text, sizeof(text), &len,
+			       "%s (the deploy job) changed (%s): applies at the next start\n",
+			       n->name, n->what);
+			break;
+		case RN_SCHED:
+			append(text, sizeof(text), &len, "%s changed (%s): %s\n", n->name, n->what,
+			       j != NULL && j->next_plan != NULL
+				   ? "applies once its current run is over"
+				   : "applies from its next time");
 			break;
 		}
 	}
@@ -1338,13 +1653,24 @@ static void watch_reload(struct sup *s, uint64_t now)
 
 /* ------------------------------------------------------------ main loop */
 
+/* A running attempt whose timeout (or the SIGKILL after it) is ahead. */
+static bool oneshot_timeout_pending(const struct sup *s, const struct job *j)
+{
+	return is_oneshot(j) && j->phase == PH_RUNNING && j->pid > 0 && !j->timeout_killed &&
+	       !s->stopping;
+}
+
 static int poll_timeout(const struct sup *s, bool groups_pending)
 {
 	uint64_t now = mono(), next = UINT64_MAX;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].phase == PH_WAITING && s->jobs[i].restart_at_ms < next)
-			next = s->jobs[i].restart_at_ms;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_WAITING && j->restart_at_ms < next)
+			next = j->restart_at_ms;
+		if (oneshot_timeout_pending(s, j) && j->timeout_at_ms < next)
+			next = j->timeout_at_ms;
+	}
 	if (s->stopping && !s->killed && s->kill_at_ms < next)
 		next = s->kill_at_ms;
 	if (s->killed && s->give_up_ms < next)
@@ -1366,6 +1692,9 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
 }
 
+static void oneshot_timeout(struct sup *s, struct job *j);
+static void oneshot_cannot_start(struct sup *s, struct job *j);
+
 static void run_deadlines(struct sup *s)
 {
 	uint64_t now = mono();
@@ -1384,14 +1713,24 @@ static void run_deadlines(struct sup *s)
 		watch_reload(s, now);
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
+		if (oneshot_timeout_pending(s, j) && now >= j->timeout_at_ms)
+			oneshot_timeout(s, j);
 		if (j->phase != PH_WAITING || now < j->restart_at_ms)
 			continue;
-		j->restarts++;
+		if (is_oneshot(j))
+			oneshot_next_attempt(&j->os);
+		else
+			j->restarts++;
 		int r = start(s, j);
-		if (r < 0) {
+		if (r == -ECANCELED) {
+			oneshot_cannot_start(s, j);
+		} else if (r < 0) {
 			/* fork failed (EAGAIN under a pids limit): try again later. */
 			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
-			j->restarts--;
+			if (is_oneshot(j))
+				j->os.attempt--, j->os.state = OS_WAITING;
+			else
+				j->restarts--;
 			j->restart_at_ms = now + s->o->backoff_max_ms;
 		}
 		status_changed(s);
@@ -1416,9 +1755,13 @@ static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
 	}
 }
 
+static void schedules_wake(struct sup *s);
+
 static int loop(struct sup *s)
 {
-	struct pollfd pfd[1 + 2 * JOBS_MAX + 1 + 1 + CONTROL_CONNS_MAX];
+	/* signalfd, timerfd, the job pipes, inotify, the control socket and
+	 * its clients */
+	struct pollfd pfd[2 + 2 * JOBS_MAX + 1 + 1 + CONTROL_CONNS_MAX];
 
 	for (;;) {
 		size_t npfd = 0, ctl_at, nctl;
@@ -1433,6 +1776,8 @@ static int loop(struct sup *s)
 			break;
 		}
 		pfd[npfd++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
+		if (s->tfd >= 0)
+			pfd[npfd++] = (struct pollfd){.fd = s->tfd, .events = POLLIN};
 		for (size_t i = 0; i < s->n; i++) {
 			if (s->jobs[i].out[0] < 0)
 				continue;
@@ -1453,6 +1798,8 @@ static int loop(struct sup *s)
 		/* Signals before requests: a flood of clients never delays a stop. */
 		if (pfd[0].revents & POLLIN)
 			handle_signals(s);
+		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
+			schedules_wake(s);
 		if (pfd[ctl_at - 1].revents & POLLIN)
 			watch_read(s);
 		control_serve(s->ctl, pfd + ctl_at, nctl, mono(), on_request, s);
@@ -1466,13 +1813,13 @@ static int loop(struct sup *s)
 static int prepare(struct sup *s)
 {
 	bool piped_main = s->plan->all_mode;
-	bool color = s->plan->all_mode && isatty(STDOUT_FILENO);
+	bool color = (s->plan->all_mode || s->plan->cron_mode) && isatty(STDOUT_FILENO);
 	size_t pad = 0;
 	char err[512];
 
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = strlen(s->plan->jobs[i].name);
-		if (s->plan->all_mode && l > pad)
+		if ((s->plan->all_mode || s->plan->cron_mode) && l > pad)
 			pad = l;
 	}
 	s->pad = pad;
@@ -1482,11 +1829,17 @@ static int prepare(struct sup *s)
 		int r;
 
 		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, err, sizeof(err));
+		if (r < 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+			/* A broken scheduled job never stops the others. */
+			log_msg("%s: %s; it will not run", j->plan->name, err);
+			j->disabled = true;
+			continue;
+		}
 		if (r < 0) {
 			log_msg("%s: %s", j->plan->name, err);
 			return EXIT_SETUP_FAILED;
 		}
-		if (j->plan->kind == JOB_WORKER || piped_main) {
+		if (j->plan->kind != JOB_MAIN || piped_main) {
 			r = open_pipes(s, j, pad, color);
 			if (r < 0) {
 				log_msg("unable to create pipes: %s", strerror(-r));
@@ -1513,6 +1866,380 @@ static void std_fds_reserve(void)
 	}
 }
 
+/* ------------------------------------------------------------ one-shot runs */
+
+/* SPEC §4: a deploy job, or one run of a scheduled job, is at most
+ * 1 + retries attempts (oneshot.h decides); each attempt is limited by the
+ * job's timeout. Standalone (JOBSHIM_JOB=NAME) its result is jobshim's; in
+ * @all the deploy job gates web and the workers; a scheduled job's run ends
+ * in waiting for its next time. */
+
+static void log_lines(const char *l1, const char *l2)
+{
+	if (l1[0] != '\0')
+		log_msg("%s", l1);
+	if (l2[0] != '\0')
+		log_msg("%s", l2);
+}
+
+/* A stop while no process runs: jobshim goes too, with nothing left. */
+static void stop_quietly(struct sup *s)
+{
+	if (!s->stopping) {
+		s->stopping = true;
+		s->kill_at_ms = mono() + s->o->grace_ms;
+	}
+}
+
+static void schedules_start(struct sup *s);
+
+/* Starts every job the deploy job held back; a job that cannot start
+ * stops the others, as at start-up. */
+static void release_held(struct sup *s)
+{
+	schedules_start(s);
+	for (size_t i = 0; i < s->n && !s->stopping; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->phase != PH_HELD || j->plan->kind == JOB_SCHEDULED)
+			continue;
+		r = start(s, j);
+		if (r < 0) {
+			log_msg("unable to start %s: %s", j->plan->name, strerror(-r));
+			j->phase = PH_DONE;
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			begin_stop(s, SIGTERM, NULL);
+		}
+	}
+}
+
+/* The run is over (its state says how). */
+static void oneshot_run_over(struct sup *s, struct job *j)
+{
+	bool changed = j->next_plan != NULL;
+
+	apply_next(j); /* a reload changed it during the run */
+	j->phase = PH_DONE;
+	if (j->lock_fd >= 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+	}
+	if (s->plan->oneshot) {
+		s->exit_code = oneshot_exit_code(&j->os);
+		s->exit_final = true;
+		stop_quietly(s);
+		return;
+	}
+	if (j->plan->kind == JOB_SCHEDULED) {
+		if (!s->stopping)
+			j->phase = PH_IDLE; /* until its next time */
+		if (changed && !s->stopping && s->tfd >= 0)
+			schedules_plan(s, wall_s()); /* the new schedule's */
+		return;
+	}
+	/* @all's deploy job: web and the workers start only after a success. */
+	if (j->os.state == OS_SUCCEEDED) {
+		if (!s->stopping)
+			release_held(s);
+		return;
+	}
+	s->exit_code = oneshot_exit_code(&j->os);
+	s->exit_final = true;
+	if (!s->stopping)
+		log_msg("%s failed: nothing else starts", j->plan->name);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_HELD || s->jobs[i].phase == PH_IDLE)
+			s->jobs[i].phase = PH_DONE;
+	stop_quietly(s);
+}
+
+/* An attempt's processes are all gone: retry, or end the run. */
+static void oneshot_attempt_end(struct sup *s, struct job *j)
+{
+	uint64_t ran = mono() - j->started_ms, delay;
+	char what[96], l1[256], l2[256];
+	bool again;
+
+	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
+				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
+	j->last_timed_out = j->timed_out;
+	status_describe(j->last_wstatus, what, sizeof(what));
+	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
+	log_lines(l1, l2);
+	if (again) {
+		j->phase = PH_WAITING;
+		j->restart_at_ms = mono() + delay;
+		return;
+	}
+	oneshot_run_over(s, j);
+}
+
+/* A scheduled job's attempt could not even start (start() said why): the
+ * run failed, the schedule goes on. */
+static void oneshot_cannot_start(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	j->os.last_code = j->last_code;
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* A stop during the backoff between attempts: none follows. */
+static void oneshot_stopped_waiting(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* The attempt's time is up: the stop signal, then SIGKILL after grace. */
+static void oneshot_timeout(struct sup *s, struct job *j)
+{
+	char msg[160];
+
+	if (j->timed_out) {
+		j->timeout_killed = true;
+		if (group_alive(j->group))
+			kill(-j->group, SIGKILL);
+		return;
+	}
+	oneshot_describe_timeout(&j->os, j->plan->name, j->plan->timeout_ms, msg, sizeof(msg));
+	log_msg("%s", msg);
+	j->timed_out = true;
+	j->timeout_at_ms = mono() + s->o->grace_ms;
+	send_stop(s, j, s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM);
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+
+	js->attempt = j->os.attempt;
+	js->attempts = j->plan->attempts;
+	js->timed_out = j->last_timed_out;
+	if (j->last_timed_out)
+		js->last_exit_code = EXIT_TIMED_OUT; /* shown as "124 (timeout)" */
+	js->restarts = 0;
+	if (s->stopping && j->phase != PH_DONE)
+		js->state = RS_TERMINATING;
+	else if (j->phase == PH_RUNNING || j->phase == PH_CLEANUP)
+		js->state = RS_RUNNING;
+	else if (j->phase == PH_DONE && j->os.state == OS_SUCCEEDED)
+		js->state = RS_SUCCEEDED;
+	else if (j->phase == PH_DONE && j->os.state == OS_FAILED)
+		js->state = RS_FAILED;
+	else
+		js->state = RS_WAITING;
+	if (j->plan->kind == JOB_SCHEDULED && j->next_fire >= 0 && !s->plan->oneshot &&
+	    j->phase != PH_DONE && j->phase != PH_HELD) {
+		js->next_run_unix_ms = j->next_fire * 1000;
+		cron_format_local(j->next_fire, secs, js->next_local, sizeof(js->next_local));
+	}
+}
+
+/* ------------------------------------------------------------ schedules */
+
+/* SPEC §4: each scheduled job's next time is computed from the wall clock
+ * at every wake-up, and one timerfd on CLOCK_REALTIME waits for the
+ * earliest: an absolute deadline does not drift, TFD_TIMER_CANCEL_ON_SET
+ * wakes jobshim when the clock is set, and between times nothing wakes it. */
+
+static bool on_schedule(const struct sup *s, const struct job *j)
+{
+	return j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot && !j->disabled;
+}
+
+static int schedules_setup(struct sup *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		any = any || on_schedule(s, &s->jobs[i]);
+	if (!any)
+		return 0;
+	s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->tfd < 0) {
+		log_msg("unable to create the schedules' timer: %s", strerror(errno));
+		return EXIT_SETUP_FAILED;
+	}
+	return 0;
+}
+
+static void timer_arm(struct sup *s)
+{
+	struct itimerspec its;
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire < next)
+			next = j->next_fire;
+	}
+	memset(&its, 0, sizeof(its));
+	if (next != INT64_MAX)
+		its.it_value.tv_sec = (time_t)next; /* 0 disarms */
+	if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+		log_msg("unable to set the schedules' timer: %s", strerror(errno));
+}
+
+/* Each job's next time after now. */
+static void schedules_plan(struct sup *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (!on_schedule(s, j) || j->phase == PH_HELD || j->phase == PH_DONE)
+			continue;
+		j->next_fire = cron_next(&j->plan->sched, s->cron_anchor, now);
+	}
+	timer_arm(s);
+	status_changed(s);
+}
+
+/* The scheduled jobs begin waiting for their times (at start-up, or in
+ * @all once the deploy job succeeded). */
+static void schedules_start(struct sup *s)
+{
+	if (s->tfd < 0)
+		return;
+	s->cron_anchor = wall_s();
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase == PH_HELD)
+			j->phase = PH_IDLE;
+	}
+	schedules_plan(s, s->cron_anchor);
+}
+
+/* The lock of one run: a run of the same job by another jobshim in this
+ * container (JOBSHIM_JOB=NAME beside @cron) makes this time a skip. */
+static int run_lock(struct sup *s, struct job *j)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (s->run_dir[0] == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, j->plan->name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0; /* no lock, no stop: the run goes on */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EEXIST;
+	}
+	j->lock_fd = fd;
+	return 0;
+}
+
+/* The time `due` of job j has come. */
+static void schedule_fire(struct sup *s, struct job *j, int64_t due)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+	char since[16], when[16];
+	int r;
+
+	cron_format_clock(due, secs, when, sizeof(when));
+	if (j->phase != PH_IDLE) {
+		/* No overlap: the run with its retries goes on. */
+		cron_format_clock(j->run_started, true, since, sizeof(since));
+		log_msg("%s still running (since %s); skipped %s", j->plan->name, since, when);
+		return;
+	}
+	if (run_lock(s, j) < 0) {
+		log_msg("%s runs under another jobshim in this container; skipped %s",
+			j->plan->name, when);
+		return;
+	}
+	oneshot_begin(&j->os, j->plan->attempts);
+	j->run_started = wall_s();
+	r = start(s, j);
+	if (r == -ECANCELED) {
+		oneshot_cannot_start(s, j); /* start() said why */
+	} else if (r < 0) {
+		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
+		j->last_code = EXIT_SETUP_FAILED;
+		oneshot_cannot_start(s, j);
+	}
+}
+
+/* The timer expired, or the clock was set (then nothing fires: the next
+ * times are computed again from the new time). No catch-up of missed
+ * times either way. */
+static void schedules_wake(struct sup *s)
+{
+	uint64_t expirations;
+	bool clock_set = read(s->tfd, &expirations, sizeof(expirations)) < 0 && errno == ECANCELED;
+	int64_t now = wall_s();
+
+	if (s->stopping)
+		return;
+	for (size_t i = 0; i < s->n && !clock_set; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire <= now)
+			schedule_fire(s, j, j->next_fire);
+	}
+	if (clock_set)
+		log_debug("the clock was set: next times computed again");
+	schedules_plan(s, now);
+}
+
+/* What runs first: standalone one-shot, its one job; @all with a deploy
+ * job, only that; the scheduled jobs wait for their times. */
+static int start_jobs(struct sup *s)
+{
+	bool deploy_first = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		deploy_first = deploy_first || s->jobs[i].plan->kind == JOB_DEPLOY;
+	deploy_first = deploy_first && !s->plan->oneshot;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->disabled || s->stopping) { /* s->stopping: an earlier job can never start */
+			j->phase = PH_DONE;
+			continue;
+		}
+		if (on_schedule(s, j) || (deploy_first && j->plan->kind != JOB_DEPLOY)) {
+			j->phase = PH_HELD;
+			continue;
+		}
+		if (is_oneshot(j))
+			oneshot_begin(&j->os, j->plan->attempts);
+		r = start(s, j);
+		if (r < 0) {
+			/* Nothing is left running unsupervised: what started
+			 * gets the stop signal, the grace, SIGKILL. */
+			char why[160];
+			snprintf(why, sizeof(why), "unable to start %s: %s", j->plan->name,
+				 strerror(-r));
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			j->phase = PH_DONE;
+			if (i == 0)
+				log_msg("%s", why);
+			else
+				begin_stop(s, SIGTERM, why);
+			s->stopping = true;
+		}
+	}
+	if (!deploy_first && !s->stopping)
+		schedules_start(s);
+	return 0;
+}
+
 int supervise_run(const struct run_plan *plan, const struct options *o)
 {
 	static struct sup s; /* one a process; static keeps it off the stack */
@@ -1523,7 +2250,12 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.o = o;
 	s.plan = plan;
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
+	s.tfd = -1;
 	s.pid1 = getpid() == 1;
+	/* Only with a /proc of its own namespace: another one's PID 1 is not
+	 * jobshim, and its descendants are not the job's. */
+	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
+		    proc_is_ours(NULL);
 	s.exit_code = 0;
 	s.cur = plan;
 	s.watch_fd = -1;
@@ -1532,6 +2264,9 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 		j->plan = &plan->jobs[i];
 		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
 		j->last_code = -1;
+		j->os.last_code = -1;
+		j->lock_fd = -1;
+		j->next_fire = -1;
 	}
 
 	std_fds_reserve();
@@ -1549,13 +2284,12 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	r = prepare(&s);
 	if (r != 0)
 		return r;
-	for (size_t i = 0; i < s.n; i++) {
-		r = start(&s, &s.jobs[i]);
-		if (r < 0) {
-			log_msg("unable to start %s: %s", s.jobs[i].plan->name, strerror(-r));
-			return EXIT_SETUP_FAILED;
-		}
-	}
+	r = schedules_setup(&s);
+	if (r != 0)
+		return r;
+	r = start_jobs(&s);
+	if (r != 0)
+		return r;
 	status_changed(&s);
 	if (o->watch_config)
 		watch_setup(&s);

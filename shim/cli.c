@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "signame.h"
 #include "sizes.h"
 
 const char cli_usage[] =
@@ -17,15 +18,20 @@ const char cli_usage[] =
     "       jobshim --version | --help\n"
     "\n"
     "options (environment twin in brackets; a flag wins over its variable):\n"
-    "  --job NAME            [JOBSHIM_JOB]            worker job to run; @all: every job\n"
+    "  --job NAME            [JOBSHIM_JOB]            job to run; @all: every job; @cron: the\n"
+    "                                                 scheduled jobs on their schedules\n"
     "  --config FILE         [JOBSHIM_CONFIG]         default ./.deploio.yaml if it exists\n"
     "  --command CMD         [JOBSHIM_COMMAND]        override the worker's command\n"
     "  --size SIZE           [JOBSHIM_SIZE]           micro, mini, standard-1, standard-2, "
     "standard-4\n"
     "  --grace DUR           [JOBSHIM_GRACE]          stop signal to SIGKILL (8s)\n"
+    "  --stop-signal SIG     [JOBSHIM_STOP_SIGNAL]    what a stop sends (the signal received)\n"
+    "  --signal-group        [JOBSHIM_SIGNAL_GROUP=1] forward to the job's process group\n"
     "  --backoff-min DUR     [JOBSHIM_BACKOFF_MIN]    first restart delay (1s)\n"
     "  --backoff-max DUR     [JOBSHIM_BACKOFF_MAX]    restart delay cap (60s)\n"
     "  --backoff-reset DUR   [JOBSHIM_BACKOFF_RESET]  stable uptime that resets the delay (60s)\n"
+    "  --timeout DUR         [JOBSHIM_TIMEOUT]        overrides the deploy/scheduled jobs' "
+    "timeout\n"
     "  --seccomp PROFILE     [JOBSHIM_SECCOMP]        default, strict or off\n"
     "  --caps LIST           [JOBSHIM_CAPS]           default, none, or CAP,CAP,...\n"
     "  --user USER[:GROUP]   [JOBSHIM_USER]           run the job as this user\n"
@@ -38,7 +44,8 @@ const char cli_usage[] =
     "\n"
     "exit status: the job's own; 128+N killed by signal N; 2 usage or configuration\n"
     "error; 125 sandbox/limits setup failed; 126/127 command not executable/not found;\n"
-    "75 the job already runs under another jobshim in this container.\n";
+    "75 the job already runs under another jobshim in this container; 124 a deploy or\n"
+    "scheduled job's last attempt timed out.\n";
 
 /* One row per option that takes a value or is a switch. */
 enum opt_kind { OPT_STR, OPT_DUR, OPT_BOOL };
@@ -61,9 +68,12 @@ static const struct opt_def opt_table[] = {
     OPT("--command", "JOBSHIM_COMMAND", OPT_STR, command),
     OPT("--size", "JOBSHIM_SIZE", OPT_STR, size),
     OPT("--grace", "JOBSHIM_GRACE", OPT_DUR, grace_ms),
+    OPT("--stop-signal", "JOBSHIM_STOP_SIGNAL", OPT_STR, stop_signal_name),
+    OPT("--signal-group", "JOBSHIM_SIGNAL_GROUP", OPT_BOOL, signal_group),
     OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
     OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
     OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
+    OPT("--timeout", "JOBSHIM_TIMEOUT", OPT_DUR, timeout_ms),
     OPT("--seccomp", "JOBSHIM_SECCOMP", OPT_STR, seccomp),
     OPT("--caps", "JOBSHIM_CAPS", OPT_STR, caps),
     OPT("--user", "JOBSHIM_USER", OPT_STR, user),
@@ -220,6 +230,15 @@ static int validate(struct options *o, char *err, size_t errlen)
 		return fail(
 		    err, errlen, "backoff: --backoff-min (%llums) exceeds --backoff-max (%llums)",
 		    (unsigned long long)o->backoff_min_ms, (unsigned long long)o->backoff_max_ms);
+	o->stop_signal = 0;
+	if (o->stop_signal_name != NULL) {
+		o->stop_signal = signal_parse(o->stop_signal_name);
+		if (o->stop_signal < 0)
+			return fail(err, errlen,
+				    "stop-signal: unknown signal \"%s\" (expected e.g. TERM, QUIT, "
+				    "INT, 15)",
+				    o->stop_signal_name);
+	}
 	o->verbose = o->verbose_flag ? 1 : 0;
 	return 0;
 }

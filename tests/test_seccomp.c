@@ -1,6 +1,9 @@
 /* seccomp profiles (SPEC §7): the data tables, the embedded BPF against what
  * libseccomp makes of the tables now, and the filters' behaviour in a child. */
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "seccomp-compact.h"
 #include "seccomp-profile.h"
 #include "jobseccomp.h"
 
@@ -116,33 +120,307 @@ static void verdict_table(void **state)
 
 /* ------------------------------------------------------- embedded == built */
 
+/* A classic-BPF interpreter for seccomp programs: every instruction class
+ * the kernel accepts in a filter. An instruction it does not know, a load
+ * outside struct seccomp_data or a jump out of the program fails the test. */
+static uint32_t bpf_run(const struct sock_filter *f, size_t len, const struct seccomp_data *d)
+{
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = {0};
+	for (size_t pc = 0; pc < len; pc++) {
+		const struct sock_filter *i = &f[pc];
+		uint32_t k = i->k, src = BPF_SRC(i->code) == BPF_X ? X : k;
+		switch (BPF_CLASS(i->code)) {
+		case BPF_LD:
+			if (i->code == (BPF_LD | BPF_W | BPF_ABS)) {
+				if (k % 4 || k + 4 > sizeof(*d))
+					fail_msg("pc %zu: load at %u", pc, k);
+				memcpy(&A, (const char *)d + k, 4);
+			} else if (i->code == (BPF_LD | BPF_IMM)) {
+				A = k;
+			} else if (i->code == (BPF_LD | BPF_MEM) && k < BPF_MEMWORDS) {
+				A = M[k];
+			} else if (i->code == (BPF_LD | BPF_W | BPF_LEN)) {
+				A = sizeof(*d);
+			} else {
+				fail_msg("pc %zu: ld code 0x%x", pc, i->code);
+			}
+			break;
+		case BPF_LDX:
+			if (i->code == (BPF_LDX | BPF_IMM))
+				X = k;
+			else if (i->code == (BPF_LDX | BPF_MEM) && k < BPF_MEMWORDS)
+				X = M[k];
+			else if (i->code == (BPF_LDX | BPF_W | BPF_LEN))
+				X = sizeof(*d);
+			else
+				fail_msg("pc %zu: ldx code 0x%x", pc, i->code);
+			break;
+		case BPF_ST:
+		case BPF_STX:
+			if (k >= BPF_MEMWORDS)
+				fail_msg("pc %zu: store at %u", pc, k);
+			M[k] = BPF_CLASS(i->code) == BPF_ST ? A : X;
+			break;
+		case BPF_ALU:
+			switch (BPF_OP(i->code)) {
+			case BPF_ADD:
+				A += src;
+				break;
+			case BPF_SUB:
+				A -= src;
+				break;
+			case BPF_MUL:
+				A *= src;
+				break;
+			case BPF_DIV:
+				if (!src)
+					return 0;
+				A /= src;
+				break;
+			case BPF_MOD:
+				if (!src)
+					return 0;
+				A %= src;
+				break;
+			case BPF_OR:
+				A |= src;
+				break;
+			case BPF_AND:
+				A &= src;
+				break;
+			case BPF_XOR:
+				A ^= src;
+				break;
+			case BPF_LSH:
+				A = src < 32 ? A << src : 0;
+				break;
+			case BPF_RSH:
+				A = src < 32 ? A >> src : 0;
+				break;
+			case BPF_NEG:
+				A = -A;
+				break;
+			default:
+				fail_msg("pc %zu: alu code 0x%x", pc, i->code);
+			}
+			break;
+		case BPF_JMP: {
+			size_t off;
+			if (BPF_OP(i->code) == BPF_JA) {
+				off = k;
+			} else {
+				bool t;
+				switch (BPF_OP(i->code)) {
+				case BPF_JEQ:
+					t = A == src;
+					break;
+				case BPF_JGT:
+					t = A > src;
+					break;
+				case BPF_JGE:
+					t = A >= src;
+					break;
+				case BPF_JSET:
+					t = (A & src) != 0;
+					break;
+				default:
+					fail_msg("pc %zu: jmp code 0x%x", pc, i->code);
+					return 0;
+				}
+				off = t ? i->jt : i->jf;
+			}
+			if (pc + 1 + off >= len)
+				fail_msg("pc %zu: jump out of the program", pc);
+			pc += off;
+			break;
+		}
+		case BPF_RET:
+			return BPF_RVAL(i->code) == BPF_A ? A : k;
+		case BPF_MISC:
+			if (BPF_MISCOP(i->code) == BPF_TAX)
+				X = A;
+			else
+				A = X;
+			break;
+		}
+	}
+	fail_msg("ran off the end of the program");
+	return 0;
+}
+
+static size_t libseccomp_prog(enum scprof p, struct sock_filter *out, size_t cap)
+{
+	char err[256] = "";
+	int fd = memfd_create("bpf", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	if (scprof_export_bpf(p, fd, err, sizeof(err)) < 0)
+		fail_msg("export: %s", err);
+	ssize_t n = pread(fd, out, cap * sizeof(*out), 0);
+	close(fd);
+	assert_true(n > 0 && n % (ssize_t)sizeof(*out) == 0 && (size_t)n < cap * sizeof(*out));
+	return (size_t)n / sizeof(*out);
+}
+
+static const struct {
+	enum scprof p;
+	enum seccomp_profile rt;
+} profile_rows[] = {
+    {SCPROF_DEFAULT, SECCOMP_PROFILE_DEFAULT},
+    {SCPROF_STRICT, SECCOMP_PROFILE_STRICT},
+};
+
+/* The embedded programs are what the compiler makes of the tables now. */
 static void embedded_equals_generated(void **state)
 {
 	(void)state;
-	static const struct {
-		enum scprof p;
-		enum seccomp_profile rt;
-	} rows[] = {
-	    {SCPROF_DEFAULT, SECCOMP_PROFILE_DEFAULT},
-	    {SCPROF_STRICT, SECCOMP_PROFILE_STRICT},
-	};
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char err[256] = "";
-		static unsigned char buf[BPF_MAXINSNS * sizeof(struct sock_filter) + 1];
-		int fd = memfd_create("bpf", MFD_CLOEXEC);
-		assert_true(fd >= 0);
-		if (scprof_export_bpf(rows[i].p, fd, err, sizeof(err)) < 0)
-			fail_msg("export: %s", err);
-		ssize_t n = pread(fd, buf, sizeof(buf), 0);
-		close(fd);
-		const struct sock_fprog *prog = seccomp_profile_prog(rows[i].rt);
+	for (size_t i = 0; i < sizeof(profile_rows) / sizeof(profile_rows[0]); i++) {
+		static struct sock_filter f[BPF_MAXINSNS];
+		int n = scprof_compact(profile_rows[i].p, f, BPF_MAXINSNS);
+		const struct sock_fprog *prog = seccomp_profile_prog(profile_rows[i].rt);
+		assert_true(n > 0);
 		assert_non_null(prog);
-		assert_int_equal(n, (ssize_t)(prog->len * sizeof(struct sock_filter)));
-		assert_memory_equal(buf, prog->filter, (size_t)n);
-		assert_int_equal(seccomp_profile_allowed(rows[i].rt),
-				 scprof_allowed_count(rows[i].p));
+		assert_int_equal(n, prog->len);
+		assert_memory_equal(f, prog->filter, (size_t)n * sizeof(*f));
+		assert_int_equal(seccomp_profile_allowed(profile_rows[i].rt),
+				 scprof_allowed_count(profile_rows[i].p));
 	}
 	assert_null(seccomp_profile_prog(SECCOMP_PROFILE_OFF));
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *x;
+}
+
+/* First arguments worth trying for a syscall with an argument rule: the
+ * rule's values, their neighbours and upper halves, every single bit, and
+ * pseudo-random ones. */
+static size_t arg_cases(int nr, uint64_t *out, size_t cap)
+{
+	struct scprof_argrule r;
+	size_t n = 0;
+	uint64_t x = (uint64_t)nr;
+	assert_int_equal(scprof_argrule(nr, &r), 0);
+	for (size_t i = 0; i < r.n; i++) {
+		uint64_t v = r.values[i];
+		uint64_t vs[] = {v, v + 1, v - 1, v | 1ULL << 32, v | 0xffffffff00000000ULL, ~v};
+		for (size_t j = 0; j < sizeof(vs) / sizeof(vs[0]) && n < cap; j++)
+			out[n++] = vs[j];
+	}
+	for (int b = 0; b < 64 && n < cap; b++) {
+		out[n++] = 1ULL << b;
+		if (r.flags && n < cap)
+			out[n++] = (1ULL << b) | r.flags;
+	}
+	uint64_t fixed[] = {0,	   0xffffffffULL, 0xffffffff00000000ULL,
+			    ~0ULL, r.flags,	  ~(uint64_t)r.flags};
+	for (size_t j = 0; j < sizeof(fixed) / sizeof(fixed[0]) && n < cap; j++)
+		out[n++] = fixed[j];
+	while (n < cap)
+		out[n++] = lcg(&x) >> (lcg(&x) & 32);
+	return n;
+}
+
+/* Both programs, libseccomp's from the table and the compact one, decide
+ * the same for every input class: each number 0..1023 and those numbers
+ * with the x32 bit, numbers far past the table and -1, other architectures
+ * (i386, aarch64, nonsense), and for the argument-checked syscalls a range
+ * of first arguments (other arguments must not matter: they vary too). */
+static void compact_decides_as_libseccomp(void **state)
+{
+	(void)state;
+	static const uint32_t arches[] = {AUDIT_ARCH_X86_64,  AUDIT_ARCH_I386,
+					  AUDIT_ARCH_AARCH64, 0,
+					  0xffffffffU,	      AUDIT_ARCH_X86_64 ^ 1};
+	static const uint32_t far[] = {1024,	   1025,       4095,	   65535,
+				       0x3fffffff, 0x40000000, 0x4000ffff, 0x7fffffff,
+				       0x80000000, 0xfffffffe, 0xffffffff};
+	for (size_t pi = 0; pi < sizeof(profile_rows) / sizeof(profile_rows[0]); pi++) {
+		static struct sock_filter lib[BPF_MAXINSNS];
+		const struct sock_fprog *mine = seccomp_profile_prog(profile_rows[pi].rt);
+		size_t nlib = libseccomp_prog(profile_rows[pi].p, lib, BPF_MAXINSNS);
+		unsigned long compared = 0, diffs = 0;
+		uint64_t x = 42;
+
+		printf("# %s: %u instructions, libseccomp's %zu\n",
+		       seccomp_profile_name(profile_rows[pi].rt), mine->len, nlib);
+		assert_true(mine->len * 3 < nlib); /* what the compact form is for */
+		for (size_t ai = 0; ai < sizeof(arches) / sizeof(arches[0]); ai++) {
+			for (uint32_t k = 0; k < 2 * SCPROF_MAX_NR + sizeof(far) / sizeof(far[0]);
+			     k++) {
+				uint32_t nr = k < SCPROF_MAX_NR ? k
+					      : k < 2 * SCPROF_MAX_NR
+						  ? (k - SCPROF_MAX_NR) | 0x40000000U
+						  : far[k - 2 * SCPROF_MAX_NR];
+				uint64_t args0[160];
+				size_t nargs = 1;
+				args0[0] = lcg(&x);
+				if (nr < SCPROF_MAX_NR &&
+				    scprof_verdict(profile_rows[pi].p, (int)nr) == SCV_ARGS)
+					nargs = arg_cases((int)nr, args0,
+							  sizeof(args0) / sizeof(args0[0]));
+				for (size_t c = 0; c < nargs; c++) {
+					struct seccomp_data d = {.nr = (int)nr,
+								 .arch = arches[ai],
+								 .instruction_pointer = lcg(&x)};
+					d.args[0] = args0[c];
+					for (int a = 1; a < 6; a++)
+						d.args[a] = lcg(&x);
+					uint32_t want = bpf_run(lib, nlib, &d);
+					uint32_t got = bpf_run(mine->filter, mine->len, &d);
+					compared++;
+					if (want != got && diffs++ < 10)
+						fprintf(stderr,
+							"%s: arch 0x%x nr 0x%x arg0 0x%llx: "
+							"libseccomp 0x%x, "
+							"compact 0x%x\n",
+							seccomp_profile_name(profile_rows[pi].rt),
+							d.arch, nr, (unsigned long long)d.args[0],
+							want, got);
+				}
+			}
+		}
+		printf("# %s: %lu inputs compared\n", seccomp_profile_name(profile_rows[pi].rt),
+		       compared);
+		assert_int_equal(diffs, 0);
+	}
+}
+
+/* The interpreter itself is not vacuous: known answers of the default
+ * program. */
+static void interpreter_known_answers(void **state)
+{
+	(void)state;
+	const struct sock_fprog *f = seccomp_profile_prog(SECCOMP_PROFILE_DEFAULT);
+	static const struct {
+		uint32_t arch, nr;
+		uint64_t arg0;
+		uint32_t want;
+	} rows[] = {
+	    {AUDIT_ARCH_X86_64, SYS_read, 0, SECCOMP_RET_ALLOW},
+	    {AUDIT_ARCH_X86_64, SYS_mount, 0, SECCOMP_RET_ERRNO | EPERM},
+	    {AUDIT_ARCH_X86_64, 1000, 0, SECCOMP_RET_ERRNO | ENOSYS},
+	    {AUDIT_ARCH_X86_64, SYS_clone3, 0, SECCOMP_RET_ERRNO | ENOSYS},
+	    {AUDIT_ARCH_X86_64, 0x40000000U | SYS_getpid, 0, SECCOMP_RET_KILL_PROCESS},
+	    {AUDIT_ARCH_I386, 20, 0, SECCOMP_RET_KILL_PROCESS},
+	    {AUDIT_ARCH_X86_64, SYS_socket, AF_INET, SECCOMP_RET_ALLOW},
+	    {AUDIT_ARCH_X86_64, SYS_socket, 40, SECCOMP_RET_ERRNO | EPERM},
+	    {AUDIT_ARCH_X86_64, SYS_socket, 0x100000000ULL | 38, SECCOMP_RET_ERRNO | EPERM},
+	    {AUDIT_ARCH_X86_64, SYS_personality, 0xffffffffULL, SECCOMP_RET_ALLOW},
+	    {AUDIT_ARCH_X86_64, SYS_personality, 0x40000, SECCOMP_RET_ERRNO | EPERM},
+	    {AUDIT_ARCH_X86_64, SYS_clone, SIGCHLD, SECCOMP_RET_ALLOW},
+	    {AUDIT_ARCH_X86_64, SYS_clone, SIGCHLD | CLONE_NEWUSER, SECCOMP_RET_ERRNO | EPERM},
+	    {AUDIT_ARCH_X86_64, SYS_unshare, CLONE_FILES, SECCOMP_RET_ALLOW},
+	    {AUDIT_ARCH_X86_64, SYS_unshare, CLONE_NEWNET, SECCOMP_RET_ERRNO | EPERM},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct seccomp_data d = {.nr = (int)rows[i].nr, .arch = rows[i].arch};
+		d.args[0] = rows[i].arg0;
+		uint32_t got = bpf_run(f->filter, f->len, &d);
+		if (got != rows[i].want)
+			fail_msg("row %zu: 0x%x, want 0x%x", i, got, rows[i].want);
+	}
 }
 
 static void profile_names(void **state)
@@ -327,6 +605,8 @@ int main(void)
 	    cmocka_unit_test(nothing_both_allowed_and_denied),
 	    cmocka_unit_test(verdict_table),
 	    cmocka_unit_test(embedded_equals_generated),
+	    cmocka_unit_test(interpreter_known_answers),
+	    cmocka_unit_test(compact_decides_as_libseccomp),
 	    cmocka_unit_test(profile_names),
 	    cmocka_unit_test(filters_behave),
 	};

@@ -750,19 +750,45 @@ static int add_flag_rules(scmp_filter_ctx ctx, int nr, uint64_t flags)
 	return rc;
 }
 
-static int add_argument_rules(scmp_filter_ctx ctx, int nr)
+int scprof_argrule(int nr, struct scprof_argrule *r)
 {
 	const char *name = scprof_name(nr);
-	if (strcmp(name, "socket") == 0)
-		return add_split32(ctx, nr, socket_refused,
-				   sizeof(socket_refused) / sizeof(socket_refused[0]), EPERM_ACTION,
-				   SCMP_ACT_ALLOW, 0, 0, 31);
-	if (strcmp(name, "personality") == 0)
-		return add_split32(ctx, nr, personality_allowed,
-				   sizeof(personality_allowed) / sizeof(personality_allowed[0]),
-				   SCMP_ACT_ALLOW, EPERM_ACTION, 0, 0, 31);
-	if (strcmp(name, "clone") == 0 || strcmp(name, "unshare") == 0)
-		return add_flag_rules(ctx, nr, NAMESPACE_FLAGS);
+	memset(r, 0, sizeof(*r));
+	if (name == NULL)
+		return -EINVAL;
+	if (strcmp(name, "socket") == 0) {
+		r->kind = SCA_REFUSE_VALUES;
+		r->values = socket_refused;
+		r->n = sizeof(socket_refused) / sizeof(socket_refused[0]);
+		return 0;
+	}
+	if (strcmp(name, "personality") == 0) {
+		r->kind = SCA_ALLOW_VALUES;
+		r->values = personality_allowed;
+		r->n = sizeof(personality_allowed) / sizeof(personality_allowed[0]);
+		return 0;
+	}
+	if (strcmp(name, "clone") == 0 || strcmp(name, "unshare") == 0) {
+		r->kind = SCA_REFUSE_FLAGS;
+		r->flags = (uint32_t)NAMESPACE_FLAGS;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int add_argument_rules(scmp_filter_ctx ctx, int nr)
+{
+	struct scprof_argrule r;
+	if (scprof_argrule(nr, &r) < 0)
+		return -EINVAL;
+	switch (r.kind) {
+	case SCA_REFUSE_VALUES:
+		return add_split32(ctx, nr, r.values, r.n, EPERM_ACTION, SCMP_ACT_ALLOW, 0, 0, 31);
+	case SCA_ALLOW_VALUES:
+		return add_split32(ctx, nr, r.values, r.n, SCMP_ACT_ALLOW, EPERM_ACTION, 0, 0, 31);
+	case SCA_REFUSE_FLAGS:
+		return add_flag_rules(ctx, nr, r.flags);
+	}
 	return -EINVAL;
 }
 

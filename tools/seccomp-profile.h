@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum scprof { SCPROF_DEFAULT, SCPROF_STRICT, SCPROF_COUNT };
 
@@ -39,6 +40,23 @@ extern const char *const scprof_all_list_names[];
 /* strict's denials: systemd groups expanded plus the extra names. Calls
  * fn for each name; returns -1 on an unknown or too deeply nested group. */
 int scprof_strict_denied_each(void (*fn)(const char *name, void *arg), void *arg);
+
+/* The argument rule of a SCV_ARGS syscall, on the low 32 bits of its first
+ * argument (the kernel truncates these int arguments, so the upper half of
+ * the register never matters). */
+enum scprof_argkind {
+	SCA_REFUSE_VALUES, /* values[] get EPERM, every other value is allowed */
+	SCA_ALLOW_VALUES,  /* values[] are allowed, every other value gets EPERM */
+	SCA_REFUSE_FLAGS,  /* any bit of flags set: EPERM; else allowed */
+};
+struct scprof_argrule {
+	enum scprof_argkind kind;
+	const uint32_t *values;
+	size_t n;
+	uint32_t flags;
+};
+/* 0 and *r for syscall nr (a SCV_ARGS one), or -EINVAL. */
+int scprof_argrule(int nr, struct scprof_argrule *r);
 
 /* Builds profile p with libseccomp and writes its BPF program to fd
  * (seccomp_export_bpf). 0 or -errno; err says what failed. */

@@ -57,7 +57,10 @@ sleep 8
 # The status file names jobshim by its pid inside the namespace (1), so
 # stats runs in there, as `docker exec CONTAINER jobshim stats` would.
 say "jobshim stats (what 'docker exec ... jobshim stats' shows)"
-nsenter -t "$J" -p -m "$JOBSHIM" stats --run-dir "$RUN_DIR"
+if ! nsenter -t "$J" -p -m -r "$JOBSHIM" stats --run-dir "$RUN_DIR"; then
+	echo "run.sh: jobshim stats failed" >&2
+	exit 1
+fi
 sleep 7
 
 say "SIGTERM to jobshim: graceful stop"

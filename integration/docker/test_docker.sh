@@ -43,6 +43,30 @@ drun() {
 	ERR=$(cat "$TMP/err")
 }
 
+# drun_cp FILE DEST [DOCKER-RUN-OPTIONS...] -- [CMD...]: drun with FILE
+# copied to DEST in the container before it starts. docker cp, not a bind
+# mount: the daemon resolves a bind mount's path in its own file system,
+# which is not the test's when the daemon is another machine's, or the
+# host's seen from a chroot (make fresh-check).
+drun_cp() {
+	local file=$1 dest=$2 c
+	shift 2
+	split_args "$@"
+	RC=125
+	OUT=
+	if ! c=$(docker create --network none --label "$RUN_LABEL" "${PRE[@]}" "$IMG" "${POST[@]}" 2>"$TMP/err"); then
+		ERR="docker create: $(cat "$TMP/err")"
+		return
+	fi
+	if docker cp "$file" "$c:$dest" 2>"$TMP/err"; then
+		timeout 60 docker start -a "$c" >"$TMP/out" 2>"$TMP/err"
+		RC=$?
+		OUT=$(cat "$TMP/out")
+	fi
+	ERR=$(cat "$TMP/err")
+	docker rm -f "$c" >/dev/null 2>&1
+}
+
 # dstart NAME [DOCKER-RUN-OPTIONS...] -- [CMD...]: a detached container whose
 # name is printed in $C (unique to this run).
 dstart() {
@@ -235,13 +259,11 @@ has "user 1000: stats works (run dir in /tmp)" '^worker +worker +[0-9]+' \
 # ---------------------------------------------------------------- bad config
 printf '%s\n' 'workerJobs:' '  - name: worker' '    command: echo' '    size: huge' >"$TMP/bad.yaml"
 chmod 644 "$TMP/bad.yaml"
-chmod 755 "$TMP"
-BAD=(-v "$TMP/bad.yaml:/app/.deploio.yaml:ro")
-drun "${BAD[@]}" -e JOBSHIM_JOB=worker --
+drun_cp "$TMP/bad.yaml" /app/.deploio.yaml -e JOBSHIM_JOB=worker --
 expect "bad .deploio.yaml: worker exits 2" 2 "$RC"
 has "bad .deploio.yaml: file:line:col: field: message" \
 	'^jobshim: (\./|/app/)?\.deploio\.yaml:4:11: workerJobs\[0\]\.size: unknown size "huge"' "$ERR"
-drun "${BAD[@]}" -- sh -c 'echo main-started'
+drun_cp "$TMP/bad.yaml" /app/.deploio.yaml -- sh -c 'echo main-started'
 expect "bad .deploio.yaml: main app still starts" "main-started" "$OUT"
 expect "bad .deploio.yaml: main app's status" 0 "$RC"
 has "bad .deploio.yaml: main app warned" '^jobshim: warning: .*\.deploio\.yaml:4:11:' "$ERR"
