@@ -275,6 +275,41 @@ kill -TERM "$J_PID"
 wait_bg 20
 expect "@all stops cleanly after reloads (143 from sleep)" 143 "$BG_STATUS"
 
+# ---------------------------------------------------------------- @cron reload
+cron_cfg() { # name:command ...
+	echo "scheduledJobs:" >"$cfg.new"
+	for kv in "$@"; do
+		printf '  - name: %s\n    command: "echo %s >>%s"\n    schedule: "@every 1s"\n' \
+			"$kv" "$kv" "$TMP/cron.log" >>"$cfg.new"
+	done
+	mv "$cfg.new" "$cfg"
+}
+cron_cfg n1
+JOBSHIM_JOB=@cron JOBSHIM_CONFIG=$cfg pid1_bg --run-dir "$RUN" >"$OUT" 2>"$ERR"
+wait_sock "$RUN/control"
+check "@cron: n1 runs on its schedule" wait_grep '^n1$' "$TMP/cron.log"
+ctl restart n1
+expect "restart of a scheduled job is a bad request (2)" 2 "$CTL_RC"
+check "... saying it runs on its schedule" grep -q 'n1 is a scheduled job: it runs on its schedule' "$TMP/ctl.err"
+cron_cfg n1 n2
+ctl reload
+expect "@cron reload adding n2 exits 0" 0 "$CTL_RC"
+check "... n2 scheduled" grep -q '^scheduled n2 (added)$' "$TMP/ctl.out"
+check "n2 runs on its schedule" wait_grep '^n2$' "$TMP/cron.log"
+cron_cfg n2
+ctl reload
+expect "@cron reload removing n1 exits 0" 0 "$CTL_RC"
+check "... n1 stopped" grep -q '^stopped n1 (removed)$' "$TMP/ctl.out"
+sleep 0.5 # a run of n1 begun before the reload may still append
+before=$(grep -c '^n1$' "$TMP/cron.log")
+n2_before=$(grep -c '^n2$' "$TMP/cron.log")
+sleep 2.5
+expect "n1 runs no more" "$before" "$(grep -c '^n1$' "$TMP/cron.log")"
+check "n2 goes on" test "$(grep -c '^n2$' "$TMP/cron.log")" -gt "$n2_before"
+kill -TERM "$J_PID"
+wait_bg 20
+expect "@cron stops cleanly after reloads" 0 "$BG_STATUS"
+
 # ---------------------------------------------------------------- --watch-config
 # A Kubernetes ConfigMap volume: the file is a symlink through ..data, a
 # symlink to a timestamped directory; an update writes a new directory and

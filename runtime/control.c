@@ -178,6 +178,8 @@ struct conn {
 	enum conn_state st;
 	uint32_t token;
 	uint64_t deadline_ms; /* CONN_READING: closed unanswered after this */
+	struct ucred peer;
+	bool refused; /* another user: its request is read, then refused */
 };
 
 struct control {
@@ -399,15 +401,17 @@ void control_reply(struct control *c, uint32_t token, int code, const char *text
 	conn_close(k);
 }
 
-static void refuse_peer(struct control *c, int fd, const struct ucred *cr, uint64_t now)
+/* The refusal is sent once the request is read: closing a socket with
+ * unread data would reset the client's end, and it would not see why. */
+static void refuse_peer(struct control *c, struct conn *k, uint64_t now)
 {
+	const struct ucred *cr = &k->peer;
 	char msg[160];
 
 	snprintf(msg, sizeof(msg),
 		 "jobshim: refused: only uid %u may operate this jobshim, not uid %u\n",
 		 (unsigned)geteuid(), (unsigned)cr->uid);
-	send_reply(c, fd, CONTROL_BAD, msg);
-	close(fd);
+	send_reply(c, k->fd, CONTROL_BAD, msg);
 	/* A flood of refused clients costs one log line a second. */
 	if (now - c->refusal_logged_ms >= REFUSAL_LOG_MS || c->refusal_logged_ms == 0) {
 		if (c->refusals_unlogged > 0)
@@ -421,6 +425,7 @@ static void refuse_peer(struct control *c, int fd, const struct ucred *cr, uint6
 	} else {
 		c->refusals_unlogged++;
 	}
+	conn_close(k);
 }
 
 static void accept_some(struct control *c, uint64_t now)
@@ -444,10 +449,6 @@ static void accept_some(struct control *c, uint64_t now)
 			close(fd);
 			continue;
 		}
-		if (cr.uid != geteuid()) {
-			refuse_peer(c, fd, &cr, now);
-			continue;
-		}
 		c->serial++;
 		if ((c->serial << TOKEN_SLOT_BITS) == 0)
 			c->serial = 1;
@@ -455,10 +456,12 @@ static void accept_some(struct control *c, uint64_t now)
 		k->st = CONN_READING;
 		k->token = (c->serial << TOKEN_SLOT_BITS) | (uint32_t)(k - c->conns);
 		k->deadline_ms = now + CONTROL_IDLE_MS;
+		k->peer = cr;
+		k->refused = cr.uid != geteuid();
 	}
 }
 
-static void read_request(struct control *c, struct conn *k, control_fn fn, void *ctx)
+static void read_request(struct control *c, struct conn *k, uint64_t now, control_fn fn, void *ctx)
 {
 	char buf[CONTROL_REQ_MAX + 1], msg[160];
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
@@ -474,6 +477,10 @@ static void read_request(struct control *c, struct conn *k, control_fn fn, void 
 		return;
 	if (n <= 0) {
 		conn_close(k);
+		return;
+	}
+	if (k->refused) {
+		refuse_peer(c, k, now);
 		return;
 	}
 	if ((mh.msg_flags & MSG_TRUNC) || (size_t)n > CONTROL_REQ_MAX) {
@@ -520,7 +527,7 @@ void control_serve(struct control *c, const struct pollfd *pfd, size_t n, uint64
 		if (k == NULL || pfd[i].revents == 0)
 			continue;
 		if (k->st == CONN_READING && (pfd[i].revents & POLLIN))
-			read_request(c, k, fn, ctx);
+			read_request(c, k, now_ms, fn, ctx);
 		else if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
 			conn_close(k); /* gone before its answer */
 	}

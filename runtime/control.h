@@ -24,7 +24,7 @@
 #define CONTROL_REQ_MAX		 256 /* bytes of a request, newline included */
 #define CONTROL_REPLY_MAX	 16384
 #define CONTROL_CONNS_MAX	 8    /* connections being served at once */
-#define CONTROL_ACCEPTS_PER_TURN 16   /* accepted (or refused) a loop turn */
+#define CONTROL_ACCEPTS_PER_TURN 16   /* accepted a loop turn */
 #define CONTROL_IDLE_MS		 2000 /* a client has this long to send its request */
 #define CONTROL_JOB_MAX		 63
 
