@@ -192,7 +192,8 @@ workerJobs:
   - name: s
     command: "exec $PROBE ignore-term $TMP/stubborn.ready"
 EOF
-JOBSHIM_JOB=s JOBSHIM_CONFIG=$TMP/stubborn.yaml pid1_bg --run-dir "$RUN" --grace 2s >"$OUT" 2>"$ERR"
+JOBSHIM_JOB=s JOBSHIM_CONFIG=$TMP/stubborn.yaml pid1_bg --run-dir "$RUN" --grace 2s --watch-config \
+	>"$OUT" 2>"$ERR"
 wait_sock "$RUN/control"
 wait_file "$TMP/stubborn.ready"
 old=$(wait_pid_change s "")
@@ -203,13 +204,20 @@ wait_grep 'restarting s: SIGTERM' "$ERR"
 ctl reload
 expect "a reload during a restart's grace period is refused (1)" 1 "$CTL_RC"
 check "... saying a restart is in progress" grep -q 'a restart or reload is in progress: nothing changed' "$TMP/ctl.err"
+expect "the refused reload read nothing" 0 "$(grep -c '^jobshim: reloading' "$ERR")"
+# A change of the watched file during the grace waits for the restart.
+sed "s|stubborn.ready|stubborn2.ready|" "$TMP/stubborn.yaml" >"$TMP/stubborn.new"
+mv "$TMP/stubborn.new" "$TMP/stubborn.yaml"
 wait "$restart"
 expect "the restart of a job that ignores TERM still completes (0)" 0 "$?"
 check "... after SIGKILL at the end of the grace period" grep -q '^jobshim: s did not stop within the grace period: sending SIGKILL$' "$ERR"
 check "... killed by signal 9" grep -q '^jobshim: s killed by signal 9 (SIGKILL) after [0-9.]*s (restart requested)$' "$ERR"
 new=$(sed -n 's/^restarted s: pid \([0-9]*\)$/\1/p' "$TMP/restart.out")
 check "... with a new instance ($old -> $new)" test -n "$new" -a "$new" != "$old"
-expect "the refused reload read nothing" 0 "$(grep -c '^jobshim: reloading' "$ERR")"
+check "the queued reload ran once the restart was done" wait_file "$TMP/stubborn2.ready" 20
+expect "... once" 1 "$(grep -c 'changed: reloading$' "$ERR")"
+check "... after the restart's new instance" test "$(grep -n '^jobshim: s restarted: pid' "$ERR" | head -n 1 | cut -d: -f1)" -lt \
+	"$(grep -n 'changed: reloading$' "$ERR" | cut -d: -f1)"
 kill -KILL "$J_PID"
 wait_bg 20
 
