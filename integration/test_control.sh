@@ -53,6 +53,9 @@ wait_pid_change() {
 }
 
 # shellcheck disable=SC2317 # called through check
+locked() { ! flock -n "$1" true; }
+
+# shellcheck disable=SC2317 # called through check
 wait_grep() {
 	local deadline=$((SECONDS + ${3:-10}))
 	until grep -q -- "$1" "$2" 2>/dev/null; do
@@ -274,6 +277,7 @@ ctl reload
 expect "reload adding c and removing b exits 0" 0 "$CTL_RC"
 check "... c started" grep -q '^started c (added): pid [0-9]*$' "$TMP/ctl.out"
 check "... b stopped" grep -q '^stopped b (removed)$' "$TMP/ctl.out"
+check "the added worker holds its single-instance lock" locked "$RUN/job-c.lock"
 check "stats shows web, a and c" wait_grep '"name":"c"' "$RUN/status.json"
 sleep 0.3 # status.json lags by at most 100 ms
 expect "the jobs are now web a c" "web a c" "$(job_names)"

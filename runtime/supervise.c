@@ -1545,6 +1545,27 @@ static void schedule_changed(struct sup *s, struct job *j)
 		schedules_plan(s, wall_s());
 }
 
+/* The single-instance lock of a worker a reload added (run_dir_setup takes
+ * the others'): held while it is in the table. */
+static int worker_lock(struct sup *s, struct job *j)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (s->run_dir[0] == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, j->plan->name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0; /* as at start-up: no lock, the job runs */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EEXIST;
+	}
+	j->lock_fd = fd;
+	return 0;
+}
+
 /* A scheduled job a reload added waits for its first time. */
 static void schedule_added(struct sup *s, struct job *j)
 {
@@ -1723,6 +1744,13 @@ static void reload_progress(struct sup *s)
 		r = open_pipes(s, j, s->pad, s->color);
 		if (r == 0 && j->plan->kind == JOB_SCHEDULED) {
 			schedule_added(s, j);
+			continue;
+		}
+		if (r == 0 && worker_lock(s, j) < 0) {
+			log_msg("%s already runs under another jobshim in this container: not "
+				"started",
+				j->plan->name);
+			j->phase = PH_DONE;
 			continue;
 		}
 		if (r == 0)
