@@ -2247,6 +2247,8 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
 				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
 	j->last_timed_out = j->timed_out;
+	if (!j->last_oom) /* counted a moment after the reaping, as for workers */
+		j->last_oom = oom_killed(j, j->last_wstatus);
 	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
 	log_lines(l1, l2);
