@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "backoff.h"
 #include "log.h"
 #include "logpfx.h"
+#include "outq.h"
 #include "procstat.h"
 #include "reap.h"
 #include "signame.h"
@@ -30,7 +32,8 @@
 #define READY_AFTER_MS	5000 /* an instance is "progressing" before that */
 #define READS_PER_TURN	16   /* fairness between busy pipes */
 #define JOB_PIPE_SIZE	(1024 * 1024)
-#define STATUS_DELAY_MS 100 /* status.json lags changes by at most this */
+#define STATUS_DELAY_MS 100  /* status.json lags changes by at most this */
+#define STATUS_RETRY_MS 1000 /* after a failed status.json write */
 
 enum phase {
 	PH_RUNNING, /* an instance runs */
@@ -47,6 +50,8 @@ struct job {
 	pid_t group;	    /* its process group, kept until every member is gone */
 	int out[2], err[2]; /* log pipes (worker); -1 for a transparent main app */
 	struct logpfx *pfx_out, *pfx_err;
+	size_t owed[2];	   /* bytes in the pipe that the last instance wrote */
+	bool flush_due[2]; /* its last line is ended once they are read */
 	unsigned restarts;
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
@@ -69,6 +74,7 @@ struct sup {
 	bool exit_final; /* the main app's status: no later exit changes it */
 	bool status_on;
 	bool status_written;	/* status.json exists: unlink it at exit */
+	bool status_failing;	/* the last write failed: retried */
 	uint64_t status_due_ms; /* 0: nothing to write */
 	char status_path[PATH_MAX];
 	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
@@ -139,11 +145,16 @@ static void status_write_now(struct sup *s)
 	s->status_due_ms = 0;
 	if (r == 0)
 		s->status_written = true;
-	if (r < 0) {
-		log_msg("unable to write %s: %s; status updates stop", s->status_path,
-			strerror(-r));
-		s->status_on = false;
-	}
+	if (r < 0 && !s->status_failing)
+		log_msg("unable to write %s: %s; retrying every %dms", s->status_path, strerror(-r),
+			STATUS_RETRY_MS);
+	else if (r == 0 && s->status_failing)
+		log_msg("%s written again", s->status_path);
+	s->status_failing = r < 0;
+	/* A failed write (ENOSPC) is retried until the file system recovers:
+	 * a stale status.json must not be served for good. */
+	if (r < 0)
+		s->status_due_ms = mono() + STATUS_RETRY_MS;
 }
 
 /* The run dir holds status.json (owned by one jobshim a container: the one
@@ -193,42 +204,132 @@ static int run_dir_setup(struct sup *s)
 
 /* ------------------------------------------------------------ output */
 
-/* Up to `max` reads from one of a job's pipes (max 0: until it is empty).
- * An output error (EPIPE: jobshim's stdout was closed) is said once; the
- * prefixer discards from then on and reading goes on, so that the job never
- * blocks on a full pipe and supervision continues. */
-static void pump(struct logpfx *p, int fd, int max)
+/* A job's pipe k (0 stdout, 1 stderr) and where its lines go. */
+static struct logpfx *pfx_of(const struct job *j, int k)
 {
-	for (int n = 0; max == 0 || n < max; n++) {
-		ssize_t r = logpfx_read(p, fd);
-		if (r > 0)
+	return k == 0 ? j->pfx_out : j->pfx_err;
+}
+
+static int pipe_of(const struct job *j, int k)
+{
+	return k == 0 ? j->out[0] : j->err[0];
+}
+
+/* How much may be read from pipe k now: what the output queue has room
+ * for (back-pressure: nothing while jobshim's stdout is stalled), and no
+ * more than the last instance's bytes while its partial line waits. */
+static size_t readable_now(struct job *j, int k)
+{
+	size_t n = logpfx_input_for(pfx_of(j, k), outq_room(outq_std(k + 1)));
+
+	if (j->flush_due[k] && j->owed[k] < n)
+		n = j->owed[k];
+	return n;
+}
+
+/* The last instance's bytes are all read: end its last line without
+ * newline, once the queue has room for it. */
+static void flush_if_due(struct job *j, int k)
+{
+	struct logpfx *p = pfx_of(j, k);
+
+	if (!j->flush_due[k] || j->owed[k] > 0)
+		return;
+	if (outq_room(outq_std(k + 1)) < logpfx_flush_max(p))
+		return;
+	logpfx_flush(p);
+	j->flush_due[k] = false;
+}
+
+/* Up to `max` reads from pipe k (fairness between busy pipes). An output
+ * error (EPIPE: jobshim's stdout was closed) is said once; the prefixer
+ * discards from then on and reading goes on, so that the job never blocks
+ * on a full pipe and supervision continues. */
+static void pump(struct job *j, int k, int max)
+{
+	for (int i = 0; i < max; i++) {
+		size_t n = readable_now(j, k);
+		ssize_t r = logpfx_read_max(pfx_of(j, k), pipe_of(j, k), n);
+		if (r > 0) {
+			if (j->flush_due[k])
+				j->owed[k] -= (size_t)r < j->owed[k] ? (size_t)r : j->owed[k];
 			continue;
-		if (r < 0 && r != -EAGAIN && logpfx_output_error(p) == (int)r) {
+		}
+		if (r < 0 && r != -EAGAIN && logpfx_output_error(pfx_of(j, k)) == (int)r) {
 			log_msg("unable to write job output: %s; discarding it from now on",
 				strerror((int)-r));
 			continue;
 		}
+		break;
+	}
+	flush_if_due(j, k);
+}
+
+/* An instance's processes are gone, so everything it wrote is in the pipes
+ * now: that many bytes are still its own, then its last line is ended.
+ * They are read as the output drains (never waiting for it): the next
+ * instance's bytes come after them. */
+static void instance_done(struct job *j)
+{
+	if (j->out[0] < 0)
 		return;
+	for (int k = 0; k < 2; k++) {
+		int avail = 0;
+		if (ioctl(pipe_of(j, k), FIONREAD, &avail) < 0 || avail < 0)
+			avail = 0;
+		j->owed[k] = (size_t)avail;
+		j->flush_due[k] = true;
+		pump(j, k, READS_PER_TURN);
 	}
 }
 
-static void drain(struct job *j)
+/* True while a job's pipes hold output not yet handed to the queues. */
+static bool output_left(const struct job *j)
 {
-	if (j->out[0] < 0)
-		return;
-	pump(j->pfx_out, j->out[0], 0);
-	pump(j->pfx_err, j->err[0], 0);
+	for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+		int avail = 0;
+		if (j->flush_due[k] || (ioctl(pipe_of(j, k), FIONREAD, &avail) == 0 && avail > 0))
+			return true;
+	}
+	return false;
 }
 
-/* Everything an instance wrote before it died is in the pipe by now (its
- * processes are gone): read it, and end a last line without newline. */
-static void drain_and_flush(struct job *j)
+/* Bytes still in a job's pipes and prefixers. */
+static uint64_t output_stuck(const struct job *j)
 {
-	if (j->out[0] < 0)
-		return;
-	drain(j);
-	logpfx_flush(j->pfx_out);
-	logpfx_flush(j->pfx_err);
+	uint64_t n = 0;
+
+	for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+		int avail = 0;
+		if (ioctl(pipe_of(j, k), FIONREAD, &avail) == 0 && avail > 0)
+			n += (uint64_t)avail;
+		n += logpfx_pending(pfx_of(j, k));
+	}
+	return n;
+}
+
+/* Say how jobshim's stdout and stderr fare: one message each way. */
+static void report_output_events(void)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		const char *name = fd == 1 ? "stdout" : "stderr";
+		int err;
+		switch (outq_take_event(outq_std(fd), &err)) {
+		case OUTQ_FAILED:
+			log_msg("unable to write to %s: %s; holding its output and retrying", name,
+				strerror(err));
+			break;
+		case OUTQ_RECOVERED:
+			log_msg("%s works again; its held output follows", name);
+			break;
+		case OUTQ_CLOSED:
+			log_msg("%s is closed (%s): discarding what goes there from now on", name,
+				strerror(err));
+			break;
+		case OUTQ_NONE:
+			break;
+		}
+	}
 }
 
 static const char *const colors[] = {"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m"};
@@ -256,9 +357,10 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 	 * size is fine. */
 	(void)fcntl(j->out[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 	(void)fcntl(j->err[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
-	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO;
+	lo.sink = outq_sink;
+	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO, lo.sink_ctx = outq_std(STDOUT_FILENO);
 	j->pfx_out = logpfx_new(&lo);
-	lo.stream = "stderr", lo.out_fd = STDERR_FILENO;
+	lo.stream = "stderr", lo.out_fd = STDERR_FILENO, lo.sink_ctx = outq_std(STDERR_FILENO);
 	j->pfx_err = logpfx_new(&lo);
 	if (j->pfx_out == NULL || j->pfx_err == NULL)
 		return -ENOMEM;
@@ -545,7 +647,7 @@ static bool settle_groups(struct sup *s)
 			continue;
 		}
 		j->group = 0;
-		drain_and_flush(j);
+		instance_done(j);
 		if (j->phase == PH_CLEANUP && s->stopping)
 			j->phase = PH_DONE; /* it died as the stop began */
 		else if (j->phase == PH_CLEANUP)
@@ -630,6 +732,11 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 		next = s->status_due_ms;
 	if (groups_pending && now + GROUP_POLL_MS < next)
 		next = now + GROUP_POLL_MS;
+	for (int fd = 1; fd <= 2; fd++) {
+		uint64_t r = outq_retry_at(outq_std(fd));
+		if (r != 0 && r < next)
+			next = r;
+	}
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
@@ -664,30 +771,102 @@ static void run_deadlines(struct sup *s)
 	}
 }
 
-static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
+/* The poll set: signals first, then each job pipe that may be read now
+ * (none while the output it goes to is full: back-pressure), then jobshim's
+ * stdout and stderr while they hold output. */
+struct pollset {
+	struct pollfd pfd[1 + 2 * JOBS_MAX + 2];
+	struct job *job[1 + 2 * JOBS_MAX + 2];
+	int stream[1 + 2 * JOBS_MAX + 2];
+	nfds_t n;
+};
+
+static void pollset_add(struct pollset *ps, int fd, short events, struct job *j, int k)
 {
-	for (size_t k = 1; k < npfd; k++) {
-		if (pfd[k].revents == 0)
-			continue;
+	ps->pfd[ps->n] = (struct pollfd){.fd = fd, .events = events};
+	ps->job[ps->n] = j;
+	ps->stream[ps->n] = k;
+	ps->n++;
+}
+
+static void pollset_outputs(struct sup *s, struct pollset *ps)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		for (int k = 0; j->out[0] >= 0 && k < 2; k++)
+			if (readable_now(j, k) > 0)
+				pollset_add(ps, pipe_of(j, k), POLLIN, j, k);
+	}
+	for (int fd = 1; fd <= 2; fd++) {
+		int ofd = outq_poll_fd(outq_std(fd));
+		if (ofd >= 0)
+			pollset_add(ps, ofd, POLLOUT, NULL, fd);
+	}
+}
+
+static void pump_output(struct pollset *ps)
+{
+	for (nfds_t i = 0; i < ps->n; i++)
+		if (ps->pfd[i].revents != 0 && ps->job[i] != NULL)
+			pump(ps->job[i], ps->stream[i], READS_PER_TURN);
+	outq_flush(outq_std(STDOUT_FILENO));
+	outq_flush(outq_std(STDERR_FILENO));
+	report_output_events();
+}
+
+/* Once the jobs are gone: what they wrote goes out for what is left of the
+ * grace period (at least 1 s); a stalled reader does not keep jobshim. */
+static void drain_at_exit(struct sup *s)
+{
+	uint64_t now = mono(), deadline = now + 1000;
+
+	if (s->stopping && s->kill_at_ms > deadline)
+		deadline = s->kill_at_ms;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+			int avail = 0;
+			if (ioctl(pipe_of(j, k), FIONREAD, &avail) < 0 || avail < 0)
+				avail = 0;
+			j->owed[k] = (size_t)avail;
+			j->flush_due[k] = true;
+		}
+	}
+	for (;;) {
+		struct pollset ps = {.n = 0};
+		bool left = false;
+		uint64_t next = deadline;
+
 		for (size_t i = 0; i < s->n; i++) {
 			struct job *j = &s->jobs[i];
-			struct logpfx *p = NULL;
-			if (pfd[k].fd == j->out[0])
-				p = j->pfx_out;
-			else if (pfd[k].fd == j->err[0])
-				p = j->pfx_err;
-			if (p != NULL)
-				pump(p, pfd[k].fd, READS_PER_TURN);
+			for (int k = 0; j->out[0] >= 0 && k < 2; k++)
+				pump(j, k, READS_PER_TURN);
+			left = left || output_left(j);
 		}
+		outq_flush(outq_std(STDOUT_FILENO));
+		outq_flush(outq_std(STDERR_FILENO));
+		report_output_events();
+		if (!left && outq_pending(outq_std(1)) == 0 && outq_pending(outq_std(2)) == 0)
+			return;
+		now = mono();
+		if (now >= deadline)
+			return;
+		pollset_outputs(s, &ps);
+		for (int fd = 1; fd <= 2; fd++) {
+			uint64_t r = outq_retry_at(outq_std(fd));
+			if (r != 0 && r < next)
+				next = r;
+		}
+		(void)poll(ps.pfd, ps.n, (int)(next > now ? next - now : 0));
 	}
 }
 
 static int loop(struct sup *s)
 {
-	struct pollfd pfd[1 + 2 * JOBS_MAX];
+	uint64_t stuck = 0;
 
 	for (;;) {
-		size_t npfd = 0;
+		struct pollset ps = {.n = 0};
 		bool pending = settle_groups(s);
 
 		if (s->stopping && all_gone(s))
@@ -697,24 +876,21 @@ static int loop(struct sup *s)
 				KILL_SETTLE_MS);
 			break;
 		}
-		pfd[npfd++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
-		for (size_t i = 0; i < s->n; i++) {
-			if (s->jobs[i].out[0] < 0)
-				continue;
-			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].out[0], .events = POLLIN};
-			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].err[0], .events = POLLIN};
-		}
-		if (poll(pfd, npfd, poll_timeout(s, pending)) < 0 && errno != EINTR) {
+		pollset_add(&ps, s->sfd, POLLIN, NULL, 0);
+		pollset_outputs(s, &ps);
+		if (poll(ps.pfd, ps.n, poll_timeout(s, pending)) < 0 && errno != EINTR) {
 			log_msg("poll: %s", strerror(errno));
 			continue;
 		}
-		pump_output(s, pfd, npfd);
-		if (pfd[0].revents & POLLIN)
+		pump_output(&ps);
+		if (ps.pfd[0].revents & POLLIN)
 			handle_signals(s);
 		run_deadlines(s);
 	}
+	drain_at_exit(s);
 	for (size_t i = 0; i < s->n; i++)
-		drain_and_flush(&s->jobs[i]);
+		stuck += output_stuck(&s->jobs[i]);
+	log_finish(mono(), stuck);
 	return s->exit_code;
 }
 

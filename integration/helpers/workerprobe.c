@@ -15,6 +15,9 @@
  *   workerprobe traceme FILE     ptrace(PTRACE_TRACEME), execs itself (which
  *                                raises the exec SIGTRAP), then records
  *                                USR1 ("USR1") and exits 0 on TERM
+ *   workerprobe flood FILE N     writes N numbered lines ("line I") to stdout
+ *                                (N 0: forever), recording TERM ("TERM", exit
+ *                                0) meanwhile
  *   workerprobe tree FILE        forks a child and a grandchild that sleep;
  *                                appends their pids to FILE; sleeps
  */
@@ -214,6 +217,30 @@ static int traced(const char *file)
 	}
 }
 
+static int flood(const char *file, long n)
+{
+	static const int sigs[] = {SIGTERM};
+	char line[64];
+
+	open_out(file);
+	catch_signals(sigs, 1, on_record);
+	ready(file);
+	for (long i = 1; n == 0 || i <= n; i++) {
+		int len = snprintf(line, sizeof(line), "line %ld\n", i);
+		for (int off = 0; off < len;) {
+			ssize_t w = write(1, line + off, (size_t)(len - off));
+			if (w < 0 && errno != EINTR)
+				return 97;
+			off += w > 0 ? (int)w : 0;
+			if (got == SIGTERM)
+				return 0;
+		}
+		if (got == SIGTERM)
+			return 0;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -225,6 +252,8 @@ int main(int argc, char **argv)
 		return quiet(file);
 	if (strcmp(cmd, "daemon") == 0)
 		return daemon_(file);
+	if (strcmp(cmd, "flood") == 0)
+		return flood(file, argc > 3 ? atol(argv[3]) : 0);
 	if (strcmp(cmd, "tree") == 0)
 		return tree(file);
 	if (strcmp(cmd, "traceme") == 0) {
