@@ -127,7 +127,8 @@ static ssize_t try_write(struct outq *q, const struct iovec *iov, int cnt)
 		cnt = IOV_MAX;
 	do {
 		if (q->mode == MODE_SOCKET) {
-			struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+			struct msghdr m = {.msg_iov = (struct iovec *)iov,
+					   .msg_iovlen = (size_t)cnt};
 			n = sendmsg(q->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 		} else {
 			n = writev(q->fd, iov, cnt);

@@ -26,9 +26,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#define OUTQ_CAP	(1024 * 1024)
+#define OUTQ_CAP	 (1024 * 1024)
 #define OUTQ_LOG_RESERVE (64 * 1024) /* room only jobshim's own messages may take */
-#define OUTQ_RETRY_MS	500
+#define OUTQ_RETRY_MS	 500
 
 struct outq;
 

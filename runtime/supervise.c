@@ -26,14 +26,16 @@
 #include "status.h"
 #include "xio.h"
 
-#define JOBS_MAX	STATUS_JOBS_MAX
-#define GROUP_POLL_MS	20   /* how often leftovers of a gone job are checked */
-#define KILL_SETTLE_MS	2000 /* after SIGKILL, at most this long for the reaping */
-#define READY_AFTER_MS	5000 /* an instance is "progressing" before that */
-#define READS_PER_TURN	16   /* fairness between busy pipes */
-#define JOB_PIPE_SIZE	(1024 * 1024)
-#define STATUS_DELAY_MS 100  /* status.json lags changes by at most this */
-#define STATUS_RETRY_MS 1000 /* after a failed status.json write */
+#define JOBS_MAX	 STATUS_JOBS_MAX
+#define GROUP_POLL_MS	 20   /* how often leftovers of a gone job are checked */
+#define KILL_SETTLE_MS	 2000 /* after SIGKILL, at most this long for the reaping */
+#define READY_AFTER_MS	 5000 /* an instance is "progressing" before that */
+#define READS_PER_TURN	 16   /* fairness between busy pipes */
+#define SIGNALS_PER_READ 16
+#define SIGNALS_PER_TURN 64 /* a signal flood yields to deadlines */
+#define JOB_PIPE_SIZE	 (1024 * 1024)
+#define STATUS_DELAY_MS	 100  /* status.json lags changes by at most this */
+#define STATUS_RETRY_MS	 1000 /* after a failed status.json write */
 
 enum phase {
 	PH_RUNNING, /* an instance runs */
@@ -674,45 +676,75 @@ static bool all_gone(const struct sup *s)
  * stay unblocked so that a bug in jobshim kills it rather than hanging.
  * SIGABRT and SIGSYS are blocked too: jobshim is not seccomp-filtered and
  * does not abort, so those only come from kill(2) and are forwarded. */
-static int signals_setup(sigset_t *set)
+static void blocked_set(sigset_t *set)
 {
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
-	int fd;
 
 	sigfillset(set);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
 		sigdelset(set, faults[i]);
+}
+
+int supervise_block_signals(void)
+{
+	sigset_t set;
+
+	blocked_set(&set);
+	return sigprocmask(SIG_SETMASK, &set, NULL) < 0 ? -errno : 0;
+}
+
+static int signals_setup(sigset_t *set)
+{
+	int fd;
+
+	blocked_set(set);
 	if (sigprocmask(SIG_SETMASK, set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
 
+static void handle_signal(struct sup *s, int sig);
+
 static void handle_signals(struct sup *s)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo batch[SIGNALS_PER_READ];
+	ssize_t got = 0;
 
-	while (xread(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int sig = (int)si.ssi_signo;
-
-		switch (sig) {
-		case SIGCHLD:
-			break; /* reaped below */
-		case SIGTERM:
-		case SIGINT:
-		case SIGQUIT: {
-			char why[48];
-			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
-			begin_stop(s, sig, why);
+	/* At most SIGNALS_PER_TURN a turn: a flood of queued real-time
+	 * signals must not keep jobshim from its deadlines. A stop signal
+	 * still comes at once: the kernel hands out the lowest-numbered
+	 * pending signal first, and the standard ones are below SIGRTMIN. */
+	for (int turn = 0; turn < SIGNALS_PER_TURN / SIGNALS_PER_READ; turn++) {
+		got = xread(s->sfd, batch, sizeof(batch));
+		if (got <= 0)
 			break;
-		}
-		default:
-			for (size_t i = 0; i < s->n; i++)
-				forward(s, &s->jobs[i], sig);
-		}
+		for (size_t b = 0; b < (size_t)got / sizeof(batch[0]); b++)
+			handle_signal(s, (int)batch[b].ssi_signo);
+		if ((size_t)got < sizeof(batch))
+			break;
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
 	reap_all(on_exit_status, s);
+}
+
+static void handle_signal(struct sup *s, int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		break; /* reaped by handle_signals */
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT: {
+		char why[48];
+		snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+		begin_stop(s, sig, why);
+		break;
+	}
+	default:
+		for (size_t i = 0; i < s->n; i++)
+			forward(s, &s->jobs[i], sig);
+	}
 }
 
 /* ------------------------------------------------------------ main loop */

@@ -18,6 +18,8 @@
  *   workerprobe flood FILE N     writes N numbered lines ("line I") to stdout
  *                                (N 0: forever), recording TERM ("TERM", exit
  *                                0) meanwhile
+ *   workerprobe sigflood PID N   queues N real-time signals (SIGRTMIN+1) to
+ *                                PID, then SIGTERM; prints how many it queued
  *   workerprobe tree FILE        forks a child and a grandchild that sleep;
  *                                appends their pids to FILE; sleeps
  */
@@ -156,6 +158,8 @@ static int quiet(const char *file)
 
 	open_out(file);
 	catch_signals(sigs, sizeof(sigs) / sizeof(sigs[0]), on_record);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, SIG_IGN); /* a flood of them is forwarded */
 	ready(file);
 	for (;;) {
 		pause();
@@ -241,6 +245,19 @@ static int flood(const char *file, long n)
 	return 0;
 }
 
+static int sigflood(pid_t pid, long n)
+{
+	union sigval v = {.sival_int = 0};
+	long sent = 0;
+
+	while (sent < n && sigqueue(pid, SIGRTMIN + 1, v) == 0)
+		sent++;
+	if (kill(pid, SIGTERM) < 0)
+		return 1;
+	printf("%ld\n", sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -252,6 +269,8 @@ int main(int argc, char **argv)
 		return quiet(file);
 	if (strcmp(cmd, "daemon") == 0)
 		return daemon_(file);
+	if (strcmp(cmd, "sigflood") == 0)
+		return sigflood((pid_t)atol(file), argc > 3 ? atol(argv[3]) : 1000);
 	if (strcmp(cmd, "flood") == 0)
 		return flood(file, argc > 3 ? atol(argv[3]) : 0);
 	if (strcmp(cmd, "tree") == 0)
