@@ -67,6 +67,7 @@ struct sup {
 	struct job jobs[JOBS_MAX];
 	size_t n;
 	int sfd;
+	int run_fd; /* the run dir, -1 without one */
 	bool pid1;
 	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
@@ -143,7 +144,7 @@ static void status_write_now(struct sup *s)
 			js->next_start_unix_ms =
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
 	}
-	int r = status_write(s->status_path, &d);
+	int r = status_write_at(s->run_fd, &d);
 	s->status_due_ms = 0;
 	if (r == 0)
 		s->status_written = true;
@@ -161,45 +162,50 @@ static void status_write_now(struct sup *s)
 
 /* The run dir holds status.json (owned by one jobshim a container: the one
  * holding jobshim.lock) and a lock a worker: a second jobshim for the same
- * job exits 75. Without a writable run dir jobshim warns and runs on. */
+ * job exits 75. Without a run dir of jobshim's own jobshim warns and runs
+ * on without them. Everything in it is opened relative to its fd. */
 static int run_dir_setup(struct sup *s)
 {
-	char path[PATH_MAX];
+	char name[JOB_NAME_MAX + 16];
 	int r, fd;
 
+	s->run_fd = -1;
 	r = run_dir_resolve(s->o->run_dir, 1, s->run_dir, sizeof(s->run_dir));
+	if (r >= 0)
+		r = s->run_fd = run_dir_open(s->run_dir);
 	if (r < 0) {
-		log_msg("no writable run dir (%s): no status for `jobshim stats`, no "
+		const char *why = r == -EPERM	? "not a directory of jobshim's user that only it "
+						  "can write to"
+				  : r == -ELOOP ? "a symlink"
+						: strerror(-r);
+		log_msg("no run dir of jobshim's own (%s%s%s): no status for `jobshim stats`, no "
 			"single-instance lock",
-			strerror(-r));
+			s->o->run_dir ? s->o->run_dir : "", s->o->run_dir ? ": " : "", why);
+		s->run_fd = -1;
 		return 0;
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job_plan *p = s->jobs[i].plan;
 		if (p->kind != JOB_WORKER)
 			continue;
-		snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, p->name);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			log_msg("unable to open %s: %s", path, strerror(errno));
-			continue;
-		}
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			log_msg("%s already runs under another jobshim in this container (%s is "
+		snprintf(name, sizeof(name), "job-%s.lock", p->name);
+		fd = run_dir_lock(s->run_fd, name);
+		if (fd == -EWOULDBLOCK) {
+			log_msg("%s already runs under another jobshim in this container (%s/%s is "
 				"locked)",
-				p->name, path);
+				p->name, s->run_dir, name);
 			return -EEXIST;
 		}
+		if (fd < 0)
+			log_msg("unable to open %s/%s: %s", s->run_dir, name, strerror(-fd));
 		/* fd stays open, and locked, until jobshim exits. */
 	}
-	snprintf(path, sizeof(path), "%s/jobshim.lock", s->run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		snprintf(s->status_path, sizeof(s->status_path), "%s/status.json", s->run_dir);
+	fd = run_dir_lock(s->run_fd, "jobshim.lock");
+	if (fd >= 0) {
+		snprintf(s->status_path, sizeof(s->status_path), "%s/" STATUS_FILE, s->run_dir);
 		s->status_on = true;
-	} else if (fd >= 0) {
-		log_debug("another jobshim owns %s/status.json", s->run_dir);
-		close(fd);
+	} else {
+		log_debug("another jobshim owns %s/" STATUS_FILE, s->run_dir);
 	}
 	return 0;
 }
@@ -1037,6 +1043,6 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	status_changed(&s);
 	r = loop(&s);
 	if (s.status_written)
-		unlink(s.status_path);
+		unlinkat(s.run_fd, STATUS_FILE, 0);
 	return r;
 }
