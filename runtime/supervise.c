@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include "log.h"
 #include "logpfx.h"
 #include "oneshot.h"
+#include "outq.h"
 #include "procstat.h"
 #include "reap.h"
 #include "reload.h"
@@ -41,6 +43,9 @@
 #define KILL_SETTLE_MS	     2000 /* after SIGKILL, at most this long for the reaping */
 #define READY_AFTER_MS	     5000 /* an instance is "progressing" before that */
 #define READS_PER_TURN	     16	  /* fairness between busy pipes */
+#define SIGNALS_PER_READ     16
+#define SIGNALS_PER_TURN     64	  /* a signal flood yields to deadlines */
+#define STATUS_RETRY_MS	     1000 /* after a failed status.json write */
 #define JOB_PIPE_SIZE	     (1024 * 1024)
 #define STATUS_DELAY_MS	     100	    /* status.json lags changes by at most this */
 #define PLANS_MAX	     (JOBS_MAX + 2) /* plans in use: one a job, the latest, the caller's */
@@ -70,6 +75,8 @@ struct job {
 	pid_t group;	    /* its process group, kept until every member is gone */
 	int out[2], err[2]; /* log pipes (worker); -1 for a transparent main app */
 	struct logpfx *pfx_out, *pfx_err;
+	size_t owed[2];	   /* bytes in the pipe that the last instance wrote */
+	bool flush_due[2]; /* its last line is ended once they are read */
 	unsigned restarts;
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
@@ -129,6 +136,7 @@ struct sup {
 	struct job jobs[JOBS_MAX];
 	size_t n;
 	int sfd;
+	int run_fd; /* the run dir, -1 without one */
 	bool pid1;
 	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
@@ -146,6 +154,7 @@ struct sup {
 	int64_t cron_anchor; /* @every counts from here (wall seconds) */
 	bool status_on;
 	bool status_written;	/* status.json exists: unlink it at exit */
+	bool status_failing;	/* the last write failed: retried */
 	uint64_t status_due_ms; /* 0: nothing to write */
 	char status_path[PATH_MAX];
 	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
@@ -251,30 +260,44 @@ static void status_write_now(struct sup *s)
 		if (is_oneshot(j))
 			oneshot_status(s, j, js);
 	}
-	int r = status_write(s->status_path, &d);
+	int r = status_write_at(s->run_fd, &d);
 	s->status_due_ms = 0;
 	if (r == 0)
 		s->status_written = true;
-	if (r < 0) {
-		log_msg("unable to write %s: %s; status updates stop", s->status_path,
-			strerror(-r));
-		s->status_on = false;
-	}
+	if (r < 0 && !s->status_failing)
+		log_msg("unable to write %s: %s; retrying every %dms", s->status_path, strerror(-r),
+			STATUS_RETRY_MS);
+	else if (r == 0 && s->status_failing)
+		log_msg("%s written again", s->status_path);
+	s->status_failing = r < 0;
+	/* A failed write (ENOSPC) is retried until the file system recovers:
+	 * a stale status.json must not be served for good. */
+	if (r < 0)
+		s->status_due_ms = mono() + STATUS_RETRY_MS;
 }
 
 /* The run dir holds status.json (owned by one jobshim a container: the one
  * holding jobshim.lock) and a lock a worker: a second jobshim for the same
- * job exits 75. Without a writable run dir jobshim warns and runs on. */
+ * job exits 75. Without a run dir of jobshim's own jobshim warns and runs
+ * on without them. Everything in it is opened relative to its fd. */
 static int run_dir_setup(struct sup *s)
 {
-	char path[PATH_MAX];
+	char name[JOB_NAME_MAX + 16];
 	int r, fd;
 
+	s->run_fd = -1;
 	r = run_dir_resolve(s->o->run_dir, 1, s->run_dir, sizeof(s->run_dir));
+	if (r >= 0)
+		r = s->run_fd = run_dir_open(s->run_dir);
 	if (r < 0) {
-		log_msg("no writable run dir (%s): no status for `jobshim stats`, no "
+		const char *why = r == -EPERM	? "not a directory of jobshim's user that only it "
+						  "can write to"
+				  : r == -ELOOP ? "a symlink"
+						: strerror(-r);
+		log_msg("no run dir of jobshim's own (%s%s%s): no status for `jobshim stats`, no "
 			"single-instance lock",
-			strerror(-r));
+			s->o->run_dir ? s->o->run_dir : "", s->o->run_dir ? ": " : "", why);
+		s->run_fd = -1;
 		return 0;
 	}
 	for (size_t i = 0; i < s->n; i++) {
@@ -282,24 +305,21 @@ static int run_dir_setup(struct sup *s)
 		/* A scheduled job on its schedule locks each run instead. */
 		if (p->kind == JOB_MAIN || (p->kind == JOB_SCHEDULED && !s->plan->oneshot))
 			continue;
-		snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, p->name);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			log_msg("unable to open %s: %s", path, strerror(errno));
-			continue;
-		}
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			log_msg("%s already runs under another jobshim in this container (%s is "
+		snprintf(name, sizeof(name), "job-%s.lock", p->name);
+		fd = run_dir_lock(s->run_fd, name);
+		if (fd == -EWOULDBLOCK) {
+			log_msg("%s already runs under another jobshim in this container (%s/%s is "
 				"locked)",
-				p->name, path);
+				p->name, s->run_dir, name);
 			return -EEXIST;
 		}
+		if (fd < 0)
+			log_msg("unable to open %s/%s: %s", s->run_dir, name, strerror(-fd));
 		/* fd stays open, and locked, until jobshim exits. */
 	}
-	snprintf(path, sizeof(path), "%s/jobshim.lock", s->run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		snprintf(s->status_path, sizeof(s->status_path), "%s/status.json", s->run_dir);
+	fd = run_dir_lock(s->run_fd, "jobshim.lock");
+	if (fd >= 0) {
+		snprintf(s->status_path, sizeof(s->status_path), "%s/" STATUS_FILE, s->run_dir);
 		s->status_on = true;
 		/* The same jobshim answers the control commands. */
 		r = control_listen(s->run_dir, &s->ctl);
@@ -308,51 +328,159 @@ static int run_dir_setup(struct sup *s)
 				"cannot reach this jobshim",
 				s->run_dir, CONTROL_SOCKET,
 				r == -EEXIST ? "exists and is not jobshim's socket" : strerror(-r));
-	} else if (fd >= 0) {
-		log_debug("another jobshim owns %s/status.json", s->run_dir);
-		close(fd);
+	} else {
+		log_debug("another jobshim owns %s/" STATUS_FILE, s->run_dir);
 	}
+	return 0;
+}
+
+/* A job's job-NAME.lock in the run dir, held in j->lock_fd: 0 (also
+ * without a run dir, or when the lock cannot be opened: the job runs, as at
+ * start-up), -EEXIST when another jobshim of the container holds it. */
+static int job_lock(struct sup *s, struct job *j)
+{
+	char name[JOB_NAME_MAX + 16];
+	int fd;
+
+	if (s->run_fd < 0)
+		return 0;
+	snprintf(name, sizeof(name), "job-%s.lock", j->plan->name);
+	fd = run_dir_lock(s->run_fd, name);
+	if (fd == -EWOULDBLOCK)
+		return -EEXIST;
+	if (fd >= 0)
+		j->lock_fd = fd;
 	return 0;
 }
 
 /* ------------------------------------------------------------ output */
 
-/* Up to `max` reads from one of a job's pipes (max 0: until it is empty).
- * An output error (EPIPE: jobshim's stdout was closed) is said once; the
- * prefixer discards from then on and reading goes on, so that the job never
- * blocks on a full pipe and supervision continues. */
-static void pump(struct logpfx *p, int fd, int max)
+/* A job's pipe k (0 stdout, 1 stderr) and where its lines go. */
+static struct logpfx *pfx_of(const struct job *j, int k)
 {
-	for (int n = 0; max == 0 || n < max; n++) {
-		ssize_t r = logpfx_read(p, fd);
-		if (r > 0)
+	return k == 0 ? j->pfx_out : j->pfx_err;
+}
+
+static int pipe_of(const struct job *j, int k)
+{
+	return k == 0 ? j->out[0] : j->err[0];
+}
+
+/* How much may be read from pipe k now: what the output queue has room
+ * for (back-pressure: nothing while jobshim's stdout is stalled), and no
+ * more than the last instance's bytes while its partial line waits. */
+static size_t readable_now(struct job *j, int k)
+{
+	size_t n = logpfx_input_for(pfx_of(j, k), outq_room(outq_std(k + 1)));
+
+	if (j->flush_due[k] && j->owed[k] < n)
+		n = j->owed[k];
+	return n;
+}
+
+/* The last instance's bytes are all read: end its last line without
+ * newline, once the queue has room for it. */
+static void flush_if_due(struct job *j, int k)
+{
+	struct logpfx *p = pfx_of(j, k);
+
+	if (!j->flush_due[k] || j->owed[k] > 0)
+		return;
+	if (outq_room(outq_std(k + 1)) < logpfx_flush_max(p))
+		return;
+	logpfx_flush(p);
+	j->flush_due[k] = false;
+}
+
+/* Up to `max` reads from pipe k (fairness between busy pipes). An output
+ * error (EPIPE: jobshim's stdout was closed) is said once; the prefixer
+ * discards from then on and reading goes on, so that the job never blocks
+ * on a full pipe and supervision continues. */
+static void pump(struct job *j, int k, int max)
+{
+	for (int i = 0; i < max; i++) {
+		size_t n = readable_now(j, k);
+		ssize_t r = logpfx_read_max(pfx_of(j, k), pipe_of(j, k), n);
+		if (r > 0) {
+			if (j->flush_due[k])
+				j->owed[k] -= (size_t)r < j->owed[k] ? (size_t)r : j->owed[k];
 			continue;
-		if (r < 0 && r != -EAGAIN && logpfx_output_error(p) == (int)r) {
+		}
+		if (r < 0 && r != -EAGAIN && logpfx_output_error(pfx_of(j, k)) == (int)r) {
 			log_msg("unable to write job output: %s; discarding it from now on",
 				strerror((int)-r));
 			continue;
 		}
+		break;
+	}
+	flush_if_due(j, k);
+}
+
+/* An instance's processes are gone, so everything it wrote is in the pipes
+ * now: that many bytes are still its own, then its last line is ended.
+ * They are read as the output drains (never waiting for it): the next
+ * instance's bytes come after them. */
+static void instance_done(struct job *j)
+{
+	if (j->out[0] < 0)
 		return;
+	for (int k = 0; k < 2; k++) {
+		int avail = 0;
+		if (ioctl(pipe_of(j, k), FIONREAD, &avail) < 0 || avail < 0)
+			avail = 0;
+		j->owed[k] = (size_t)avail;
+		j->flush_due[k] = true;
+		pump(j, k, READS_PER_TURN);
 	}
 }
 
-static void drain(struct job *j)
+/* True while a job's pipes hold output not yet handed to the queues. */
+static bool output_left(const struct job *j)
 {
-	if (j->out[0] < 0)
-		return;
-	pump(j->pfx_out, j->out[0], 0);
-	pump(j->pfx_err, j->err[0], 0);
+	for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+		int avail = 0;
+		if (j->flush_due[k] || (ioctl(pipe_of(j, k), FIONREAD, &avail) == 0 && avail > 0))
+			return true;
+	}
+	return false;
 }
 
-/* Everything an instance wrote before it died is in the pipe by now (its
- * processes are gone): read it, and end a last line without newline. */
-static void drain_and_flush(struct job *j)
+/* Bytes still in a job's pipes and prefixers. */
+static uint64_t output_stuck(const struct job *j)
 {
-	if (j->out[0] < 0)
-		return;
-	drain(j);
-	logpfx_flush(j->pfx_out);
-	logpfx_flush(j->pfx_err);
+	uint64_t n = 0;
+
+	for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+		int avail = 0;
+		if (ioctl(pipe_of(j, k), FIONREAD, &avail) == 0 && avail > 0)
+			n += (uint64_t)avail;
+		n += logpfx_pending(pfx_of(j, k));
+	}
+	return n;
+}
+
+/* Say how jobshim's stdout and stderr fare: one message each way. */
+static void report_output_events(void)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		const char *name = fd == 1 ? "stdout" : "stderr";
+		int err;
+		switch (outq_take_event(outq_std(fd), &err)) {
+		case OUTQ_FAILED:
+			log_msg("unable to write to %s: %s; holding its output and retrying", name,
+				strerror(err));
+			break;
+		case OUTQ_RECOVERED:
+			log_msg("%s works again; its held output follows", name);
+			break;
+		case OUTQ_CLOSED:
+			log_msg("%s is closed (%s): discarding what goes there from now on", name,
+				strerror(err));
+			break;
+		case OUTQ_NONE:
+			break;
+		}
+	}
 }
 
 static const char *const colors[] = {"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m"};
@@ -380,9 +508,10 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 	 * size is fine. */
 	(void)fcntl(j->out[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 	(void)fcntl(j->err[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
-	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO;
+	lo.sink = outq_sink;
+	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO, lo.sink_ctx = outq_std(STDOUT_FILENO);
 	j->pfx_out = logpfx_new(&lo);
-	lo.stream = "stderr", lo.out_fd = STDERR_FILENO;
+	lo.stream = "stderr", lo.out_fd = STDERR_FILENO, lo.sink_ctx = outq_std(STDERR_FILENO);
 	j->pfx_err = logpfx_new(&lo);
 	if (j->pfx_out == NULL || j->pfx_err == NULL)
 		return -ENOMEM;
@@ -772,7 +901,7 @@ static bool settle_groups(struct sup *s)
 			continue;
 		}
 		j->group = 0;
-		drain_and_flush(j);
+		instance_done(j);
 		if (j->phase == PH_CLEANUP && j->transition != TR_NONE && !s->stopping)
 			transition_complete(s, j);
 		else if (j->phase == PH_CLEANUP && is_oneshot(j))
@@ -962,50 +1091,91 @@ static int leave_cwd(const struct sup *s)
  * Under the dumb-init name the fault signals are blocked and forwarded as
  * well, as dumb-init does (its suite sends every signal 1-31): a real fault
  * still kills jobshim, as Linux unblocks a fault signal it must deliver. */
-static int signals_setup(const struct options *o, sigset_t *set, sigset_t *orig)
+static void blocked_set(sigset_t *set, bool block_faults)
 {
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
-	int fd;
 
 	sigfillset(set);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		if (o->persona != PERSONA_DUMB_INIT)
+		if (!block_faults)
 			sigdelset(set, faults[i]);
-	if (sigprocmask(SIG_SETMASK, set, orig) < 0)
+}
+
+/* The mask jobshim was started with (tini's -s... keeps it for the child):
+ * saved by the first of supervise_block_signals and signals_setup. One a
+ * process, like the mask itself. */
+static sigset_t start_mask;
+static bool start_mask_saved;
+
+int supervise_block_signals(void)
+{
+	sigset_t set;
+
+	blocked_set(&set, false);
+	if (sigprocmask(SIG_SETMASK, &set, start_mask_saved ? NULL : &start_mask) < 0)
 		return -errno;
+	start_mask_saved = true;
+	return 0;
+}
+
+static int signals_setup(const struct options *o, sigset_t *set, sigset_t *orig)
+{
+	int fd;
+
+	blocked_set(set, o->persona == PERSONA_DUMB_INIT);
+	if (sigprocmask(SIG_SETMASK, set, start_mask_saved ? NULL : &start_mask) < 0)
+		return -errno;
+	start_mask_saved = true;
+	*orig = start_mask;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
 
+static void handle_signal(struct sup *s, int sig);
+
 static void handle_signals(struct sup *s)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo batch[SIGNALS_PER_READ];
+	ssize_t got = 0;
 
-	while (xread(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int sig = (int)si.ssi_signo;
-
-		switch (sig) {
-		case SIGCHLD:
-			break; /* reaped below */
-		case SIGTERM:
-		case SIGINT:
-		case SIGQUIT: {
-			int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
-			char why[48];
-			if (fwd == 0) {
-				log_trace("SIG%s received: dropped (--rewrite)", signal_name(sig));
-				break;
-			}
-			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
-			stop_requested(s, fwd, why);
+	/* At most SIGNALS_PER_TURN a turn: a flood of queued real-time
+	 * signals must not keep jobshim from its deadlines. A stop signal
+	 * still comes at once: the kernel hands out the lowest-numbered
+	 * pending signal first, and the standard ones are below SIGRTMIN. */
+	for (int turn = 0; turn < SIGNALS_PER_TURN / SIGNALS_PER_READ; turn++) {
+		got = xread(s->sfd, batch, sizeof(batch));
+		if (got <= 0)
 			break;
-		}
-		default:
-			forward_signal(s, sig);
-		}
+		for (size_t b = 0; b < (size_t)got / sizeof(batch[0]); b++)
+			handle_signal(s, (int)batch[b].ssi_signo);
+		if ((size_t)got < sizeof(batch))
+			break;
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
 	reap_all_stops(on_exit_status, on_child_stopped, s);
+}
+
+static void handle_signal(struct sup *s, int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		break; /* reaped by handle_signals */
+	case SIGTERM:
+	case SIGINT:
+	case SIGQUIT: {
+		int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
+		char why[48];
+		if (fwd == 0) {
+			log_trace("SIG%s received: dropped (--rewrite)", signal_name(sig));
+			break;
+		}
+		snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
+		stop_requested(s, fwd, why);
+		break;
+	}
+	default:
+		forward_signal(s, sig);
+	}
 }
 
 /* ------------------------------------------------------------ operating */
@@ -1549,21 +1719,7 @@ static void schedule_changed(struct sup *s, struct job *j)
  * the others'): held while it is in the table. */
 static int worker_lock(struct sup *s, struct job *j)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	if (s->run_dir[0] == '\0')
-		return 0;
-	snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, j->plan->name);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return 0; /* as at start-up: no lock, the job runs */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return -EEXIST;
-	}
-	j->lock_fd = fd;
-	return 0;
+	return job_lock(s, j);
 }
 
 /* A scheduled job a reload added waits for its first time. */
@@ -1965,6 +2121,11 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 		next = s->watch_due_ms;
 	if (groups_pending && now + GROUP_POLL_MS < next)
 		next = now + GROUP_POLL_MS;
+	for (int fd = 1; fd <= 2; fd++) {
+		uint64_t r = outq_retry_at(outq_std(fd));
+		if (r != 0 && r < next)
+			next = r;
+	}
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
@@ -2017,21 +2178,95 @@ static void run_deadlines(struct sup *s)
 	}
 }
 
-static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
+/* The poll set: signalfd, timerfd, each job pipe that may be read now
+ * (none while the output it goes to is full: back-pressure), jobshim's
+ * stdout and stderr while they hold output, inotify, the control socket
+ * and its clients. */
+#define POLLSET_MAX (2 + 2 * JOBS_MAX + 2 + 1 + 1 + CONTROL_CONNS_MAX)
+struct pollset {
+	struct pollfd pfd[POLLSET_MAX];
+	struct job *job[POLLSET_MAX];
+	int stream[POLLSET_MAX];
+	nfds_t n;
+};
+
+static void pollset_add(struct pollset *ps, int fd, short events, struct job *j, int k)
 {
-	for (size_t k = 1; k < npfd; k++) {
-		if (pfd[k].revents == 0)
-			continue;
+	ps->pfd[ps->n] = (struct pollfd){.fd = fd, .events = events};
+	ps->job[ps->n] = j;
+	ps->stream[ps->n] = k;
+	ps->n++;
+}
+
+static void pollset_outputs(struct sup *s, struct pollset *ps)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		for (int k = 0; j->out[0] >= 0 && k < 2; k++)
+			if (readable_now(j, k) > 0)
+				pollset_add(ps, pipe_of(j, k), POLLIN, j, k);
+	}
+	for (int fd = 1; fd <= 2; fd++) {
+		int ofd = outq_poll_fd(outq_std(fd));
+		if (ofd >= 0)
+			pollset_add(ps, ofd, POLLOUT, NULL, fd);
+	}
+}
+
+static void pump_output(struct pollset *ps)
+{
+	for (nfds_t i = 0; i < ps->n; i++)
+		if (ps->pfd[i].revents != 0 && ps->job[i] != NULL)
+			pump(ps->job[i], ps->stream[i], READS_PER_TURN);
+	outq_flush(outq_std(STDOUT_FILENO));
+	outq_flush(outq_std(STDERR_FILENO));
+	report_output_events();
+}
+
+/* Once the jobs are gone: what they wrote goes out for what is left of the
+ * grace period (at least 1 s); a stalled reader does not keep jobshim. */
+static void drain_at_exit(struct sup *s)
+{
+	uint64_t now = mono(), deadline = now + 1000;
+
+	if (s->stopping && s->kill_at_ms > deadline)
+		deadline = s->kill_at_ms;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		for (int k = 0; j->out[0] >= 0 && k < 2; k++) {
+			int avail = 0;
+			if (ioctl(pipe_of(j, k), FIONREAD, &avail) < 0 || avail < 0)
+				avail = 0;
+			j->owed[k] = (size_t)avail;
+			j->flush_due[k] = true;
+		}
+	}
+	for (;;) {
+		struct pollset ps = {.n = 0};
+		bool left = false;
+		uint64_t next = deadline;
+
 		for (size_t i = 0; i < s->n; i++) {
 			struct job *j = &s->jobs[i];
-			struct logpfx *p = NULL;
-			if (pfd[k].fd == j->out[0])
-				p = j->pfx_out;
-			else if (pfd[k].fd == j->err[0])
-				p = j->pfx_err;
-			if (p != NULL)
-				pump(p, pfd[k].fd, READS_PER_TURN);
+			for (int k = 0; j->out[0] >= 0 && k < 2; k++)
+				pump(j, k, READS_PER_TURN);
+			left = left || output_left(j);
 		}
+		outq_flush(outq_std(STDOUT_FILENO));
+		outq_flush(outq_std(STDERR_FILENO));
+		report_output_events();
+		if (!left && outq_pending(outq_std(1)) == 0 && outq_pending(outq_std(2)) == 0)
+			return;
+		now = mono();
+		if (now >= deadline)
+			return;
+		pollset_outputs(s, &ps);
+		for (int fd = 1; fd <= 2; fd++) {
+			uint64_t r = outq_retry_at(outq_std(fd));
+			if (r != 0 && r < next)
+				next = r;
+		}
+		(void)poll(ps.pfd, ps.n, (int)(next > now ? next - now : 0));
 	}
 }
 
@@ -2039,12 +2274,11 @@ static void schedules_wake(struct sup *s);
 
 static int loop(struct sup *s)
 {
-	/* signalfd, timerfd, the job pipes, inotify, the control socket and
-	 * its clients */
-	struct pollfd pfd[2 + 2 * JOBS_MAX + 1 + 1 + CONTROL_CONNS_MAX];
+	uint64_t stuck = 0;
 
 	for (;;) {
-		size_t npfd = 0, ctl_at, nctl;
+		struct pollset ps = {.n = 0};
+		size_t tfd_at = 0, watch_at, ctl_at, nctl;
 		bool pending = settle_groups(s);
 
 		reload_progress(s);
@@ -2055,40 +2289,40 @@ static int loop(struct sup *s)
 				KILL_SETTLE_MS);
 			break;
 		}
-		pfd[npfd++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
-		if (s->tfd >= 0)
-			pfd[npfd++] = (struct pollfd){.fd = s->tfd, .events = POLLIN};
-		for (size_t i = 0; i < s->n; i++) {
-			if (s->jobs[i].out[0] < 0)
-				continue;
-			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].out[0], .events = POLLIN};
-			pfd[npfd++] = (struct pollfd){.fd = s->jobs[i].err[0], .events = POLLIN};
+		pollset_add(&ps, s->sfd, POLLIN, NULL, 0);
+		if (s->tfd >= 0) {
+			tfd_at = ps.n;
+			pollset_add(&ps, s->tfd, POLLIN, NULL, 0);
 		}
+		pollset_outputs(s, &ps);
 		/* One slot for inotify (-1 without --watch-config: poll skips it),
 		 * then the control socket and its clients. */
-		pfd[npfd++] = (struct pollfd){.fd = s->watch_fd, .events = POLLIN};
-		ctl_at = npfd;
-		nctl = control_pollfds(s->ctl, pfd + npfd, sizeof(pfd) / sizeof(pfd[0]) - npfd);
-		npfd += nctl;
-		if (poll(pfd, npfd, poll_timeout(s, pending)) < 0 && errno != EINTR) {
+		watch_at = ps.n;
+		pollset_add(&ps, s->watch_fd, POLLIN, NULL, 0);
+		ctl_at = ps.n;
+		nctl = control_pollfds(s->ctl, ps.pfd + ctl_at, POLLSET_MAX - ctl_at);
+		ps.n += nctl;
+		if (poll(ps.pfd, ps.n, poll_timeout(s, pending)) < 0 && errno != EINTR) {
 			log_msg("poll: %s", strerror(errno));
 			continue;
 		}
-		pump_output(s, pfd, ctl_at - 1);
+		pump_output(&ps);
 		/* Signals before requests: a flood of clients never delays a stop. */
-		if (pfd[0].revents & POLLIN)
+		if (ps.pfd[0].revents & POLLIN)
 			handle_signals(s);
 		if (s->exit_now)
 			break;
-		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
+		if (tfd_at != 0 && (ps.pfd[tfd_at].revents & POLLIN))
 			schedules_wake(s);
-		if (pfd[ctl_at - 1].revents & POLLIN)
+		if (ps.pfd[watch_at].revents & POLLIN)
 			watch_read(s);
-		control_serve(s->ctl, pfd + ctl_at, nctl, mono(), on_request, s);
+		control_serve(s->ctl, ps.pfd + ctl_at, nctl, mono(), on_request, s);
 		run_deadlines(s);
 	}
+	drain_at_exit(s);
 	for (size_t i = 0; i < s->n; i++)
-		drain_and_flush(&s->jobs[i]);
+		stuck += output_stuck(&s->jobs[i]);
+	log_finish(mono(), stuck);
 	return s->exit_code;
 }
 
@@ -2409,21 +2643,7 @@ static void schedules_start(struct sup *s)
  * container (JOBSHIM_JOB=NAME beside @cron) makes this time a skip. */
 static int run_lock(struct sup *s, struct job *j)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	if (s->run_dir[0] == '\0')
-		return 0;
-	snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, j->plan->name);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return 0; /* no lock, no stop: the run goes on */
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return -EEXIST;
-	}
-	j->lock_fd = fd;
-	return 0;
+	return job_lock(s, j);
 }
 
 /* The time `due` of job j has come. */
@@ -2592,6 +2812,6 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	if (s.watch_fd >= 0)
 		close(s.watch_fd);
 	if (s.status_written)
-		unlink(s.status_path);
+		unlinkat(s.run_fd, STATUS_FILE, 0);
 	return r;
 }

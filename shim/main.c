@@ -36,6 +36,9 @@ static int run(const struct options *o)
 			"JOBSHIM_JOB=NAME for a worker)");
 		return EXIT_USAGE;
 	}
+	/* Before any file is read: a TERM during start-up stays pending. */
+	if (supervise_block_signals() < 0)
+		log_msg("unable to block signals: %s", strerror(errno));
 	r = plan_build(o, environ, &plan, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		log_msg("%s%s", r == 0 ? "warning: " : "", errs.msg[i]);
