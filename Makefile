@@ -5,9 +5,12 @@
 #   make check      unit + integration tests (installs what is missing first)
 #   make check SAN=1  the same built with ASan+UBSan (into build-san/)
 #   make demo       run the bundled example under jobshim as PID 1
+#   make fresh-check  make demo + make check on a fresh Debian 12 (chroot)
 #
-# Fragments in mk/*.mk add targets (seccomp tables, fuzzing, musl, docker,
-# bench); each appends what `make check` needs to CHECK_TARGETS.
+# Every target installs the Debian packages it needs first (as root; else
+# it prints the apt-get command). Fragments in mk/*.mk add targets (seccomp
+# tables, fuzzing, musl, docker, bench, fresh); each appends what
+# `make check` needs to CHECK_TARGETS.
 
 SHELL      := /bin/bash
 CC         := gcc
@@ -130,4 +133,4 @@ clean:
 	rm -rf build build-san
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '3,14p' Makefile

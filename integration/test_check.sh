@@ -22,8 +22,8 @@ run_check() {
 has() { grep -qF -- "$2" "$1"; }
 
 # shellcheck disable=SC2317
-# is_json FILE: a strict parse (python3 is among the packages `make deps`
-# installs, so this never falls back to something weaker).
+# is_json FILE: a strict parse (python3 is among the packages make installs,
+# so this never falls back to something weaker).
 is_json() {
 	python3 -m json.tool "$1" >/dev/null 2>&1
 }
@@ -80,6 +80,7 @@ check "json valid" has "$OUT" '"valid":true'
 check "json config" has "$OUT" "\"config\":\"$EXAMPLE\""
 check "json job" has "$OUT" '"name":"nightly-cleanup","kind":"scheduled"'
 check "json size" has "$OUT" '"size":{"name":"standard-1","memory_bytes":1073741824'
+check "json: a job without a size: size null, no rlimits, no cgroup" has "$OUT" '"size":null,"rlimits":{},"cgroup":null,'
 check "json schedule" has "$OUT" '"schedule":"30 6 * * mon"'
 
 # ---------------------------------------------------------------- errors

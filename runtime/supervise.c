@@ -76,6 +76,7 @@ struct sup {
 	size_t n;
 	int sfd;
 	bool pid1;
+	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	uint64_t kill_at_ms, give_up_ms;
@@ -498,6 +499,26 @@ static void kill_everything(struct sup *s)
 			kill(-s->jobs[i].group, SIGKILL);
 }
 
+/* Before a restart, what the last instance left: its process group; as
+ * PID 1 of one worker every process descending from jobshim (setsid daemons
+ * re-parented to it too), never one that entered the namespace from outside
+ * (docker exec); in @all the job's cgroup, where jobshim made one. True
+ * while any is left (they are killed again at each check). */
+static bool kill_leftovers(const struct sup *s, const struct job *j)
+{
+	bool left = false;
+
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGKILL);
+		left = true;
+	}
+	if (s->ns_kill && reap_signal_descendants(NULL, SIGKILL) > 0)
+		left = true;
+	if (!s->ns_kill)
+		(void)sandbox_cgroup_kill(j->sandbox, &j->plan->sandbox);
+	return left;
+}
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -548,8 +569,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
-			if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			kill_leftovers(s, j);
 		}
 		return;
 	}
@@ -586,7 +606,7 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (group_alive(j->group)) {
+		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
@@ -1175,8 +1195,9 @@ static void schedules_wake(struct sup *s)
 }
 
 /* What runs first: standalone one-shot, its one job; @all with a deploy
- * job, only that; the scheduled jobs wait for their times. */
-static int start_jobs(struct sup *s)
+ * job, only that; the scheduled jobs wait for their times. A job that
+ * cannot start stops the others (the loop then ends with 125). */
+static void start_jobs(struct sup *s)
 {
 	bool deploy_first = false;
 
@@ -1199,13 +1220,23 @@ static int start_jobs(struct sup *s)
 			oneshot_begin(&j->os, j->plan->attempts);
 		r = start(s, j);
 		if (r < 0) {
-			log_msg("unable to start %s: %s", j->plan->name, strerror(-r));
-			return EXIT_SETUP_FAILED;
+			/* Nothing is left running unsupervised: what started
+			 * gets the stop signal, the grace, SIGKILL. */
+			char why[160];
+			snprintf(why, sizeof(why), "unable to start %s: %s", j->plan->name,
+				 strerror(-r));
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			j->phase = PH_DONE;
+			if (i == 0)
+				log_msg("%s", why);
+			else
+				begin_stop(s, SIGTERM, why);
+			s->stopping = true;
 		}
 	}
 	if (!deploy_first && !s->stopping)
 		schedules_start(s);
-	return 0;
 }
 
 int supervise_run(const struct run_plan *plan, const struct options *o)
@@ -1220,6 +1251,10 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
 	s.tfd = -1;
 	s.pid1 = getpid() == 1;
+	/* Only with a /proc of its own namespace: another one's PID 1 is not
+	 * jobshim, and its descendants are not the job's. */
+	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
+		    proc_is_ours(NULL);
 	s.exit_code = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
@@ -1249,9 +1284,7 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	r = schedules_setup(&s);
 	if (r != 0)
 		return r;
-	r = start_jobs(&s);
-	if (r != 0)
-		return r;
+	start_jobs(&s);
 	status_changed(&s);
 	r = loop(&s);
 	if (s.status_written)

@@ -74,7 +74,7 @@ static void on_record(int sig)
 	got = sig;
 }
 
-static void catch (const int *sigs, size_t n, void (*fn)(int))
+static void catch_signals(const int *sigs, size_t n, void (*fn)(int))
 {
 	struct sigaction sa;
 
@@ -128,14 +128,14 @@ static int prefork(const char *file, int n)
 		kids[i] = fork();
 		if (kids[i] == 0) {
 			snprintf(tag, sizeof(tag), "child %d ", i);
-			catch (stops, sizeof(stops) / sizeof(stops[0]), on_record);
+			catch_signals(stops, sizeof(stops) / sizeof(stops[0]), on_record);
 			while (got != SIGUSR1)
 				pause();
 			_exit(0);
 		}
 	}
 	snprintf(tag, sizeof(tag), "master ");
-	catch (stops, 4, on_record);
+	catch_signals(stops, 4, on_record);
 	sleep_ms(100); /* the pool installs its handlers */
 	ready(file);
 	while (got != SIGTERM && got != SIGINT && got != SIGQUIT)
@@ -152,7 +152,7 @@ static int quiet(const char *file)
 	static const int sigs[] = {SIGTSTP, SIGTTIN, SIGTERM, SIGUSR2};
 
 	open_out(file);
-	catch (sigs, sizeof(sigs) / sizeof(sigs[0]), on_record);
+	catch_signals(sigs, sizeof(sigs) / sizeof(sigs[0]), on_record);
 	ready(file);
 	for (;;) {
 		pause();
@@ -205,7 +205,7 @@ static int traced(const char *file)
 	static const int sigs[] = {SIGUSR1, SIGTERM};
 
 	open_out(file);
-	catch (sigs, 2, on_record);
+	catch_signals(sigs, 2, on_record);
 	ready(file);
 	for (;;) {
 		pause();
