@@ -115,6 +115,14 @@ check "timeout of the retry logged" grep -qx 'jobshim: release timed out after 1
 check "the stop signal came first" grep -qx 'release | ignoring TERM' "$OUT"
 check "then SIGKILL" grep -qE '^jobshim: release attempt 1 of 2 killed by signal 9 \(SIGKILL\) after 1\.[0-9]s; retry in 0\.2s$' "$ERR"
 
+# One attempt at a time: what an attempt left behind (a setsid daemon
+# included) is gone before the next one starts.
+deploy_config "if pgrep -x sleep >/dev/null; then echo leftover; else echo clean; fi; setsid sleep 100 & sleep 0.2; exit 1" 2
+pid1 --job release >"$OUT" 2>"$ERR"
+expect "leftovers: the last attempt's status" 1 "$?"
+expect "leftovers: every attempt started clean" "clean clean clean" \
+	"$(sed -n 's/^release | //p' "$OUT" | xargs)"
+
 # A stop during an attempt is forwarded; no further attempt starts; the
 # status is the attempt's.
 rm -f "$COUNT"

@@ -76,7 +76,8 @@ struct sup {
 	size_t n;
 	int sfd;
 	bool pid1;
-	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
+	bool ns_kill; /* PID 1 of one worker (or one-shot run): a restart (the next
+		       * attempt) kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	uint64_t kill_at_ms, give_up_ms;
@@ -537,8 +538,8 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			j->phase = PH_CLEANUP;
 			if (s->stopping)
 				term_leftovers(j);
-			else if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			else
+				kill_leftovers(s, j);
 			return;
 		}
 		if (!s->exit_final)
@@ -606,7 +607,9 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
+		/* A one-shot attempt that ended in a stop keeps the grace. */
+		bool kill_now = j->phase == PH_CLEANUP && !(is_oneshot(j) && s->stopping);
+		if (kill_now ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
@@ -1253,8 +1256,8 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.pid1 = getpid() == 1;
 	/* Only with a /proc of its own namespace: another one's PID 1 is not
 	 * jobshim, and its descendants are not the job's. */
-	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
-		    proc_is_ours(NULL);
+	s.ns_kill = s.pid1 && s.n == 1 && (plan->jobs[0].kind == JOB_WORKER || plan->oneshot) &&
+		    !plan->all_mode && proc_is_ours(NULL);
 	s.exit_code = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
