@@ -245,6 +245,26 @@ expect "an unknown job: 2" 2 "$?"
 check "an unknown job: every runnable name" \
 	grep -qF 'unknown job "nope" (known jobs: tick, every, slow, yearly, @all, @cron)' "$ERR"
 
+# A run of the same job by another jobshim in the container (its lock) makes
+# @cron skip that time.
+printf 'scheduledJobs:\n  - name: hold\n    command: "exec sleep 30"\n    schedule: "@every 1s"\n' \
+	>"$JOBSHIM_CONFIG"
+pid1_bg --job hold >"$TMP/out2" 2>"$TMP/err2"
+HOLD_BG=$BG_PID HOLD_J=$J_PID
+wait_file "$JOBSHIM_RUN_DIR/status.json"
+pid1_bg --job @cron >"$OUT" 2>"$ERR"
+check "a locked job's time is skipped" \
+	wait_grep '^jobshim: hold runs under another jobshim in this container; skipped [0-9:]{8}$' "$ERR" 10
+expect "a locked job: not run by @cron" 0 "$(grep -c '^hold' "$OUT")"
+kill -TERM "$J_PID"
+wait_bg 20
+expect "@cron beside a locked run: stops with 0" 0 "$BG_STATUS"
+BG_PID=$HOLD_BG J_PID=$HOLD_J
+kill -TERM "$J_PID"
+wait_bg 20
+expect "the run that held the lock: 143" 143 "$BG_STATUS"
+cp "$TMP/good.yaml" "$JOBSHIM_CONFIG"
+
 # An idle @cron does not wake up between times.
 cat >"$JOBSHIM_CONFIG" <<'EOF'
 scheduledJobs:
