@@ -202,6 +202,17 @@ wait_grep '^jobshim: slow still running' "$ERR" 10
 check "stats: a scheduled row with its NEXT time in the zone" \
 	wait_stats '^yearly +scheduled +- +waiting +- +- +- +- +- +[a-z0-9-]+ +0/3 +20[0-9]{2}-01-01 00:00 UTC$'
 check "stats: a running scheduled job" wait_stats '^slow +scheduled +[0-9]+ +running '
+# Deadlines come from the wall clock: tick's next time is always an even
+# second, whenever jobshim woke up.
+nexts=""
+for _ in $(seq 5); do
+	nexts+=" $(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print([j for j in d["jobs"] if j["name"] == "tick"][0]["next_run"])' "$JOBSHIM_RUN_DIR/status.json")"
+	sleep 0.7
+done
+odd=$(for n in $nexts; do echo $((n % 2000)); done | grep -cv '^0$')
+expect "tick's next times are even wall-clock seconds ($nexts)" 0 "$odd"
 
 # Wait until each had its turn a few times, then stop.
 for _ in $(seq 100); do
