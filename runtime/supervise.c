@@ -12,6 +12,8 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "oneshot.h"
 #include "procstat.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
@@ -56,6 +59,8 @@ struct job {
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
 	int last_wstatus;
+	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
+	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
 	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
 	struct oneshot os;
@@ -80,6 +85,12 @@ struct sup {
 		       * attempt) kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
+	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
+	uint64_t stop_send_at_ms; /* --stop-delay: when the stop signal goes; 0 sent */
+	int stop_sig_pending;
+	bool gave_terminal; /* the main app is the terminal's foreground group */
+	sigset_t orig_mask; /* the signal mask jobshim was started with */
+	int cwd_fd;	    /* the job's working directory, when jobshim left it */
 	uint64_t kill_at_ms, give_up_ms;
 	int exit_code;
 	bool exit_final;     /* the main app's status: no later exit changes it */
@@ -160,6 +171,7 @@ static void status_write_now(struct sup *s)
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
+		js->last_oom = j->last_oom;
 		js->unstable = j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
 		if (s->stopping && j->phase != PH_DONE)
@@ -324,6 +336,8 @@ static int start(struct sup *s, struct job *j)
 	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
 	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
+	    .child_mask = s->o->keep_sigmask ? &s->orig_mask : NULL,
+	    .cwd_fd = s->cwd_fd,
 	};
 	struct spawn_result res;
 	pid_t pid;
@@ -360,10 +374,14 @@ static int start(struct sup *s, struct job *j)
 	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
+	if (req.take_terminal)
+		s->gave_terminal = true;
 	j->started_ms = mono();
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
 	j->timed_out = j->timeout_killed = false;
 	j->timeout_at_ms = j->started_ms + j->plan->timeout_ms;
+	if (sandbox_oom_kills(j->sandbox, &j->oom_before) < 0)
+		j->oom_before = UINT64_MAX;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -468,11 +486,14 @@ static void begin_stop(struct sup *s, int received, const char *why)
 {
 	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
 
-	if (!s->stopping) {
-		s->stopping = true;
-		s->kill_at_ms = mono() + s->o->grace_ms;
-		if (why != NULL)
+	if (!s->stopping || s->stop_send_at_ms != 0) {
+		/* The grace starts when the stop signal is sent: after the
+		 * stop delay, or now when a second stop signal cut it short. */
+		if (!s->stopping && why != NULL)
 			say_why(s, why, sig);
+		s->stopping = true;
+		s->stop_send_at_ms = 0;
+		s->kill_at_ms = mono() + s->o->grace_ms;
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
@@ -483,6 +504,29 @@ static void begin_stop(struct sup *s, int received, const char *why)
 		if (j->phase == PH_RUNNING)
 			send_stop(s, j, sig);
 	}
+	status_changed(s);
+}
+
+/* A stop signal received (SIGTERM, SIGINT, SIGQUIT). With --stop-delay the
+ * stop begins now (no more restarts) but the signal waits, so that a load
+ * balancer stops sending requests first; a second stop signal during the
+ * wait sends it at once. */
+static void stop_requested(struct sup *s, int received, const char *why)
+{
+	if (s->o->stop_delay_ms == 0 || s->stopping) {
+		begin_stop(s, received, why);
+		return;
+	}
+	say_why(s, why, s->o->stop_signal != 0 ? s->o->stop_signal : received);
+	s->stopping = true;
+	s->stop_sig_pending = received;
+	s->stop_send_at_ms = mono() + s->o->stop_delay_ms;
+	s->kill_at_ms = s->stop_send_at_ms + s->o->grace_ms;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_WAITING)
+			s->jobs[i].phase = PH_DONE;
+	log_debug("the stop signal follows in %llums (stop delay)",
+		  (unsigned long long)s->o->stop_delay_ms);
 	status_changed(s);
 }
 
@@ -520,6 +564,36 @@ static bool kill_leftovers(const struct sup *s, const struct job *j)
 	return left;
 }
 
+/* Whether the kernel's OOM killer ended the instance (SPEC §6): it died of
+ * SIGKILL (or its shell reported 137) and its cgroup's oom_kill grew. */
+static bool oom_killed(const struct job *j, int wstatus)
+{
+	uint64_t kills;
+	bool sigkill = (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) ||
+		       (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 128 + SIGKILL);
+
+	return sigkill && j->oom_before != UINT64_MAX &&
+	       sandbox_oom_kills(j->sandbox, &kills) == 0 && kills > j->oom_before;
+}
+
+/* "exited with status 1", "killed by signal 9 (SIGKILL)", or, when the
+ * OOM killer did it, "killed by the OOM killer (memory.max 256Mi)". */
+static void describe_exit(const struct job *j, int wstatus, char *what, size_t cap)
+{
+	char limit[32];
+
+	if (!j->last_oom) {
+		status_describe(wstatus, what, cap);
+		return;
+	}
+	sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
+	snprintf(what, cap, "killed by the OOM killer (memory.max %s)", limit);
+}
+
+static void on_job_stopped(struct sup *s, const struct job *j, int wstatus);
+static void exit_with_main(struct sup *s, struct job *j);
+static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus);
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -531,6 +605,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		j->last_oom = oom_killed(j, wstatus);
 		if (is_oneshot(j)) {
 			/* Its run decides (oneshot_attempt_end, once the group is
 			 * gone); leftovers die now, or during a stop get SIGTERM
@@ -551,8 +626,12 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
+			if (s->o->exit_with_main) {
+				exit_with_main(s, j);
+				return;
+			}
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
 			if (s->plan->all_mode && !s->stopping) {
 				log_msg("%s: stopping the other jobs", why);
@@ -564,7 +643,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char what[96], ran[32];
 			j->phase = PH_DONE;
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			format_ms(mono() - j->started_ms, ran, sizeof(ran));
 			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
@@ -575,6 +654,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		return;
 	}
 	/* An orphan we adopted: nothing more to do than reaping it. */
+	orphan_reaped(s, pid, wstatus);
 }
 
 /* Called when a worker instance's whole process group is gone. */
@@ -587,7 +667,10 @@ static void schedule_restart(struct sup *s, struct job *j)
 	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
 	j->restart_at_ms = mono() + delay;
 	j->phase = PH_WAITING;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	/* The OOM killer's kill may be counted a moment after the reaping. */
+	if (!j->last_oom)
+		j->last_oom = oom_killed(j, j->last_wstatus);
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	format_ms(ran, ran_s, sizeof(ran_s));
 	format_ms(delay, delay_s, sizeof(delay_s));
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
@@ -637,21 +720,181 @@ static bool all_gone(const struct sup *s)
 	return true;
 }
 
+/* ------------------------------------------------------------ issue 17 */
+/* Forwarding (--rewrite, tini's and dumb-init's targets), job control on a
+ * terminal, dumb-init's exit, orphan lines. */
+
+static bool is_tty_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* SIGCONT goes to the job's whole group, whatever the forwarding mode: a
+ * stop from the terminal stopped all of it. */
+static void continue_job(const struct sup *s, const struct job *j)
+{
+	if (j->group > 0 && kill(-j->group, SIGCONT) == 0)
+		return;
+	forward(s, j, SIGCONT);
+}
+
+/* Stops jobshim itself, as a shell's job stops: the shell that started it
+ * gets its prompt back. The terminal goes back to jobshim's own process
+ * group first (SIGTTOU is blocked, so that is allowed), where the shell
+ * expects it. PID 1 has no shell to return to (and cannot be stopped). */
+static void suspend_self(struct sup *s)
+{
+	if (s->pid1)
+		return;
+	if (s->gave_terminal)
+		(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+	log_debug("the job stopped: jobshim stops too (fg or SIGCONT resumes both)");
+	kill(getpid(), SIGSTOP);
+	/* Continued: the SIGCONT is read from the signalfd next. */
+}
+
+/* SIGCONT received (the shell's fg, bg or kill -CONT): the job goes on, and
+ * when jobshim is in the foreground again (fg), so is the job. */
+static void resume_jobs(struct sup *s)
+{
+	if (!s->gave_terminal || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].plan->kind == JOB_MAIN && s->jobs[i].group > 0)
+			(void)tcsetpgrp(STDIN_FILENO, s->jobs[i].group);
+}
+
+/* A job's main process stopped. Stopped by the terminal (Ctrl-Z: SIGTSTP to
+ * the foreground group, which is the job's), jobshim stops too. The status
+ * may be stale (continued since): only a process still stopped counts. */
+static void on_job_stopped(struct sup *s, const struct job *j, int wstatus)
+{
+	if (!is_tty_stop(WSTOPSIG(wstatus)) || j->pid <= 0 || !stopped(j->pid))
+		return;
+	suspend_self(s);
+}
+
+/* reap_all_stops' report of a stopped child (not an exit). */
+static void on_child_stopped(void *ctx, pid_t pid, int wstatus)
+{
+	struct sup *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].pid == pid)
+			on_job_stopped(s, &s->jobs[i], wstatus);
+}
+
+/* Every signal but SIGCHLD and the stop signals: rewritten (--rewrite, 0
+ * drops it), then forwarded. Under the dumb-init name TSTP, TTIN and TTOU
+ * also stop jobshim once forwarded (dumb-init's shell job control). */
+static void forward_signal(struct sup *s, int sig)
+{
+	int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
+	const char *name = signal_name(sig), *as = signal_name(fwd);
+
+	if (fwd != 0) {
+		for (size_t i = 0; i < s->n; i++)
+			if (fwd == SIGCONT)
+				continue_job(s, &s->jobs[i]);
+			else
+				forward(s, &s->jobs[i], fwd);
+		if (fwd != sig)
+			log_trace("SIG%s forwarded as SIG%s", name ? name : "?", as ? as : "?");
+		else
+			log_trace("SIG%s forwarded", name ? name : "?");
+	} else {
+		log_trace("SIG%s received: dropped (--rewrite)", name ? name : "?");
+	}
+	if (s->o->suspend_on_tty_signals && is_tty_stop(sig))
+		suspend_self(s);
+	if (sig == SIGCONT)
+		resume_jobs(s);
+}
+
+/* Under the dumb-init name: once the main process exits, SIGTERM to the rest
+ * of its group (in group mode) and jobshim exits at once, as dumb-init does,
+ * without waiting for the rest. */
+static void exit_with_main(struct sup *s, struct job *j)
+{
+	if (s->o->term_leftovers && group_alive(j->group))
+		kill(-j->group, SIGTERM);
+	j->group = 0;
+	s->stopping = true;
+	s->exit_now = true;
+}
+
+/* -v, tini -w: a line for each reaped orphan (a process re-parented to
+ * jobshim, not one of its jobs). Under the tini name in tini's words, so
+ * that log filters written for tini keep working. */
+static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus)
+{
+	char what[96];
+
+	if (!s->o->orphan_lines)
+		return;
+	if (s->o->persona == PERSONA_TINI) {
+		log_msg("Reaped zombie process with pid=%d", (int)pid);
+		return;
+	}
+	status_describe(wstatus, what, sizeof(what));
+	log_msg("reaped orphan pid %d (%s)", (int)pid, what);
+}
+
+/* Not PID 1 and no child subreaper (tini without -s): orphans go to the
+ * real init, and zombies of the job's own children are not jobshim's to
+ * reap. tini warns (unless TINI_VERBOSITY=0); so does jobshim under its
+ * name. */
+static void reaping_check(const struct sup *s)
+{
+	int bit = 0;
+
+	if (s->pid1 || !s->o->warn_no_reaping)
+		return;
+	if (prctl(PR_GET_CHILD_SUBREAPER, &bit) == 0 && bit == 1)
+		return;
+	log_msg("not PID 1 and not a child subreaper: zombie reaping won't work (use -s or "
+		"TINI_SUBREAPER, or run as PID 1)");
+}
+
+/* Under the dumb-init name, jobshim keeps no reference to the directory it
+ * was started in once the main app runs (the app keeps its own): it moves
+ * to / before the fork, and the child goes back with fchdir, so that the
+ * job never sees jobshim half-way. Returns the fd for the child, or -1. */
+static int leave_cwd(const struct sup *s)
+{
+	int fd;
+
+	if (!s->o->leave_cwd || s->n != 1 || s->jobs[0].plan->kind != JOB_MAIN)
+		return -1;
+	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || chdir("/") < 0) {
+		log_debug("unable to leave the working directory: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* ------------------------------------------------------------ signals */
 
 /* Blocks every signal jobshim can take as data; the hardware fault signals
  * stay unblocked so that a bug in jobshim kills it rather than hanging.
  * SIGABRT and SIGSYS are blocked too: jobshim is not seccomp-filtered and
- * does not abort, so those only come from kill(2) and are forwarded. */
-static int signals_setup(sigset_t *set)
+ * does not abort, so those only come from kill(2) and are forwarded.
+ * Under the dumb-init name the fault signals are blocked and forwarded as
+ * well, as dumb-init does (its suite sends every signal 1-31): a real fault
+ * still kills jobshim, as Linux unblocks a fault signal it must deliver. */
+static int signals_setup(const struct options *o, sigset_t *set, sigset_t *orig)
 {
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 	int fd;
 
 	sigfillset(set);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		sigdelset(set, faults[i]);
-	if (sigprocmask(SIG_SETMASK, set, NULL) < 0)
+		if (o->persona != PERSONA_DUMB_INIT)
+			sigdelset(set, faults[i]);
+	if (sigprocmask(SIG_SETMASK, set, orig) < 0)
 		return -errno;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
@@ -670,18 +913,22 @@ static void handle_signals(struct sup *s)
 		case SIGTERM:
 		case SIGINT:
 		case SIGQUIT: {
+			int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
 			char why[48];
+			if (fwd == 0) {
+				log_trace("SIG%s received: dropped (--rewrite)", signal_name(sig));
+				break;
+			}
 			snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
-			begin_stop(s, sig, why);
+			stop_requested(s, fwd, why);
 			break;
 		}
 		default:
-			for (size_t i = 0; i < s->n; i++)
-				forward(s, &s->jobs[i], sig);
+			forward_signal(s, sig);
 		}
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
-	reap_all(on_exit_status, s);
+	reap_all_stops(on_exit_status, on_child_stopped, s);
 }
 
 /* ------------------------------------------------------------ main loop */
@@ -706,6 +953,8 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 	}
 	if (s->stopping && !s->killed && s->kill_at_ms < next)
 		next = s->kill_at_ms;
+	if (s->stop_send_at_ms != 0 && s->stop_send_at_ms < next)
+		next = s->stop_send_at_ms;
 	if (s->killed && s->give_up_ms < next)
 		next = s->give_up_ms;
 	if (s->status_due_ms != 0 && s->status_due_ms < next)
@@ -726,6 +975,8 @@ static void run_deadlines(struct sup *s)
 
 	if (s->status_due_ms != 0 && now >= s->status_due_ms)
 		status_write_now(s);
+	if (s->stop_send_at_ms != 0 && now >= s->stop_send_at_ms)
+		begin_stop(s, s->stop_sig_pending, NULL);
 	if (s->stopping && !s->killed && now >= s->kill_at_ms) {
 		log_msg("grace period of %llums over: sending SIGKILL",
 			(unsigned long long)s->o->grace_ms);
@@ -810,6 +1061,8 @@ static int loop(struct sup *s)
 		pump_output(s, pfd, npfd);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(s);
+		if (s->exit_now)
+			break;
 		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
 			schedules_wake(s);
 		run_deadlines(s);
@@ -967,7 +1220,7 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
 				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
 	j->last_timed_out = j->timed_out;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
 	log_lines(l1, l2);
 	if (again) {
@@ -1200,7 +1453,7 @@ static void schedules_wake(struct sup *s)
 /* What runs first: standalone one-shot, its one job; @all with a deploy
  * job, only that; the scheduled jobs wait for their times. A job that
  * cannot start stops the others (the loop then ends with 125). */
-static void start_jobs(struct sup *s)
+static int start_jobs(struct sup *s)
 {
 	bool deploy_first = false;
 
@@ -1240,6 +1493,7 @@ static void start_jobs(struct sup *s)
 	}
 	if (!deploy_first && !s->stopping)
 		schedules_start(s);
+	return 0;
 }
 
 int supervise_run(const struct run_plan *plan, const struct options *o)
@@ -1259,6 +1513,7 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.ns_kill = s.pid1 && s.n == 1 && (plan->jobs[0].kind == JOB_WORKER || plan->oneshot) &&
 		    !plan->all_mode && proc_is_ours(NULL);
 	s.exit_code = 0;
+	s.cwd_fd = -1;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
 		j->plan = &plan->jobs[i];
@@ -1270,15 +1525,20 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	}
 
 	std_fds_reserve();
-	s.sfd = signals_setup(&set);
+	s.sfd = signals_setup(o, &set, &s.orig_mask);
 	if (s.sfd < 0) {
 		log_msg("unable to set up signals: %s", strerror(-s.sfd));
 		return EXIT_SETUP_FAILED;
 	}
 	/* Not PID 1: orphans of the job come to jobshim rather than to the
-	 * real init, so they are reaped and their groups can be waited for. */
-	if (!s.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	 * real init, so they are reaped and their groups can be waited for
+	 * (under the tini name only with -s, as tini does). */
+	if ((o->subreaper == 1 || (o->subreaper < 0 && !s.pid1)) &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_msg("unable to become a child subreaper: %s", strerror(errno));
+	reaping_check(&s);
+	if (o->pdeathsig != 0 && prctl(PR_SET_PDEATHSIG, o->pdeathsig) < 0)
+		log_msg("unable to set the parent death signal: %s", strerror(errno));
 	if (run_dir_setup(&s) < 0)
 		return EXIT_ALREADY_RUNNING;
 	r = prepare(&s);
@@ -1287,7 +1547,12 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	r = schedules_setup(&s);
 	if (r != 0)
 		return r;
-	start_jobs(&s);
+	s.cwd_fd = leave_cwd(&s);
+	r = start_jobs(&s);
+	if (s.cwd_fd >= 0) /* the main app is never restarted */
+		close(s.cwd_fd), s.cwd_fd = -1;
+	if (r != 0)
+		return r;
 	status_changed(&s);
 	r = loop(&s);
 	if (s.status_written)
