@@ -138,7 +138,8 @@ struct sup {
 	int sfd;
 	int run_fd; /* the run dir, -1 without one */
 	bool pid1;
-	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
+	bool ns_kill; /* PID 1 of one worker (or one-shot run): a restart (the next
+		       * attempt) kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
@@ -817,8 +818,8 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			j->phase = PH_CLEANUP;
 			if (s->stopping)
 				term_leftovers(j);
-			else if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			else
+				kill_leftovers(s, j);
 			return;
 		}
 		if (!s->exit_final)
@@ -896,7 +897,9 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
+		/* A one-shot attempt that ended in a stop keeps the grace. */
+		bool kill_now = j->phase == PH_CLEANUP && !(is_oneshot(j) && s->stopping);
+		if (kill_now ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
@@ -2700,7 +2703,8 @@ static void schedules_wake(struct sup *s)
 }
 
 /* What runs first: standalone one-shot, its one job; @all with a deploy
- * job, only that; the scheduled jobs wait for their times. */
+ * job, only that; the scheduled jobs wait for their times. A job that
+ * cannot start stops the others (the loop then ends with 125). */
 static int start_jobs(struct sup *s)
 {
 	bool deploy_first = false;
@@ -2758,8 +2762,8 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.pid1 = getpid() == 1;
 	/* Only with a /proc of its own namespace: another one's PID 1 is not
 	 * jobshim, and its descendants are not the job's. */
-	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
-		    proc_is_ours(NULL);
+	s.ns_kill = s.pid1 && s.n == 1 && (plan->jobs[0].kind == JOB_WORKER || plan->oneshot) &&
+		    !plan->all_mode && proc_is_ours(NULL);
 	s.exit_code = 0;
 	s.cur = plan;
 	s.watch_fd = -1;

@@ -291,4 +291,45 @@ expect "bad .deploio.yaml: main app still starts" "main-started" "$OUT"
 expect "bad .deploio.yaml: main app's status" 0 "$RC"
 has "bad .deploio.yaml: main app warned" '^jobshim: warning: .*\.deploio\.yaml:4:11:' "$ERR"
 
+# ---------------------------------------------------------------- one-shot, @cron
+# A deploy job and a schedule from a file copied in: the one-shot run's exit
+# status is the container's; @cron ticks until `docker stop`; a FROM scratch
+# image has no zone files, so TZ names one that is not there.
+cat >"$TMP/oneshot.yaml" <<'EOF'
+deployJob:
+  name: release
+  command: "n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n + 1)); echo $n >/tmp/n; echo attempt $n; [ $n -ge 2 ]"
+  retries: 2
+scheduledJobs:
+  - name: tick
+    command: "echo tick"
+    schedule: "* * * * * *"
+EOF
+chmod 644 "$TMP/oneshot.yaml"
+ONESHOT=(-e JOBSHIM_CONFIG=/app/oneshot.yaml -e JOBSHIM_BACKOFF_MIN=100ms)
+drun_cp "$TMP/oneshot.yaml" /app/oneshot.yaml "${ONESHOT[@]}" -e JOBSHIM_JOB=release --
+expect "deploy job: succeeded on attempt 2, exit 0" 0 "$RC"
+has "deploy job: its lines prefixed" '^release \| attempt 2$' "$OUT"
+has "deploy job: the retry logged" '^jobshim: release attempt 1 of 3 exited with status 1 after [0-9.]+m?s; retry in 0\.1s$' "$ERR"
+has "deploy job: the success logged" '^jobshim: release succeeded on attempt 2 of 3$' "$ERR"
+drun_cp "$TMP/oneshot.yaml" /app/oneshot.yaml "${ONESHOT[@]}" -e JOBSHIM_JOB=@cron -e TZ=Europe/Zurich --
+expect "no zone files in the image: TZ=Europe/Zurich exits 2" 2 "$RC"
+has "no zone files: says which file was looked for" \
+	'^jobshim: TZ: unknown time zone "Europe/Zurich" \(looked for the zone file /usr/share/zoneinfo/Europe/Zurich' "$ERR"
+C=jobshim-test-$$-cron
+if docker create --name "$C" --network none --label "$RUN_LABEL" "${ONESHOT[@]}" \
+	-e JOBSHIM_JOB=@cron "$IMG" >/dev/null 2>"$TMP/err" &&
+	docker cp "$TMP/oneshot.yaml" "$C:/app/oneshot.yaml" 2>>"$TMP/err" &&
+	docker start "$C" >/dev/null 2>>"$TMP/err"; then
+	if wait_log "$C" '^tick \| tick$' 15; then ok "@cron: a seconds schedule ticks"; else
+		fail "@cron: a seconds schedule ticks" "$(logs "$C" | tail -n 5 | tr '\n' '|')"
+	fi
+	has "@cron: the zone is UTC without TZ or /etc/localtime" '^tick +scheduled +.* UTC$' \
+		"$(docker exec "$C" jobshim stats 2>&1)"
+	docker stop -t 10 "$C" >/dev/null 2>&1
+	expect "@cron: docker stop ends it with 0" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$C" 2>&1)"
+else
+	fail "@cron: container" "$(cat "$TMP/err")"
+fi
+
 finish
