@@ -13,7 +13,8 @@
 #   BENCH_RESTARTS=300  restarts measured for the restart latency
 #   BENCH_LINES_MIB=32  MiB per line-at-a-time writer run
 #   BENCH_PACED=20000   lines of the paced writer (one every 50 µs) for latency
-#   BENCH_ONLY="..."    a subset of: size startup rss reap stop restart log lines crash
+#   BENCH_CRON_S=60     seconds of each idle @cron run
+#   BENCH_ONLY="..."    a subset of: size startup rss reap stop restart log lines crash cron
 #   BENCH_README=1      also replace the table in bench/README.md
 set -euo pipefail
 
@@ -23,10 +24,11 @@ REPS=${BENCH_REPS:-5}
 N=${BENCH_N:-500}
 ORPHANS=${BENCH_ORPHANS:-10000}
 CRASH_S=${BENCH_CRASH_S:-30}
-ONLY=${BENCH_ONLY:-size startup rss reap stop restart log lines crash}
+ONLY=${BENCH_ONLY:-size startup rss reap stop restart log lines crash cron}
 RESTARTS=${BENCH_RESTARTS:-300}
 LINES_MIB=${BENCH_LINES_MIB:-32}
 PACED=${BENCH_PACED:-20000}
+CRON_S=${BENCH_CRON_S:-60}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then LOG_MIB=256; else LOG_MIB=1024; fi
 STOP_REPS=$((REPS * 4 > 20 ? REPS * 4 : 20))
 RESULTS=$ROOT/build/bench/results.md
@@ -467,6 +469,36 @@ bench_crash() {
 	done
 }
 
+# ---------------------------------------------------------------- 8. idle @cron
+# cron_run: JOBSHIM_JOB=@cron with one job due once a year, CRON_S seconds;
+# appends jobshim's wake-ups per hour (its context switches, voluntary and
+# not, counted from 1 s after the start: the start-up's own are not idle).
+cron_run() {
+	local dir pid c0 c1
+	dir=$(mktemp -d "$WORK/cron.XXXXXX")
+	printf 'scheduledJobs:\n  - name: yearly\n    command: "true"\n    schedule: "0 0 1 1 *"\n' \
+		>"$dir/deploio.yaml"
+	env JOBSHIM_JOB=@cron JOBSHIM_CONFIG="$dir/deploio.yaml" TZ=UTC "$JS" --run-dir "$dir" \
+		>/dev/null 2>"$dir/err" &
+	pid=$!
+	sleep 1
+	c0=$(awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$pid/status")
+	sleep "$CRON_S"
+	c1=$(awk '/ctxt_switches/ { n += $2 } END { print n }' "/proc/$pid/status")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	calc "($c1 - $c0) * 3600 / $CRON_S" >>"$S/cronwake.jobshim"
+}
+
+bench_cron() {
+	local r
+	note "idle @cron: $REPS x ${CRON_S}s (in parallel, idle)"
+	for r in $(seq "$REPS"); do
+		cron_run &
+	done
+	wait
+}
+
 # ---------------------------------------------------------------- report
 machine() {
 	local v
@@ -478,7 +510,7 @@ machine() {
 		printf ', %s %s' "$v" "$(dpkg-query -W -f='${Version}' "$v" 2>/dev/null || echo '?')"
 	done
 	echo
-	echo "- settings: $REPS repetitions; start-up $N runs each; $ORPHANS orphans; stop latency $STOP_REPS runs; $LOG_MIB MiB per throughput run; crash loop ${CRASH_S}s"
+	echo "- settings: $REPS repetitions; start-up $N runs each; $ORPHANS orphans; stop latency $STOP_REPS runs; $LOG_MIB MiB per throughput run; crash loop ${CRASH_S}s; idle @cron ${CRON_S}s"
 }
 
 row() { # row TITLE METRIC DECIMALS GOAL [COLS...]
@@ -599,6 +631,14 @@ report() {
 		echo "| default (1s doubling, 60s cap) | $(cell "$S/restarts.default" 0) | $(cell "$S/crash.default" 1) | $(cell "$S/crashtick.default" 0) | $(cell "$S/crashper.default" 0) |"
 		echo "| 10ms / 10ms | $(cell "$S/restarts.fast" 0) | $(cell "$S/crash.fast" 1) | $(cell "$S/crashtick.fast" 0) | $(cell "$S/crashper.fast" 0) |"
 	fi
+	if wants cron; then
+		echo
+		echo "#### Idle \`@cron\`: jobshim's wake-ups while its one job is not due (${CRON_S}s runs)"
+		echo
+		echo "| what | wake-ups per hour (context switches) | goal |"
+		echo "|---|---|---|"
+		echo "| \`JOBSHIM_JOB=@cron\`, schedule \`0 0 1 1 *\` | $(cell "$S/cronwake.jobshim" 0) | 0 $(verdict "$(median "$S/cronwake.jobshim") == 0") |"
+	fi
 	if wants startup; then
 		echo
 		echo "Bare \`/bin/true\`: $(cell "$S/bare" 3) ms/run (wall) on this machine."
@@ -616,6 +656,7 @@ wants restart && bench_restart
 wants log && bench_log
 wants lines && bench_lines
 wants crash && bench_crash
+wants cron && bench_cron
 mkdir -p "$(dirname "$RESULTS")"
 report >"$RESULTS"
 note "done in $(r2 "($(now) - $T0) / 60") min; results in ${RESULTS#"$ROOT"/}"

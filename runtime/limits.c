@@ -537,3 +537,72 @@ int cgroup_join(int procs_fd)
 	ssize_t w = write(procs_fd, "0", 1);
 	return w == 1 ? 0 : w < 0 ? -errno : -EIO;
 }
+
+int cgroup_kill(const char *root, const char *job)
+{
+	char top[4096], dir[4096], path[4096];
+	int fd, rc;
+
+	if ((rc = path_join(top, sizeof(top), root, "jobshim")) < 0 ||
+	    (rc = path_join(dir, sizeof(dir), top, job)) < 0 ||
+	    (rc = path_join(path, sizeof(path), dir, "cgroup.kill")) < 0)
+		return rc;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	rc = xwrite_all(fd, "1", 1);
+	close(fd);
+	return rc;
+}
+
+int cgroup_key_value(const char *text, const char *key, uint64_t *value)
+{
+	size_t kl = strlen(key);
+
+	for (const char *line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, kl) != 0 || line[kl] != ' ')
+			continue;
+		const char *num = line + kl + 1;
+		char *end;
+		if (*num < '0' || *num > '9')
+			return -EINVAL;
+		errno = 0;
+		unsigned long long v = strtoull(num, &end, 10);
+		if (errno != 0 || (*end != '\n' && *end != '\0'))
+			return -EINVAL;
+		*value = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int cgroup_oom_kills(const char *dir, uint64_t *kills)
+{
+	char buf[1024];
+	ssize_t n = read_small(dir, "memory.events", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return cgroup_key_value(buf, "oom_kill", kills);
+}
+
+int cgroup_memory_max(const char *dir, uint64_t *bytes)
+{
+	char buf[64], *end;
+	ssize_t n = read_small(dir, "memory.max", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (strcmp(buf, "max") == 0) {
+		*bytes = UINT64_MAX;
+		return 0;
+	}
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}

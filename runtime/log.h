@@ -17,6 +17,8 @@ void log_set_job(const char *name);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -v / JOBSHIM_VERBOSE=1. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -vv / JOBSHIM_VERBOSE=2 (every forwarded signal). */
+void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* In a forked child: "jobshim: <step>: <strerror(err)>\n" with one write(2),
  * no stdio, no allocation. */
