@@ -30,7 +30,7 @@ wait_grep() {
 # stats_in_ns: `jobshim stats` inside the running jobshim's namespaces, as
 # `docker exec` would run it.
 stats_in_ns() {
-	nsenter -t "$J_PID" -p -m "$JOBSHIM" stats "$@" 2>&1
+	nsenter -t "$J_PID" -p -m -r "$JOBSHIM" stats "$@" 2>&1
 }
 
 # shellcheck disable=SC2317

@@ -195,6 +195,29 @@ has "stats: the worker's row" '^worker +worker +[0-9]+ +(ready|progressing) +0 +
 S=$(docker exec "$C" jobshim stats -o json 2>&1)
 has "stats -o json: the worker" '"job":"worker","kind":"worker","pid":[0-9]+' "$S"
 
+# ---------------------------------------------------------------- operating (SPEC §10)
+dstart ops -e JOBSHIM_JOB=worker -e JOBSHIM_COMMAND='exec sleep 3600' --
+wait_cmd 10 docker exec "$C" test -S /run/jobshim/control
+S=$(docker exec "$C" jobshim restart worker 2>&1)
+expect "docker exec jobshim restart worker: exit 0" 0 $?
+has "restart: the new pid" '^restarted worker: pid [0-9]+$' "$S"
+has "restart: logged by the running jobshim" '^jobshim: worker restarted: pid [0-9]+$' "$(logs "$C" stderr)"
+S=$(docker exec "$C" jobshim signal worker FOO 2>&1)
+expect "docker exec jobshim signal worker FOO: exit 2" 2 $?
+S=$(docker exec "$C" jobshim signal worker TERM 2>&1)
+expect "docker exec jobshim signal worker TERM: exit 0" 0 $?
+has "signal: said so" '^sent SIGTERM to worker \(pid [0-9]+\)$' "$S"
+# As user 1000 the run dir is /tmp/jobshim. docker exec runs as the
+# container's user by default; root is not jobshim's user.
+dstart ops-user --user 1000:1000 -e JOBSHIM_JOB=worker -e JOBSHIM_COMMAND='exec sleep 3600' --
+wait_cmd 10 docker exec "$C" test -S /tmp/jobshim/control
+S=$(docker exec "$C" jobshim restart worker 2>&1)
+expect "user 1000: docker exec jobshim restart worker: exit 0" 0 $?
+has "user 1000: the new pid" '^restarted worker: pid [0-9]+$' "$S"
+S=$(docker exec --user 0 "$C" jobshim restart worker 2>&1)
+expect "user 1000: docker exec --user 0 is refused (2)" 2 $?
+has "user 1000: ... saying who may" 'only the user jobshim runs as may operate it' "$S"
+
 # ---------------------------------------------------------------- seccomp
 # Docker's default profile filters jobshim (PID 1) and everything under it;
 # jobshim stacks its own filter on the job only.
