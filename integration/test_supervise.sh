@@ -230,4 +230,83 @@ wait_bg 20
 check "@all: 'SIGTERM received: stopping web, sidekiq (grace 8s)'" \
 	grep -qx 'jobshim: SIGTERM received: stopping web, sidekiq (grace 8s)' "$ERR"
 
+# ---------------------------------------------------------------- one instance, exactly
+# Each instance starts a setsid daemon (re-parented to jobshim, PID 1) and
+# exits 1. Before each restart every process descending from jobshim dies,
+# daemons included; a process that entered the namespace from outside
+# (nsenter, like `docker exec`), and what it started, are never touched.
+F=$TMP/daemons
+worker daemons "$W daemon $F" --backoff-min 100ms --backoff-max 100ms
+nsenter -t "$J_PID" -p sh -c 'sleep 1000 & wait' &
+OUTSIDER=$!
+for _ in $(seq 100); do [ -n "$(pgrep -P "$OUTSIDER")" ] && break; sleep 0.02; done
+outsider_sh=$(pgrep -P "$OUTSIDER")
+outsider_sleep=$(pgrep -P "$outsider_sh")
+max=0
+deadline=$((SECONDS + 20))
+while [ "$(wc -l <"$F" 2>/dev/null || echo 0)" -lt 6 ] && [ "$SECONDS" -lt "$deadline" ]; do
+	n=$(pgrep -P "$J_PID" -x workerprobe | wc -l)
+	[ "$n" -gt "$max" ] && max=$n
+	sleep 0.02
+done
+check "setsid daemons: 6 instances ran" test "$(wc -l <"$F")" -ge 6
+check "setsid daemons: never more than one instance and its daemon (saw $max)" test "$max" -le 2
+check "outsider (entered with nsenter) is never killed" kill -0 "$outsider_sh"
+check "what the outsider started is never killed" kill -0 "$outsider_sleep"
+kill -TERM "$J_PID"
+wait_bg 20
+kill -KILL "$outsider_sleep" "$outsider_sh" 2>/dev/null
+wait "$OUTSIDER" 2>/dev/null
+
+# @all with a (test) cgroup v2 root: a restart writes the job's cgroup.kill.
+CG=$TMP/cgroot
+mkdir -p "$CG/jobshim/init" "$CG/jobshim/crasher" "$CG/jobshim/web"
+echo "cpu memory pids" >"$CG/cgroup.controllers"
+cp "$CG/cgroup.controllers" "$CG/jobshim/cgroup.controllers"
+for f in cgroup.subtree_control cgroup.procs jobshim/cgroup.subtree_control jobshim/init/cgroup.procs; do
+	: >"$CG/$f"
+done
+for j in crasher web; do
+	for f in cgroup.procs cgroup.kill memory.max memory.swap.max pids.max cpu.weight; do
+		: >"$CG/jobshim/$j/$f"
+	done
+done
+cat >"$TMP/all-crash.yaml" <<'EOF'
+workerJobs:
+  - name: crasher
+    command: "exit 1"
+    size: micro
+EOF
+JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all-crash.yaml JOBSHIM_CGROUP_ROOT=$CG pid1_bg \
+	--run-dir "$TMP/run-cg" --backoff-min 100ms -- sleep 1000 >"$OUT" 2>"$ERR"
+wait_grep "$ERR" 'crasher exited with status 1 .*restart 2' 15
+kill -TERM "$J_PID"
+wait_bg 20
+expect "@all: a restart kills the job's cgroup (cgroup.kill written)" 1 \
+	"$(cat "$CG/jobshim/crasher/cgroup.kill" 2>/dev/null)"
+
+# A failed @all start stops what it started: fork fails for the second
+# worker (RLIMIT_NPROC of an otherwise unused uid), the main app and the
+# first worker get the stop signal, and jobshim exits 125.
+F=$TMP/failed-start
+cat >"$TMP/all-three.yaml" <<EOF
+workerJobs:
+  - name: first
+    command: "$PROBE record $F.first"
+  - name: second
+    command: "sleep 1000"
+EOF
+chmod 777 "$TMP"
+JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all-three.yaml timeout -s KILL 30 \
+	unshare --pid --fork --mount-proc setpriv --reuid 54321 --regid 54321 --clear-groups \
+	prlimit --nproc=3 "$JOBSHIM" --run-dir "$TMP/run-nproc" --grace 2s -- "$PROBE" record "$F.web" \
+	>"$OUT" 2>"$ERR"
+rc=$?
+chmod 700 "$TMP"
+expect "a failed @all start exits 125" 125 "$rc"
+check "it says which job could not start" grep -q 'unable to start second: ' "$ERR"
+check "the worker it had started got the stop signal" \
+	grep -qE '^jobshim: first (killed by signal 15 \(SIGTERM\)|exited with status 0) after' "$ERR"
+expect "nothing of the failed start is left running" "" "$(pgrep -u 54321)"
+
 finish

@@ -95,6 +95,11 @@ int cgroup_probe(const char *root, bool explicit_root, char *reason, size_t cap)
 int cgroup_setup(const char *root, const char *job, const struct cgroup_limits *cl, char *reason,
 		 size_t cap, char *notes, size_t notes_cap);
 
+/* Kills every process in <root>/jobshim/<job> at once (cgroup.kill,
+ * Linux 5.14+): what a job left there, daemons included. 0 or -errno
+ * (-ENOENT: no cgroup.kill). */
+int cgroup_kill(const char *root, const char *job);
+
 /* In the child: moves the calling process into the cgroup. 0 or -errno. */
 int cgroup_join(int procs_fd);
 

@@ -537,3 +537,20 @@ int cgroup_join(int procs_fd)
 	ssize_t w = write(procs_fd, "0", 1);
 	return w == 1 ? 0 : w < 0 ? -errno : -EIO;
 }
+
+int cgroup_kill(const char *root, const char *job)
+{
+	char top[4096], dir[4096], path[4096];
+	int fd, rc;
+
+	if ((rc = path_join(top, sizeof(top), root, "jobshim")) < 0 ||
+	    (rc = path_join(dir, sizeof(dir), top, job)) < 0 ||
+	    (rc = path_join(path, sizeof(path), dir, "cgroup.kill")) < 0)
+		return rc;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	rc = xwrite_all(fd, "1", 1);
+	close(fd);
+	return rc;
+}

@@ -18,7 +18,7 @@ enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
 
 struct options {
 	enum command cmd;
-	const char *job;	 /* NULL or "" = main app; "@all"; or a worker's name */
+	const char *job;	 /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
 	const char *config;	 /* NULL = ./.deploio.yaml if it exists */
 	bool config_explicit;	 /* named by --config / JOBSHIM_CONFIG: must exist */
 	const char *command;	 /* overrides the worker's command string */
@@ -36,6 +36,7 @@ struct options {
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;
+	uint64_t timeout_ms;	     /* overrides the one-shot jobs' timeout; 0 = theirs */
 	const char *log_format_name; /* as given: "plain" or "json" */
 	enum log_format log_format;
 	bool log_timestamps;

@@ -42,6 +42,9 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
  * size: no cgroup, no size rlimits, nothing said. */
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen);
 void sandbox_free(struct sandbox *sb);
+/* Parent side: kills everything in the job's cgroup (cgroup.kill) when
+ * jobshim put the job in one. 0, -ENOENT (no cgroup), or -errno. */
+int sandbox_cgroup_kill(const struct sandbox *sb, const struct sandbox_opts *o);
 
 /* In the child; on failure return -errno and set *step to the step's name
  * ("cgroup", "rlimits", "capability bounding set", "setgroups", "setgid",

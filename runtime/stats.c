@@ -46,6 +46,10 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 				  : 0;
 	r->cpu_millicores = cpu_millicores >= 0 ? cpu_millicores : -1;
 	r->memory_bytes = memory_bytes >= 0 ? memory_bytes : -1;
+	r->attempts = j->attempts;
+	r->attempt = j->attempt;
+	r->timed_out = j->timed_out;
+	copy_fixed(r->next, sizeof(r->next), j->next_local, sizeof(j->next_local));
 }
 
 int format_duration_short(char *buf, size_t cap, int64_t s)
@@ -92,12 +96,15 @@ enum {
 	COL_CPU,
 	COL_MEMORY,
 	COL_SIZE,
+	COL_ATTEMPT, /* with one-shot rows only */
+	COL_NEXT,
 	NCOLS
 };
 #define CELL_MAX 72
 
-static const char *const col_header[NCOLS] = {"JOB",	      "KIND",	"PID", "STATUS", "RESTARTS",
-					      "LASTEXITCODE", "UPTIME", "CPU", "MEMORY", "SIZE"};
+static const char *const col_header[NCOLS] = {"JOB",	  "KIND",	  "PID",     "STATUS",
+					      "RESTARTS", "LASTEXITCODE", "UPTIME",  "CPU",
+					      "MEMORY",	  "SIZE",	  "ATTEMPT", "NEXT"};
 
 static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 {
@@ -110,7 +117,8 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 	snprintf(cell[COL_STATUS], CELL_MAX, "%s", r->status ? r->status : "-");
 	snprintf(cell[COL_RESTARTS], CELL_MAX, "%u", r->restarts);
 	if (r->last_exit_code >= 0)
-		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d", r->last_exit_code);
+		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d%s", r->last_exit_code,
+			 r->timed_out ? " (timeout)" : "");
 	else
 		snprintf(cell[COL_LASTEXIT], CELL_MAX, "-");
 	format_duration_short(cell[COL_UPTIME], CELL_MAX, r->uptime_s);
@@ -120,13 +128,20 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 		snprintf(cell[COL_CPU], CELL_MAX, "-");
 	format_memory(cell[COL_MEMORY], CELL_MAX, r->memory_bytes);
 	snprintf(cell[COL_SIZE], CELL_MAX, "%s", r->size[0] ? r->size : "-");
+	if (r->attempts > 0) {
+		snprintf(cell[COL_RESTARTS], CELL_MAX, "-");
+		snprintf(cell[COL_ATTEMPT], CELL_MAX, "%u/%u", r->attempt, r->attempts);
+	} else {
+		snprintf(cell[COL_ATTEMPT], CELL_MAX, "-");
+	}
+	snprintf(cell[COL_NEXT], CELL_MAX, "%s", r->next[0] ? r->next : "-");
 }
 
-static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t width[NCOLS])
+static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t width[NCOLS], int ncols)
 {
-	for (int c = 0; c < NCOLS - 1; c++)
+	for (int c = 0; c < ncols - 1; c++)
 		fprintf(out, "%-*s", (int)width[c] + 2, cell[c]);
-	fprintf(out, "%s\n", cell[NCOLS - 1]);
+	fprintf(out, "%s\n", cell[ncols - 1]);
 }
 
 static int finish_output(FILE *out)
@@ -140,7 +155,11 @@ int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 {
 	char cell[NCOLS][CELL_MAX];
 	size_t width[NCOLS];
+	int ncols = COL_ATTEMPT;
 
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].attempts > 0)
+			ncols = NCOLS;
 	for (int c = 0; c < NCOLS; c++)
 		width[c] = strlen(col_header[c]);
 	for (size_t i = 0; i < n; i++) {
@@ -151,10 +170,10 @@ int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 	}
 	for (int c = 0; c < NCOLS; c++)
 		snprintf(cell[c], CELL_MAX, "%s", col_header[c]);
-	print_cells(out, cell, width);
+	print_cells(out, cell, width, ncols);
 	for (size_t i = 0; i < n; i++) {
 		row_cells(&rows[i], cell);
-		print_cells(out, cell, width);
+		print_cells(out, cell, width, ncols);
 	}
 	return finish_output(out);
 }
@@ -199,6 +218,11 @@ int stats_print_json(FILE *out, const struct stats_row *rows, size_t n)
 		json_int_field(out, "memoryBytes", r->memory_bytes, r->memory_bytes >= 0);
 		fputc(',', out);
 		json_str_field(out, "size", r->size[0] ? r->size : NULL, sizeof(r->size));
+		if (r->attempts > 0) {
+			fprintf(out, ",\"attempt\":%u,\"attempts\":%u,\"timedOut\":%s,", r->attempt,
+				r->attempts, r->timed_out ? "true" : "false");
+			json_str_field(out, "next", r->next[0] ? r->next : NULL, sizeof(r->next));
+		}
 		fputc('}', out);
 	}
 	fputs("]}\n", out);

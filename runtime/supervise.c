@@ -11,14 +11,17 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
+#include "cron.h"
 #include "log.h"
 #include "logpfx.h"
+#include "oneshot.h"
 #include "procstat.h"
 #include "reap.h"
 #include "signame.h"
@@ -37,8 +40,10 @@
 enum phase {
 	PH_RUNNING, /* an instance runs */
 	PH_CLEANUP, /* its leader exited; leftovers are being killed */
-	PH_WAITING, /* backoff before the restart */
+	PH_WAITING, /* backoff before the restart (one-shot: the next attempt) */
 	PH_DONE,    /* no more instances (shutdown, or the main app exited) */
+	PH_IDLE,    /* a scheduled job waiting for its next time */
+	PH_HELD,    /* @all: waiting for the deploy job to succeed */
 };
 
 struct job {
@@ -54,6 +59,16 @@ struct job {
 	int last_code;	 /* -1: none yet */
 	int last_wstatus;
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
+	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
+	struct oneshot os;
+	bool timed_out;		/* the running attempt hit its timeout */
+	bool timeout_killed;	/* ... and got SIGKILL after the grace period */
+	bool last_timed_out;	/* the last attempt that ended had timed out */
+	uint64_t timeout_at_ms; /* the attempt's deadline, then its SIGKILL's */
+	int64_t next_fire;	/* scheduled: its next time (wall seconds), -1 none */
+	int64_t run_started;	/* scheduled: when the current run began (wall seconds) */
+	int lock_fd;		/* scheduled: the current run's lock, -1 none */
+	bool disabled;		/* could not be prepared: never runs */
 };
 
 struct sup {
@@ -63,6 +78,7 @@ struct sup {
 	size_t n;
 	int sfd;
 	bool pid1;
+	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
@@ -73,7 +89,9 @@ struct sup {
 	int cwd_fd;	    /* the job's working directory, when jobshim left it */
 	uint64_t kill_at_ms, give_up_ms;
 	int exit_code;
-	bool exit_final; /* the main app's status: no later exit changes it */
+	bool exit_final;     /* the main app's status: no later exit changes it */
+	int tfd;	     /* timerfd of the schedules (CLOCK_REALTIME), -1 none */
+	int64_t cron_anchor; /* @every counts from here (wall seconds) */
 	bool status_on;
 	bool status_written;	/* status.json exists: unlink it at exit */
 	uint64_t status_due_ms; /* 0: nothing to write */
@@ -94,6 +112,28 @@ static uint64_t mono(void)
 	return now_ms(CLOCK_MONOTONIC);
 }
 
+static int64_t wall_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
+}
+
+static bool is_oneshot(const struct job *j)
+{
+	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
+}
+
+static const char *kind_name(enum job_kind k)
+{
+	static const char *const names[] = {"main", "worker", "deploy", "scheduled"};
+
+	return names[k];
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js);
+
 /* ------------------------------------------------------------ status file */
 
 /* Something stats shows changed. Changes are written together, at most
@@ -107,7 +147,7 @@ static void status_changed(struct sup *s)
 
 static void status_write_now(struct sup *s)
 {
-	struct status_doc d;
+	static struct status_doc d;
 
 	if (!s->status_on)
 		return;
@@ -121,8 +161,7 @@ static void status_write_now(struct sup *s)
 		struct job_status *js = &d.jobs[i];
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
-		snprintf(js->kind, sizeof(js->kind), "%s",
-			 j->plan->kind == JOB_MAIN ? "main" : "worker");
+		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
 		snprintf(js->size, sizeof(js->size), "%s",
 			 j->plan->size != NULL ? j->plan->size->name : "");
 		js->pid = j->pid;
@@ -141,6 +180,8 @@ static void status_write_now(struct sup *s)
 		if (j->phase == PH_WAITING)
 			js->next_start_unix_ms =
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
+		if (is_oneshot(j))
+			oneshot_status(s, j, js);
 	}
 	int r = status_write(s->status_path, &d);
 	s->status_due_ms = 0;
@@ -170,7 +211,8 @@ static int run_dir_setup(struct sup *s)
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job_plan *p = s->jobs[i].plan;
-		if (p->kind != JOB_WORKER)
+		/* A scheduled job on its schedule locks each run instead. */
+		if (p->kind == JOB_MAIN || (p->kind == JOB_SCHEDULED && !s->plan->oneshot))
 			continue;
 		snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, p->name);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -295,7 +337,7 @@ static int start(struct sup *s, struct job *j)
 	struct spawn_result res;
 	pid_t pid;
 
-	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
+	if ((s->plan->all_mode || s->plan->cron_mode) && j->plan->kind != JOB_MAIN)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
@@ -309,6 +351,12 @@ static int start(struct sup *s, struct job *j)
 	else if (res.step != NULL)
 		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
 			strerror(res.err), more);
+	if (pid == 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+		/* A broken scheduled job never stops the others: only this
+		 * run failed (schedule_fire). */
+		j->last_code = res.status;
+		return -ECANCELED;
+	}
 	if (pid == 0) {
 		/* It can never start (SPEC §1: 125): jobshim's own error, not
 		 * the job's; what else runs is stopped, nothing restarts. */
@@ -325,6 +373,8 @@ static int start(struct sup *s, struct job *j)
 		s->gave_terminal = true;
 	j->started_ms = mono();
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
+	j->timed_out = j->timeout_killed = false;
+	j->timeout_at_ms = j->started_ms + j->plan->timeout_ms;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -390,8 +440,8 @@ static void running_names(const struct sup *s, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n && len < cap; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->phase == PH_DONE)
-			continue;
+		if (j->phase == PH_DONE || j->phase == PH_IDLE || j->phase == PH_HELD)
+			continue; /* nothing of it runs */
 		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
 		if (n < 0)
 			break;
@@ -419,6 +469,8 @@ static void say_why(const struct sup *s, const char *why, int stop_sig)
 	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
 }
 
+static void oneshot_stopped_waiting(struct sup *s, struct job *j);
+
 /* A stop: no more restarts; the stop signal (--stop-signal, else the one
  * received) to every job's main process; SIGKILL for all that is left
  * once the grace period is over (run_deadlines). A second stop signal
@@ -438,7 +490,9 @@ static void begin_stop(struct sup *s, int received, const char *why)
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->phase == PH_WAITING)
+		if (j->phase == PH_WAITING && is_oneshot(j))
+			oneshot_stopped_waiting(s, j); /* no further attempt */
+		else if (j->phase == PH_WAITING || j->phase == PH_IDLE || j->phase == PH_HELD)
 			j->phase = PH_DONE; /* no more restarts */
 		if (j->phase == PH_RUNNING)
 			send_stop(s, j, sig);
@@ -483,6 +537,26 @@ static void kill_everything(struct sup *s)
 			kill(-s->jobs[i].group, SIGKILL);
 }
 
+/* Before a restart, what the last instance left: its process group; as
+ * PID 1 of one worker every process descending from jobshim (setsid daemons
+ * re-parented to it too), never one that entered the namespace from outside
+ * (docker exec); in @all the job's cgroup, where jobshim made one. True
+ * while any is left (they are killed again at each check). */
+static bool kill_leftovers(const struct sup *s, const struct job *j)
+{
+	bool left = false;
+
+	if (group_alive(j->group)) {
+		kill(-j->group, SIGKILL);
+		left = true;
+	}
+	if (s->ns_kill && reap_signal_descendants(NULL, SIGKILL) > 0)
+		left = true;
+	if (!s->ns_kill)
+		(void)sandbox_cgroup_kill(j->sandbox, &j->plan->sandbox);
+	return left;
+}
+
 static void on_job_stopped(struct sup *s, const struct job *j, int wstatus);
 static void exit_with_main(struct sup *s, struct job *j);
 static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus);
@@ -498,6 +572,17 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		if (is_oneshot(j)) {
+			/* Its run decides (oneshot_attempt_end, once the group is
+			 * gone); leftovers die now, or during a stop get SIGTERM
+			 * and what is left of the grace, as a worker's do. */
+			j->phase = PH_CLEANUP;
+			if (s->stopping)
+				term_leftovers(j);
+			else if (group_alive(j->group))
+				kill(-j->group, SIGKILL);
+			return;
+		}
 		if (!s->exit_final)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
@@ -530,8 +615,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		} else {
 			/* One instance at a time: what it left behind dies now. */
 			j->phase = PH_CLEANUP;
-			if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			kill_leftovers(s, j);
 		}
 		return;
 	}
@@ -556,6 +640,8 @@ static void schedule_restart(struct sup *s, struct job *j)
 		delay_s);
 }
 
+static void oneshot_attempt_end(struct sup *s, struct job *j);
+
 /* Moves jobs whose leftovers are gone on; true while anything is pending. */
 static bool settle_groups(struct sup *s)
 {
@@ -567,13 +653,15 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (group_alive(j->group)) {
+		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
 		j->group = 0;
 		drain_and_flush(j);
-		if (j->phase == PH_CLEANUP && s->stopping)
+		if (j->phase == PH_CLEANUP && is_oneshot(j))
+			oneshot_attempt_end(s, j);
+		else if (j->phase == PH_CLEANUP && s->stopping)
 			j->phase = PH_DONE; /* it died as the stop began */
 		else if (j->phase == PH_CLEANUP)
 			schedule_restart(s, j);
@@ -806,13 +894,24 @@ static void handle_signals(struct sup *s)
 
 /* ------------------------------------------------------------ main loop */
 
+/* A running attempt whose timeout (or the SIGKILL after it) is ahead. */
+static bool oneshot_timeout_pending(const struct sup *s, const struct job *j)
+{
+	return is_oneshot(j) && j->phase == PH_RUNNING && j->pid > 0 && !j->timeout_killed &&
+	       !s->stopping;
+}
+
 static int poll_timeout(const struct sup *s, bool groups_pending)
 {
 	uint64_t now = mono(), next = UINT64_MAX;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].phase == PH_WAITING && s->jobs[i].restart_at_ms < next)
-			next = s->jobs[i].restart_at_ms;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_WAITING && j->restart_at_ms < next)
+			next = j->restart_at_ms;
+		if (oneshot_timeout_pending(s, j) && j->timeout_at_ms < next)
+			next = j->timeout_at_ms;
+	}
 	if (s->stopping && !s->killed && s->kill_at_ms < next)
 		next = s->kill_at_ms;
 	if (s->stop_send_at_ms != 0 && s->stop_send_at_ms < next)
@@ -827,6 +926,9 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 		return -1;
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
 }
+
+static void oneshot_timeout(struct sup *s, struct job *j);
+static void oneshot_cannot_start(struct sup *s, struct job *j);
 
 static void run_deadlines(struct sup *s)
 {
@@ -845,14 +947,24 @@ static void run_deadlines(struct sup *s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
+		if (oneshot_timeout_pending(s, j) && now >= j->timeout_at_ms)
+			oneshot_timeout(s, j);
 		if (j->phase != PH_WAITING || now < j->restart_at_ms)
 			continue;
-		j->restarts++;
+		if (is_oneshot(j))
+			oneshot_next_attempt(&j->os);
+		else
+			j->restarts++;
 		int r = start(s, j);
-		if (r < 0) {
+		if (r == -ECANCELED) {
+			oneshot_cannot_start(s, j);
+		} else if (r < 0) {
 			/* fork failed (EAGAIN under a pids limit): try again later. */
 			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
-			j->restarts--;
+			if (is_oneshot(j))
+				j->os.attempt--, j->os.state = OS_WAITING;
+			else
+				j->restarts--;
 			j->restart_at_ms = now + s->o->backoff_max_ms;
 		}
 		status_changed(s);
@@ -877,9 +989,11 @@ static void pump_output(struct sup *s, struct pollfd *pfd, size_t npfd)
 	}
 }
 
+static void schedules_wake(struct sup *s);
+
 static int loop(struct sup *s)
 {
-	struct pollfd pfd[1 + 2 * JOBS_MAX];
+	struct pollfd pfd[2 + 2 * JOBS_MAX];
 
 	for (;;) {
 		size_t npfd = 0;
@@ -893,6 +1007,8 @@ static int loop(struct sup *s)
 			break;
 		}
 		pfd[npfd++] = (struct pollfd){.fd = s->sfd, .events = POLLIN};
+		if (s->tfd >= 0)
+			pfd[npfd++] = (struct pollfd){.fd = s->tfd, .events = POLLIN};
 		for (size_t i = 0; i < s->n; i++) {
 			if (s->jobs[i].out[0] < 0)
 				continue;
@@ -906,6 +1022,8 @@ static int loop(struct sup *s)
 		pump_output(s, pfd, npfd);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(s);
+		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
+			schedules_wake(s);
 		if (s->exit_now)
 			break;
 		run_deadlines(s);
@@ -918,13 +1036,13 @@ static int loop(struct sup *s)
 static int prepare(struct sup *s)
 {
 	bool piped_main = s->plan->all_mode;
-	bool color = s->plan->all_mode && isatty(STDOUT_FILENO);
+	bool color = (s->plan->all_mode || s->plan->cron_mode) && isatty(STDOUT_FILENO);
 	size_t pad = 0;
 	char err[512];
 
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = strlen(s->plan->jobs[i].name);
-		if (s->plan->all_mode && l > pad)
+		if ((s->plan->all_mode || s->plan->cron_mode) && l > pad)
 			pad = l;
 	}
 	for (size_t i = 0; i < s->n; i++) {
@@ -932,11 +1050,17 @@ static int prepare(struct sup *s)
 		int r;
 
 		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, err, sizeof(err));
+		if (r < 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+			/* A broken scheduled job never stops the others. */
+			log_msg("%s: %s; it will not run", j->plan->name, err);
+			j->disabled = true;
+			continue;
+		}
 		if (r < 0) {
 			log_msg("%s: %s", j->plan->name, err);
 			return EXIT_SETUP_FAILED;
 		}
-		if (j->plan->kind == JOB_WORKER || piped_main) {
+		if (j->plan->kind != JOB_MAIN || piped_main) {
 			r = open_pipes(s, j, pad, color);
 			if (r < 0) {
 				log_msg("unable to create pipes: %s", strerror(-r));
@@ -963,6 +1087,375 @@ static void std_fds_reserve(void)
 	}
 }
 
+/* ------------------------------------------------------------ one-shot runs */
+
+/* SPEC §4: a deploy job, or one run of a scheduled job, is at most
+ * 1 + retries attempts (oneshot.h decides); each attempt is limited by the
+ * job's timeout. Standalone (JOBSHIM_JOB=NAME) its result is jobshim's; in
+ * @all the deploy job gates web and the workers; a scheduled job's run ends
+ * in waiting for its next time. */
+
+static void log_lines(const char *l1, const char *l2)
+{
+	if (l1[0] != '\0')
+		log_msg("%s", l1);
+	if (l2[0] != '\0')
+		log_msg("%s", l2);
+}
+
+/* A stop while no process runs: jobshim goes too, with nothing left. */
+static void stop_quietly(struct sup *s)
+{
+	if (!s->stopping) {
+		s->stopping = true;
+		s->kill_at_ms = mono() + s->o->grace_ms;
+	}
+}
+
+static void schedules_start(struct sup *s);
+
+/* Starts every job the deploy job held back; a job that cannot start
+ * stops the others, as at start-up. */
+static void release_held(struct sup *s)
+{
+	schedules_start(s);
+	for (size_t i = 0; i < s->n && !s->stopping; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->phase != PH_HELD || j->plan->kind == JOB_SCHEDULED)
+			continue;
+		r = start(s, j);
+		if (r < 0) {
+			log_msg("unable to start %s: %s", j->plan->name, strerror(-r));
+			j->phase = PH_DONE;
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			begin_stop(s, SIGTERM, NULL);
+		}
+	}
+}
+
+/* The run is over (its state says how). */
+static void oneshot_run_over(struct sup *s, struct job *j)
+{
+	j->phase = PH_DONE;
+	if (j->lock_fd >= 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+	}
+	if (s->plan->oneshot) {
+		s->exit_code = oneshot_exit_code(&j->os);
+		s->exit_final = true;
+		stop_quietly(s);
+		return;
+	}
+	if (j->plan->kind == JOB_SCHEDULED) {
+		if (!s->stopping)
+			j->phase = PH_IDLE; /* until its next time */
+		return;
+	}
+	/* @all's deploy job: web and the workers start only after a success. */
+	if (j->os.state == OS_SUCCEEDED) {
+		if (!s->stopping)
+			release_held(s);
+		return;
+	}
+	s->exit_code = oneshot_exit_code(&j->os);
+	s->exit_final = true;
+	if (!s->stopping)
+		log_msg("%s failed: nothing else starts", j->plan->name);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_HELD || s->jobs[i].phase == PH_IDLE)
+			s->jobs[i].phase = PH_DONE;
+	stop_quietly(s);
+}
+
+/* An attempt's processes are all gone: retry, or end the run. */
+static void oneshot_attempt_end(struct sup *s, struct job *j)
+{
+	uint64_t ran = mono() - j->started_ms, delay;
+	char what[96], l1[256], l2[256];
+	bool again;
+
+	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
+				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
+	j->last_timed_out = j->timed_out;
+	status_describe(j->last_wstatus, what, sizeof(what));
+	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
+	log_lines(l1, l2);
+	if (again) {
+		j->phase = PH_WAITING;
+		j->restart_at_ms = mono() + delay;
+		return;
+	}
+	oneshot_run_over(s, j);
+}
+
+/* A scheduled job's attempt could not even start (start() said why): the
+ * run failed, the schedule goes on. */
+static void oneshot_cannot_start(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	j->os.last_code = j->last_code;
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* A stop during the backoff between attempts: none follows. */
+static void oneshot_stopped_waiting(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* The attempt's time is up: the stop signal, then SIGKILL after grace. */
+static void oneshot_timeout(struct sup *s, struct job *j)
+{
+	char msg[160];
+
+	if (j->timed_out) {
+		j->timeout_killed = true;
+		if (group_alive(j->group))
+			kill(-j->group, SIGKILL);
+		return;
+	}
+	oneshot_describe_timeout(&j->os, j->plan->name, j->plan->timeout_ms, msg, sizeof(msg));
+	log_msg("%s", msg);
+	j->timed_out = true;
+	j->timeout_at_ms = mono() + s->o->grace_ms;
+	send_stop(s, j, s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM);
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+
+	js->attempt = j->os.attempt;
+	js->attempts = j->plan->attempts;
+	js->timed_out = j->last_timed_out;
+	if (j->last_timed_out)
+		js->last_exit_code = EXIT_TIMED_OUT; /* shown as "124 (timeout)" */
+	js->restarts = 0;
+	if (s->stopping && j->phase != PH_DONE)
+		js->state = RS_TERMINATING;
+	else if (j->phase == PH_RUNNING || j->phase == PH_CLEANUP)
+		js->state = RS_RUNNING;
+	else if (j->phase == PH_DONE && j->os.state == OS_SUCCEEDED)
+		js->state = RS_SUCCEEDED;
+	else if (j->phase == PH_DONE && j->os.state == OS_FAILED)
+		js->state = RS_FAILED;
+	else
+		js->state = RS_WAITING;
+	if (j->plan->kind == JOB_SCHEDULED && j->next_fire >= 0 && !s->plan->oneshot &&
+	    j->phase != PH_DONE && j->phase != PH_HELD) {
+		js->next_run_unix_ms = j->next_fire * 1000;
+		cron_format_local(j->next_fire, secs, js->next_local, sizeof(js->next_local));
+	}
+}
+
+/* ------------------------------------------------------------ schedules */
+
+/* SPEC §4: each scheduled job's next time is computed from the wall clock
+ * at every wake-up, and one timerfd on CLOCK_REALTIME waits for the
+ * earliest: an absolute deadline does not drift, TFD_TIMER_CANCEL_ON_SET
+ * wakes jobshim when the clock is set, and between times nothing wakes it. */
+
+static bool on_schedule(const struct sup *s, const struct job *j)
+{
+	return j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot && !j->disabled;
+}
+
+static int schedules_setup(struct sup *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		any = any || on_schedule(s, &s->jobs[i]);
+	if (!any)
+		return 0;
+	s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->tfd < 0) {
+		log_msg("unable to create the schedules' timer: %s", strerror(errno));
+		return EXIT_SETUP_FAILED;
+	}
+	return 0;
+}
+
+static void timer_arm(struct sup *s)
+{
+	struct itimerspec its;
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire < next)
+			next = j->next_fire;
+	}
+	memset(&its, 0, sizeof(its));
+	if (next != INT64_MAX)
+		its.it_value.tv_sec = (time_t)next; /* 0 disarms */
+	if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+		log_msg("unable to set the schedules' timer: %s", strerror(errno));
+}
+
+/* Each job's next time after now. */
+static void schedules_plan(struct sup *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (!on_schedule(s, j) || j->phase == PH_HELD || j->phase == PH_DONE)
+			continue;
+		j->next_fire = cron_next(&j->plan->sched, s->cron_anchor, now);
+	}
+	timer_arm(s);
+	status_changed(s);
+}
+
+/* The scheduled jobs begin waiting for their times (at start-up, or in
+ * @all once the deploy job succeeded). */
+static void schedules_start(struct sup *s)
+{
+	if (s->tfd < 0)
+		return;
+	s->cron_anchor = wall_s();
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase == PH_HELD)
+			j->phase = PH_IDLE;
+	}
+	schedules_plan(s, s->cron_anchor);
+}
+
+/* The lock of one run: a run of the same job by another jobshim in this
+ * container (JOBSHIM_JOB=NAME beside @cron) makes this time a skip. */
+static int run_lock(struct sup *s, struct job *j)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (s->run_dir[0] == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/job-%s.lock", s->run_dir, j->plan->name);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0; /* no lock, no stop: the run goes on */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -EEXIST;
+	}
+	j->lock_fd = fd;
+	return 0;
+}
+
+/* The time `due` of job j has come. */
+static void schedule_fire(struct sup *s, struct job *j, int64_t due)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+	char since[16], when[16];
+	int r;
+
+	cron_format_clock(due, secs, when, sizeof(when));
+	if (j->phase != PH_IDLE) {
+		/* No overlap: the run with its retries goes on. */
+		cron_format_clock(j->run_started, true, since, sizeof(since));
+		log_msg("%s still running (since %s); skipped %s", j->plan->name, since, when);
+		return;
+	}
+	if (run_lock(s, j) < 0) {
+		log_msg("%s runs under another jobshim in this container; skipped %s",
+			j->plan->name, when);
+		return;
+	}
+	oneshot_begin(&j->os, j->plan->attempts);
+	j->run_started = wall_s();
+	r = start(s, j);
+	if (r == -ECANCELED) {
+		oneshot_cannot_start(s, j); /* start() said why */
+	} else if (r < 0) {
+		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
+		j->last_code = EXIT_SETUP_FAILED;
+		oneshot_cannot_start(s, j);
+	}
+}
+
+/* The timer expired, or the clock was set (then nothing fires: the next
+ * times are computed again from the new time). No catch-up of missed
+ * times either way. */
+static void schedules_wake(struct sup *s)
+{
+	uint64_t expirations;
+	bool clock_set = read(s->tfd, &expirations, sizeof(expirations)) < 0 && errno == ECANCELED;
+	int64_t now = wall_s();
+
+	if (s->stopping)
+		return;
+	for (size_t i = 0; i < s->n && !clock_set; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire <= now)
+			schedule_fire(s, j, j->next_fire);
+	}
+	if (clock_set)
+		log_debug("the clock was set: next times computed again");
+	schedules_plan(s, now);
+}
+
+/* What runs first: standalone one-shot, its one job; @all with a deploy
+ * job, only that; the scheduled jobs wait for their times. */
+static int start_jobs(struct sup *s)
+{
+	bool deploy_first = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		deploy_first = deploy_first || s->jobs[i].plan->kind == JOB_DEPLOY;
+	deploy_first = deploy_first && !s->plan->oneshot;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->disabled || s->stopping) { /* s->stopping: an earlier job can never start */
+			j->phase = PH_DONE;
+			continue;
+		}
+		if (on_schedule(s, j) || (deploy_first && j->plan->kind != JOB_DEPLOY)) {
+			j->phase = PH_HELD;
+			continue;
+		}
+		if (is_oneshot(j))
+			oneshot_begin(&j->os, j->plan->attempts);
+		r = start(s, j);
+		if (r < 0) {
+			/* Nothing is left running unsupervised: what started
+			 * gets the stop signal, the grace, SIGKILL. */
+			char why[160];
+			snprintf(why, sizeof(why), "unable to start %s: %s", j->plan->name,
+				 strerror(-r));
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			j->phase = PH_DONE;
+			if (i == 0)
+				log_msg("%s", why);
+			else
+				begin_stop(s, SIGTERM, why);
+			s->stopping = true;
+		}
+	}
+	if (!deploy_first && !s->stopping)
+		schedules_start(s);
+	return 0;
+}
+
 int supervise_run(const struct run_plan *plan, const struct options *o)
 {
 	static struct sup s; /* one a process; static keeps it off the stack */
@@ -973,7 +1466,12 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.o = o;
 	s.plan = plan;
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
+	s.tfd = -1;
 	s.pid1 = getpid() == 1;
+	/* Only with a /proc of its own namespace: another one's PID 1 is not
+	 * jobshim, and its descendants are not the job's. */
+	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
+		    proc_is_ours(NULL);
 	s.exit_code = 0;
 	s.cwd_fd = -1;
 	for (size_t i = 0; i < s.n; i++) {
@@ -981,6 +1479,9 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 		j->plan = &plan->jobs[i];
 		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
 		j->last_code = -1;
+		j->os.last_code = -1;
+		j->lock_fd = -1;
+		j->next_fire = -1;
 	}
 
 	std_fds_reserve();
@@ -1003,20 +1504,15 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	r = prepare(&s);
 	if (r != 0)
 		return r;
+	r = schedules_setup(&s);
+	if (r != 0)
+		return r;
 	s.cwd_fd = leave_cwd(&s);
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.stopping) { /* an earlier job can never start */
-			s.jobs[i].phase = PH_DONE;
-			continue;
-		}
-		r = start(&s, &s.jobs[i]);
-		if (r < 0) {
-			log_msg("unable to start %s: %s", s.jobs[i].plan->name, strerror(-r));
-			return EXIT_SETUP_FAILED;
-		}
-	}
+	r = start_jobs(&s);
 	if (s.cwd_fd >= 0) /* the main app is never restarted */
 		close(s.cwd_fd), s.cwd_fd = -1;
+	if (r != 0)
+		return r;
 	status_changed(&s);
 	r = loop(&s);
 	if (s.status_written)

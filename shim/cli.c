@@ -19,7 +19,8 @@ const char cli_usage[] =
     "       jobshim --version | --help\n"
     "\n"
     "options (environment twin in brackets; a flag wins over its variable):\n"
-    "  --job NAME            [JOBSHIM_JOB]            worker job to run; @all: every job\n"
+    "  --job NAME            [JOBSHIM_JOB]            job to run; @all: every job; @cron: the\n"
+    "                                                 scheduled jobs on their schedules\n"
     "  --config FILE         [JOBSHIM_CONFIG]         default ./.deploio.yaml if it exists\n"
     "  --command CMD         [JOBSHIM_COMMAND]        override the worker's command\n"
     "  --size SIZE           [JOBSHIM_SIZE]           micro, mini, standard-1, standard-2, "
@@ -30,6 +31,8 @@ const char cli_usage[] =
     "  --backoff-min DUR     [JOBSHIM_BACKOFF_MIN]    first restart delay (1s)\n"
     "  --backoff-max DUR     [JOBSHIM_BACKOFF_MAX]    restart delay cap (60s)\n"
     "  --backoff-reset DUR   [JOBSHIM_BACKOFF_RESET]  stable uptime that resets the delay (60s)\n"
+    "  --timeout DUR         [JOBSHIM_TIMEOUT]        overrides the deploy/scheduled jobs' "
+    "timeout\n"
     "  --seccomp PROFILE     [JOBSHIM_SECCOMP]        default, strict or off\n"
     "  --caps LIST           [JOBSHIM_CAPS]           default, none, or CAP,CAP,...\n"
     "  --user USER[:GROUP]   [JOBSHIM_USER]           run the job as this user\n"
@@ -47,7 +50,8 @@ const char cli_usage[] =
     "\n"
     "exit status: the job's own; 128+N killed by signal N; 2 usage or configuration\n"
     "error; 125 sandbox/limits setup failed; 126/127 command not executable/not found;\n"
-    "75 the job already runs under another jobshim in this container.\n"
+    "75 the job already runs under another jobshim in this container; 124 a deploy or\n"
+    "scheduled job's last attempt timed out.\n"
     "\n"
     "Run as tini, docker-init or dumb-init (a symlink or a copy), jobshim takes that\n"
     "tool's flags and variables (see `tini -h`, `dumb-init -h` under those names).\n";
@@ -106,6 +110,7 @@ static const struct opt_def opt_table[] = {
     OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
     OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
     OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
+    OPT("--timeout", "JOBSHIM_TIMEOUT", OPT_DUR, timeout_ms),
     OPT("--seccomp", "JOBSHIM_SECCOMP", OPT_STR, seccomp),
     OPT("--caps", "JOBSHIM_CAPS", OPT_STR, caps),
     OPT("--user", "JOBSHIM_USER", OPT_STR, user),

@@ -51,7 +51,7 @@ static int run(const struct options *o)
 	if (r < 0)
 		return EXIT_USAGE;
 	if (plan.n_jobs > 0)
-		log_set_job(plan.all_mode ? "jobshim" : plan.jobs[0].name);
+		log_set_job(plan.all_mode || plan.cron_mode ? "jobshim" : plan.jobs[0].name);
 	code = supervise_run(&plan, o);
 	plan_free(&plan);
 	return success_exit_map(o, code);

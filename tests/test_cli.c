@@ -64,6 +64,8 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 		snprintf(buf, cap, "%" PRIu64, o->backoff_max_ms);
 	else if (strcmp(key, "breset") == 0)
 		snprintf(buf, cap, "%" PRIu64, o->backoff_reset_ms);
+	else if (strcmp(key, "timeout") == 0)
+		snprintf(buf, cap, "%" PRIu64, o->timeout_ms);
 	else if (strcmp(key, "log") == 0)
 		snprintf(buf, cap, "%s/%s", S(o->log_format_name),
 			 o->log_format == LOG_JSON ? "json" : "plain");
@@ -132,7 +134,7 @@ static const char *const defaults[] = {
     "breset=60000",    "log=plain/plain",    "ts=0",	      "verbose=0",	   "output=table",
     "argv=",	       "stop_delay=0",	     "rewrite=",      "success=",	   "pdeathsig=0",
     "persona=jobshim", "forward=main",	     "subreaper=-1",  "orphans=0",	   "dumb=0000",
-    "sigmask=00",
+    "sigmask=00",      "timeout=0",
 };
 
 static const struct row rows[] = {
@@ -214,6 +216,14 @@ static const struct row rows[] = {
     {"--backoff-min", {"--backoff-min", "2s", NULL}, {NULL}, {"bmin=2000"}, NULL},
     {"--backoff-max", {"--backoff-max=5m0s", NULL}, {NULL}, {"bmax=300000"}, NULL},
     {"--backoff-reset", {"--backoff-reset", "10m", NULL}, {NULL}, {"breset=600000"}, NULL},
+    {"--timeout", {"--timeout", "30s", NULL}, {NULL}, {"timeout=30000"}, NULL},
+    {"JOBSHIM_TIMEOUT", {NULL}, {"JOBSHIM_TIMEOUT=2m", NULL}, {"timeout=120000"}, NULL},
+    {"--timeout wins over JOBSHIM_TIMEOUT",
+     {"--timeout=500ms", NULL},
+     {"JOBSHIM_TIMEOUT=2m", NULL},
+     {"timeout=500"},
+     NULL},
+    {"bad --timeout", {"--timeout", "soon", NULL}, {NULL}, {NULL}, "--timeout: invalid duration"},
     {"backoff min = max",
      {"--backoff-min=5s", "--backoff-max=5s", NULL},
      {NULL},

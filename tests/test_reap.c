@@ -402,6 +402,50 @@ static void test_signal_parse_table(void **state)
 	assert_int_equal(signal_parse(NULL), -EINVAL);
 }
 
+/* Which processes of a namespace descend from jobshim (PID 1): a table of
+ * (pid, ppid) snapshots and the pids expected to be killed at a restart. */
+static void test_reap_descendants_table(void **state)
+{
+	static const struct {
+		const char *what;
+		struct proc_link procs[8];
+		size_t n;
+		pid_t want[8]; /* 0-terminated */
+	} rows[] = {
+	    {"the instance and its child", {{1, 0}, {7, 1}, {8, 7}}, 3, {7, 8, 0}},
+	    {"a setsid daemon re-parented to PID 1", {{1, 0}, {9, 1}, {10, 9}}, 3, {9, 10, 0}},
+	    {"docker exec shell and its child are spared",
+	     {{1, 0}, {20, 0}, {21, 20}, {22, 21}, {7, 1}},
+	     5,
+	     {7, 0}},
+	    {"parent missing from the snapshot: not ours", {{1, 0}, {30, 29}, {31, 30}}, 3, {0}},
+	    {"children listed before their parents",
+	     {{12, 11}, {11, 10}, {10, 1}, {1, 0}},
+	     4,
+	     {12, 11, 10, 0}},
+	    {"jobshim alone", {{1, 0}}, 1, {0}},
+	    {"a cycle (impossible) is not ours", {{1, 0}, {40, 41}, {41, 40}}, 3, {0}},
+	};
+
+	(void)state;
+	for (size_t r = 0; r < N(rows); r++) {
+		bool mine[8] = {false};
+		size_t want_n = 0, got = reap_descendants(rows[r].procs, rows[r].n, 1, mine);
+		while (rows[r].want[want_n] != 0)
+			want_n++;
+		if (got != want_n)
+			fail_msg("%s: %zu marked, expected %zu", rows[r].what, got, want_n);
+		for (size_t i = 0; i < rows[r].n; i++) {
+			bool expected = false;
+			for (size_t k = 0; k < want_n; k++)
+				expected = expected || rows[r].want[k] == rows[r].procs[i].pid;
+			if (mine[i] != expected)
+				fail_msg("%s: pid %d marked %d", rows[r].what,
+					 (int)rows[r].procs[i].pid, mine[i]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_signal_name_unnamed),
 	    cmocka_unit_test(test_signal_name_constants),
 	    cmocka_unit_test(test_signal_parse_table),
+	    cmocka_unit_test(test_reap_descendants_table),
 	    cmocka_unit_test(test_status_exited),
 	    cmocka_unit_test(test_status_signaled),
 	    cmocka_unit_test(test_status_other),
