@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 
 struct sandbox {
 	struct rlimit_set rlimits;
-	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
+	int cgroup_fd;		   /* the job cgroup's cgroup.procs, or -1: not enforced */
+	char cgroup_dir[PATH_MAX]; /* that cgroup, "" when not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
 	struct caps_plan caps; /* what the child does with capabilities */
@@ -210,6 +212,8 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 				  sizeof(notes));
 	if (rc >= 0) {
 		sb->cgroup_fd = rc;
+		snprintf(sb->cgroup_dir, sizeof(sb->cgroup_dir), "%s/jobshim/%s", root,
+			 o->job_name);
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
 	} else if (!warned) {
@@ -235,6 +239,22 @@ void sandbox_free(struct sandbox *sb)
 	if (sb->cgroup_fd >= 0)
 		close(sb->cgroup_fd);
 	free(sb);
+}
+
+int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills)
+{
+	return sb && sb->cgroup_dir[0] ? cgroup_oom_kills(sb->cgroup_dir, kills) : -ENOENT;
+}
+
+void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
+{
+	uint64_t max;
+
+	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
+	    max != UINT64_MAX)
+		format_bytes(max, buf, cap);
+	else
+		snprintf(buf, cap, "max");
 }
 
 int sandbox_child_limits(const struct sandbox *sb, const char **step)

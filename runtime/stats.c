@@ -39,6 +39,7 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 	r->status = status_label(j, now_unix_ms, ready_after_ms);
 	r->restarts = j->restarts;
 	r->last_exit_code = j->last_exit_code >= 0 ? j->last_exit_code : -1;
+	r->last_oom = r->last_exit_code >= 0 && j->last_oom;
 	r->uptime_s = -1;
 	if (instance && j->started_unix_ms > 0)
 		r->uptime_s = now_unix_ms > j->started_unix_ms
@@ -118,7 +119,9 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 	snprintf(cell[COL_RESTARTS], CELL_MAX, "%u", r->restarts);
 	if (r->last_exit_code >= 0)
 		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d%s", r->last_exit_code,
-			 r->timed_out ? " (timeout)" : "");
+			 r->timed_out  ? " (timeout)"
+			 : r->last_oom ? " (OOM)"
+				       : "");
 	else
 		snprintf(cell[COL_LASTEXIT], CELL_MAX, "-");
 	format_duration_short(cell[COL_UPTIME], CELL_MAX, r->uptime_s);
@@ -213,6 +216,8 @@ int stats_print_json(FILE *out, const struct stats_row *rows, size_t n)
 		json_str_field(out, "status", r->status, CELL_MAX);
 		json_int_field(out, "restarts", r->restarts, 1);
 		json_int_field(out, "lastExitCode", r->last_exit_code, r->last_exit_code >= 0);
+		if (r->last_oom) /* a known cause of the last exit, as in the table */
+			fputs(",\"lastExitReason\":\"OOM\"", out);
 		json_int_field(out, "uptimeSeconds", r->uptime_s, r->uptime_s >= 0);
 		json_int_field(out, "cpuMillicores", r->cpu_millicores, r->cpu_millicores >= 0);
 		json_int_field(out, "memoryBytes", r->memory_bytes, r->memory_bytes >= 0);

@@ -3,6 +3,7 @@
 #ifndef JOBSHIM_STATS_H
 #define JOBSHIM_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -20,6 +21,7 @@ struct stats_row {
 	const char *status; /* status_label() */
 	unsigned restarts;
 	int last_exit_code;
+	bool last_oom; /* shown as "137 (OOM)" */
 	int64_t uptime_s;
 	int64_t cpu_millicores;
 	int64_t memory_bytes;

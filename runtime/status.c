@@ -227,9 +227,11 @@ int status_format(char *buf, size_t cap, const struct status_doc *d)
 		ob_json_str(&o, j->size, sizeof(j->size));
 		ob_printf(&o,
 			  ",\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,\"last_exit_code\":%d,"
-			  "\"unstable\":%u,\"started\":%" PRId64 ",\"next_start\":%" PRId64,
+			  "\"last_oom\":%s,\"unstable\":%u,\"started\":%" PRId64
+			  ",\"next_start\":%" PRId64,
 			  run_state_name(j->state), (int)j->pid, j->restarts, j->last_exit_code,
-			  j->unstable, j->started_unix_ms, j->next_start_unix_ms);
+			  j->last_oom ? "true" : "false", j->unstable, j->started_unix_ms,
+			  j->next_start_unix_ms);
 		if (j->attempts > 0) {
 			ob_printf(
 			    &o,
@@ -524,6 +526,12 @@ static int jp_literal(struct jp *j, const char *lit)
 	return 0;
 }
 
+static int jp_bool(struct jp *j, bool *out)
+{
+	*out = jp_peek(j) == 't';
+	return jp_literal(j, *out ? "true" : "false");
+}
+
 static int jp_skip(struct jp *j);
 
 static int jp_object_begin(struct jp *j)
@@ -657,6 +665,8 @@ static int parse_job(struct jp *j, struct job_status *js)
 		} else if (strcmp(key, "last_exit_code") == 0) {
 			r = jp_int(j, -1, INT_MAX, &v);
 			js->last_exit_code = (int)v;
+		} else if (strcmp(key, "last_oom") == 0) {
+			r = jp_bool(j, &js->last_oom);
 		} else if (strcmp(key, "unstable") == 0) {
 			r = jp_int(j, 0, UINT_MAX, &v);
 			js->unstable = (unsigned)v;

@@ -4,6 +4,7 @@
 #define JOBSHIM_STATUS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +31,7 @@ struct job_status {
 	pid_t pid; /* the instance's pid (its process group), 0 when none */
 	unsigned restarts;
 	int last_exit_code;	    /* -1: none yet */
+	bool last_oom;		    /* that exit was the kernel's OOM killer */
 	unsigned unstable;	    /* restarts since the last stable run */
 	int64_t started_unix_ms;    /* the current/last instance's start, 0 none */
 	int64_t next_start_unix_ms; /* RS_WAITING: when the restart is due */
@@ -81,7 +83,7 @@ const char *status_label(const struct job_status *j, int64_t now_unix_ms, uint64
  * {"jobshim_pid":1,"jobshim_starttime":12345,"written":1764385800123,
  *  "ready_after_ms":5000,"jobs":[
  *  {"name":"sidekiq","kind":"worker","size":"micro","state":"running",
- *   "pid":42,"restarts":3,"last_exit_code":1,"unstable":0,
+ *   "pid":42,"restarts":3,"last_exit_code":1,"last_oom":false,"unstable":0,
  *   "started":1764385700000,"next_start":0}]}
  * One-shot jobs (attempts > 0) add, before the closing brace,
  *   "attempt":2,"attempts":3,"timed_out":0,"next_run":1764385800000,

@@ -24,6 +24,7 @@
 #include "oneshot.h"
 #include "procstat.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
@@ -58,6 +59,8 @@ struct job {
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
 	int last_wstatus;
+	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
+	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
 	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
 	struct oneshot os;
@@ -167,6 +170,7 @@ static void status_write_now(struct sup *s)
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
+		js->last_oom = j->last_oom;
 		js->unstable = j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
 		if (s->stopping && j->phase != PH_DONE)
@@ -375,6 +379,8 @@ static int start(struct sup *s, struct job *j)
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
 	j->timed_out = j->timeout_killed = false;
 	j->timeout_at_ms = j->started_ms + j->plan->timeout_ms;
+	if (sandbox_oom_kills(j->sandbox, &j->oom_before) < 0)
+		j->oom_before = UINT64_MAX;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -557,6 +563,32 @@ static bool kill_leftovers(const struct sup *s, const struct job *j)
 	return left;
 }
 
+/* Whether the kernel's OOM killer ended the instance (SPEC §6): it died of
+ * SIGKILL (or its shell reported 137) and its cgroup's oom_kill grew. */
+static bool oom_killed(const struct job *j, int wstatus)
+{
+	uint64_t kills;
+	bool sigkill = (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) ||
+		       (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 128 + SIGKILL);
+
+	return sigkill && j->oom_before != UINT64_MAX &&
+	       sandbox_oom_kills(j->sandbox, &kills) == 0 && kills > j->oom_before;
+}
+
+/* "exited with status 1", "killed by signal 9 (SIGKILL)", or, when the
+ * OOM killer did it, "killed by the OOM killer (memory.max 256Mi)". */
+static void describe_exit(const struct job *j, int wstatus, char *what, size_t cap)
+{
+	char limit[32];
+
+	if (!j->last_oom) {
+		status_describe(wstatus, what, cap);
+		return;
+	}
+	sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
+	snprintf(what, cap, "killed by the OOM killer (memory.max %s)", limit);
+}
+
 static void on_job_stopped(struct sup *s, const struct job *j, int wstatus);
 static void exit_with_main(struct sup *s, struct job *j);
 static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus);
@@ -572,6 +604,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		j->last_oom = oom_killed(j, wstatus);
 		if (is_oneshot(j)) {
 			/* Its run decides (oneshot_attempt_end, once the group is
 			 * gone); leftovers die now, or during a stop get SIGTERM
@@ -597,7 +630,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 				return;
 			}
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
 			if (s->plan->all_mode && !s->stopping) {
 				log_msg("%s: stopping the other jobs", why);
@@ -609,7 +642,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char what[96], ran[32];
 			j->phase = PH_DONE;
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			format_ms(mono() - j->started_ms, ran, sizeof(ran));
 			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
@@ -633,7 +666,10 @@ static void schedule_restart(struct sup *s, struct job *j)
 	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
 	j->restart_at_ms = mono() + delay;
 	j->phase = PH_WAITING;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	/* The OOM killer's kill may be counted a moment after the reaping. */
+	if (!j->last_oom)
+		j->last_oom = oom_killed(j, j->last_wstatus);
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	format_ms(ran, ran_s, sizeof(ran_s));
 	format_ms(delay, delay_s, sizeof(delay_s));
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
@@ -1022,10 +1058,10 @@ static int loop(struct sup *s)
 		pump_output(s, pfd, npfd);
 		if (pfd[0].revents & POLLIN)
 			handle_signals(s);
-		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
-			schedules_wake(s);
 		if (s->exit_now)
 			break;
+		if (s->tfd >= 0 && (pfd[1].revents & POLLIN))
+			schedules_wake(s);
 		run_deadlines(s);
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -1181,7 +1217,7 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
 				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
 	j->last_timed_out = j->timed_out;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
 	log_lines(l1, l2);
 	if (again) {

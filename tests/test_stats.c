@@ -194,6 +194,15 @@ static void test_row_fill(void **state)
 				 (int)r.pid, (long long)r.uptime_s, r.last_exit_code,
 				 (long long)r.cpu_millicores, (long long)r.memory_bytes, r.status);
 	}
+	/* The OOM mark travels with an exit code only. */
+	struct job_status oj = job("hog", RS_WAITING, 0, NOW - 1000, 0, 137);
+	struct stats_row orow;
+	oj.last_oom = true;
+	stats_row_fill(&orow, &oj, NOW, 5000, -1, -1);
+	assert_true(orow.last_oom);
+	oj.last_exit_code = -1;
+	stats_row_fill(&orow, &oj, NOW, 5000, -1, -1);
+	assert_false(orow.last_oom);
 }
 
 static struct stats_row srow(const char *job, const char *kind, pid_t pid, const char *status,
@@ -303,6 +312,7 @@ static void test_print_table(void **state)
 	    srow("web", "main", 1234567, "progressing", 0, -1, 3, 1500, 1610612736, "standard-4");
 	rows[2] =
 	    srow("a-very-long-worker-name", "worker", 0, "waiting", 12345, 137, -1, -1, -1, "mini");
+	rows[2].last_oom = true; /* SPEC §6: the OOM killer's exit is named */
 	capture_begin(&c);
 	assert_int_equal(stats_print_table(c.fp, rows, 3), 0);
 	s = capture_end(&c);
@@ -313,7 +323,7 @@ static void test_print_table(void **state)
 			       "web                      main    1234567  progressing  0         "
 			       "-             3s      1500m  1536Mi  standard-4\n"
 			       "a-very-long-worker-name  worker  -        waiting      12345     "
-			       "137           -       -      -       mini\n");
+			       "137 (OOM)     -       -      -       mini\n");
 	free(s);
 
 	/* No jobs yet: the header alone. */
@@ -340,11 +350,21 @@ static void test_print_json(void **state)
 	assert_string_equal(
 	    s,
 	    "{\"jobs\":[{\"job\":\"sidekiq\",\"kind\":\"worker\",\"pid\":42,\"status\":\"ready\","
-	    "\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":130,\"cpuMillicores\":12,"
+	    "\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":130,"
+	    "\"cpuMillicores\":12,"
 	    "\"memoryBytes\":91226112,\"size\":\"micro\"},"
 	    "{\"job\":\"odd\\\"name\\\\\\n\",\"kind\":\"worker\",\"pid\":null,\"status\":"
-	    "\"waiting\",\"restarts\":0,\"lastExitCode\":null,\"uptimeSeconds\":null,"
+	    "\"waiting\",\"restarts\":0,\"lastExitCode\":null,"
+	    "\"uptimeSeconds\":null,"
 	    "\"cpuMillicores\":null,\"memoryBytes\":null,\"size\":null}]}\n");
+	free(s);
+	rows[0].last_exit_code = 137;
+	rows[0].last_oom = true;
+	capture_begin(&c);
+	assert_int_equal(stats_print_json(c.fp, rows, 1), 0);
+	s = capture_end(&c);
+	assert_non_null(
+	    strstr(s, "\"lastExitCode\":137,\"lastExitReason\":\"OOM\",\"uptimeSeconds\""));
 	free(s);
 	capture_begin(&c);
 	assert_int_equal(stats_print_json(c.fp, rows, 0), 0);

@@ -89,6 +89,7 @@ static void assert_doc_equal(const struct status_doc *a, const struct status_doc
 		assert_int_equal(x->pid, y->pid);
 		assert_int_equal(x->restarts, y->restarts);
 		assert_int_equal(x->last_exit_code, y->last_exit_code);
+		assert_int_equal(x->last_oom, y->last_oom);
 		assert_int_equal(x->unstable, y->unstable);
 		assert_true(x->started_unix_ms == y->started_unix_ms);
 		assert_true(x->next_start_unix_ms == y->next_start_unix_ms);
@@ -117,12 +118,13 @@ static void test_format_exact(void **state)
 
 	(void)state;
 	n = status_format(buf, sizeof(buf), &d);
-	assert_string_equal(buf, "{\"jobshim_pid\":1,\"jobshim_starttime\":0,\"written\":"
-				 "1764385800123,\"ready_after_ms\":5000,"
-				 "\"jobs\":[{\"name\":\"sidekiq\",\"kind\":\"worker\",\"size\":"
-				 "\"micro\",\"state\":\"running\",\"pid\":42,\"restarts\":3,"
-				 "\"last_exit_code\":1,\"unstable\":0,\"started\":1764385700000,"
-				 "\"next_start\":0}]}\n");
+	assert_string_equal(
+	    buf, "{\"jobshim_pid\":1,\"jobshim_starttime\":0,\"written\":"
+		 "1764385800123,\"ready_after_ms\":5000,"
+		 "\"jobs\":[{\"name\":\"sidekiq\",\"kind\":\"worker\",\"size\":"
+		 "\"micro\",\"state\":\"running\",\"pid\":42,\"restarts\":3,"
+		 "\"last_exit_code\":1,\"last_oom\":false,\"unstable\":0,\"started\":1764385700000,"
+		 "\"next_start\":0}]}\n");
 	assert_int_equal(n, (int)strlen(buf));
 	/* Too small: an error, never a truncated file. */
 	for (size_t cap = 0; cap <= (size_t)n; cap++)
@@ -148,6 +150,8 @@ static void test_round_trip(void **state)
 	docs[2].written_unix_ms = INT64_MAX;
 	docs[2].jobshim_starttime = INT64_MAX;
 	docs[2].jobs[0] = job("quote\"back\\slash/", RS_WAITING, 0, 0, 7, -1);
+	docs[2].jobs[0].last_exit_code = 137;
+	docs[2].jobs[0].last_oom = true;
 	docs[2].jobs[0].next_start_unix_ms = NOW + 4000;
 	docs[2].jobs[1] = job("tab\tnl\ncr\r\x01\x1f\x7f", RS_TERMINATING, INT_MAX, NOW, 0, 255);
 	docs[2].jobs[1].restarts = UINT_MAX;
@@ -293,6 +297,9 @@ static const struct parse_row parse_rows[] = {
     {DOC("{\"name\":\"w\",\"state\":\"sleeping\"}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"pid\":-1}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_exit_code\":-2}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":1}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":tru}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":\"true\"}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"restarts\":4294967296}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"kind\":\"workerXXworkerXXy\"}"), -EINVAL, 0,
      NULL},

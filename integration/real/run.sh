@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make real-test: builds (or reuses) the real-worker image, then runs
+# integration/real/suite.sh against it.
+#
+#   JOBSHIM       the static jobshim (build/jobshim-static)
+#   REAL_CACHE    where the debootstrap tarball is cached
+#   REAL_PREFIX   prefix of the image and container names
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${JOBSHIM:?JOBSHIM must name the static jobshim}"
+REAL_CACHE=${REAL_CACHE:-/var/cache/jobshim/real}
+REAL_PREFIX=${REAL_PREFIX:-jobshim-real}
+
+key=$(sha256sum integration/real/rootfs.sh | cut -c1-16)
+tarball=$REAL_CACHE/rootfs-$key.tar.gz
+base=$REAL_PREFIX-rootfs:$key
+image=$REAL_PREFIX:latest
+start=$SECONDS
+if [ ! -s "$tarball" ]; then
+	echo "real: building the Debian 12 root file system (debootstrap) into $tarball"
+	mkdir -p "$REAL_CACHE"
+	./integration/real/rootfs.sh "$tarball"
+fi
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+	echo "real: docker import $tarball as $base"
+	docker import --change 'ENTRYPOINT ["/usr/local/bin/jobshim", "--"]' \
+		--change 'WORKDIR /app' --change 'ENV LANG=C.UTF-8' "$tarball" "$base" >/dev/null
+fi
+
+ctx=build/real/ctx
+rm -rf "$ctx"
+mkdir -p "$ctx/srv"
+cp "$JOBSHIM" "$ctx/jobshim"
+cp -r integration/real/app "$ctx/app"
+head -c 2097152 /dev/zero >"$ctx/srv/big" # 4 s at nginx.conf's limit_rate
+printf '%s\n' "FROM $base" 'COPY jobshim /usr/local/bin/jobshim' 'COPY app /app' \
+	'COPY srv /srv' >"$ctx/Dockerfile"
+out=$(DOCKER_BUILDKIT=0 docker build -q -t "$image" "$ctx" 2>&1) || {
+	echo "$out" >&2
+	exit 1
+}
+echo "real: image $image ready after $((SECONDS - start)) s"
+IMAGE=$image PREFIX=$REAL_PREFIX ./integration/real/suite.sh
