@@ -296,9 +296,13 @@ workerJobs:
   - name: second
     command: "sleep 1000"
 EOF
+# RLIMIT_NPROC counts every process of the uid on the machine: one no other
+# run (another clone's tests, at the same time) uses.
+NPROC_UID=$((50000 + $$ % 10000))
+while pgrep -u "$NPROC_UID" >/dev/null; do NPROC_UID=$((NPROC_UID + 1)); done
 chmod 777 "$TMP"
 JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all-three.yaml timeout -s KILL 30 \
-	unshare --pid --fork --mount-proc setpriv --reuid 54321 --regid 54321 --clear-groups \
+	unshare --pid --fork --mount-proc setpriv --reuid "$NPROC_UID" --regid "$NPROC_UID" --clear-groups \
 	prlimit --nproc=3 "$JOBSHIM" --run-dir "$TMP/run-nproc" --grace 2s -- "$PROBE" record "$F.web" \
 	>"$OUT" 2>"$ERR"
 rc=$?
@@ -307,6 +311,6 @@ expect "a failed @all start exits 125" 125 "$rc"
 check "it says which job could not start" grep -q 'unable to start second: ' "$ERR"
 check "the worker it had started got the stop signal" \
 	grep -qE '^jobshim: first (killed by signal 15 \(SIGTERM\)|exited with status 0) after' "$ERR"
-expect "nothing of the failed start is left running" "" "$(pgrep -u 54321)"
+expect "nothing of the failed start is left running" "" "$(pgrep -u "$NPROC_UID")"
 
 finish
