@@ -244,8 +244,16 @@ outsider_sh=$(pgrep -P "$OUTSIDER")
 outsider_sleep=$(pgrep -P "$outsider_sh")
 max=0
 deadline=$((SECONDS + 20))
+# pgrep reads /proc one process after the other: an old instance's daemon
+# seen early in a scan and the next instance seen late are not proof of two
+# at once. So each one seen is counted only if it is still alive (and not a
+# zombie) after the scan: then all were alive together at its end.
 while [ "$(wc -l <"$F" 2>/dev/null || echo 0)" -lt 6 ] && [ "$SECONDS" -lt "$deadline" ]; do
-	n=$(pgrep -P "$J_PID" -x workerprobe | wc -l)
+	n=0
+	for p in $(pgrep -P "$J_PID" -x workerprobe); do
+		st=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] && n=$((n + 1))
+	done
 	[ "$n" -gt "$max" ] && max=$n
 	sleep 0.02
 done
