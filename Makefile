@@ -5,9 +5,12 @@
 #   make check      unit + integration tests (installs what is missing first)
 #   make check SAN=1  the same built with ASan+UBSan (into build-san/)
 #   make demo       run the bundled example under jobshim as PID 1
+#   make fresh-check  make demo + make check on a fresh Debian 12 (chroot)
 #
-# Fragments in mk/*.mk add targets (seccomp tables, fuzzing, musl, docker,
-# bench); each appends what `make check` needs to CHECK_TARGETS.
+# Every target installs the Debian packages it needs first (as root; else
+# it prints the apt-get command). Fragments in mk/*.mk add targets (seccomp
+# tables, fuzzing, musl, docker, bench, fresh); each appends what
+# `make check` needs to CHECK_TARGETS.
 
 SHELL      := /bin/bash
 CC         := gcc
@@ -55,7 +58,7 @@ all: $(BUILD)/jobshim
 # goal is on the command line.
 DEB_BUILD_PKGS := gcc make pkg-config libyaml-dev libcap-dev libseccomp-dev \
                   libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck \
-                  util-linux procps bsdutils python3 file git strace
+                  util-linux procps bsdutils python3 file git strace tzdata
 DEPS_GOALS  = $(or $(MAKECMDGOALS),all)
 DEPS_PKGS   = $(sort $(DEB_BUILD_PKGS) $(foreach g,$(DEPS_GOALS),$(DEPS_PKGS_$(g))))
 DEPS_STAMP  := deps
@@ -130,4 +133,4 @@ clean:
 	rm -rf build build-san
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n '3,14p' Makefile

@@ -3,6 +3,8 @@
  * generator costs next to nothing next to whatever reads it.
  *
  *   linegen LEN TOTAL      TOTAL is rounded down to whole lines
+ *   linegen LEN TOTAL 1    the same, one write(2) a line (a worker that
+ *                          logs line by line, like Sidekiq or Celery)
  *
  * Exits 0 once everything is written, 1 on a write error. */
 #include <errno.h>
@@ -27,11 +29,13 @@ int main(int argc, char **argv)
 {
 	unsigned long long len, total;
 	size_t lines_per_buf, buf_len;
+	int per_line = argc == 4;
 	char *buf;
 
-	if (argc != 3 || parse_u64(argv[1], 1 << 20, &len) < 0 ||
-	    parse_u64(argv[2], 1ULL << 40, &total) < 0) {
-		fprintf(stderr, "usage: linegen LEN TOTAL\n");
+	if ((argc != 3 && argc != 4) || parse_u64(argv[1], 1 << 20, &len) < 0 ||
+	    parse_u64(argv[2], 1ULL << 40, &total) < 0 ||
+	    (argc == 4 && (argv[3][0] != '1' || argv[3][1] != '\0'))) {
+		fprintf(stderr, "usage: linegen LEN TOTAL [1]\n");
 		return 2;
 	}
 	lines_per_buf = len >= BUF_MIN ? 1 : (BUF_MIN + len - 1) / len;
@@ -52,6 +56,8 @@ int main(int argc, char **argv)
 
 		if (want > total)
 			want = (size_t)total;
+		if (per_line && want > len)
+			want = (size_t)len;
 		n = write(1, buf + off, want);
 		if (n < 0) {
 			if (errno == EINTR)

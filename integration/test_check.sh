@@ -22,8 +22,8 @@ run_check() {
 has() { grep -qF -- "$2" "$1"; }
 
 # shellcheck disable=SC2317
-# is_json FILE: a strict parse (python3 is among the packages `make deps`
-# installs, so this never falls back to something weaker).
+# is_json FILE: a strict parse (python3 is among the packages make installs,
+# so this never falls back to something weaker).
 is_json() {
 	python3 -m json.tool "$1" >/dev/null 2>&1
 }
@@ -80,6 +80,7 @@ check "json valid" has "$OUT" '"valid":true'
 check "json config" has "$OUT" "\"config\":\"$EXAMPLE\""
 check "json job" has "$OUT" '"name":"nightly-cleanup","kind":"scheduled"'
 check "json size" has "$OUT" '"size":{"name":"standard-1","memory_bytes":1073741824'
+check "json: a job without a size: size null, no rlimits, no cgroup" has "$OUT" '"size":null,"rlimits":{},"cgroup":null,'
 check "json schedule" has "$OUT" '"schedule":"30 6 * * mon"'
 
 # ---------------------------------------------------------------- errors
@@ -122,10 +123,53 @@ check "missing file message" has "$ERR" "jobshim: unable to read $TMP/missing.ya
 
 run_check JOBSHIM_JOB=nope -- --config "$EXAMPLE"
 expect "unknown job exits 2" 2 "$RC"
-check "unknown job lists the names" has "$ERR" 'jobshim: unknown job "nope" (known jobs: sidekiq, mailer)'
+check "unknown job lists the names" has "$ERR" 'jobshim: unknown job "nope" (known jobs: sidekiq, mailer, release, nightly-cleanup, reports, @all, @cron)'
 
+# One-shot jobs: retries and timeout; scheduled jobs: zone, next three times.
 run_check JOBSHIM_JOB=release -- --config "$EXAMPLE"
-expect "deploy job selected exits 2" 2 "$RC"
+expect "deploy job selected exits 0" 0 "$RC"
+check "deploy job runs here" grep -qzF $'release\n  kind: deploy (runs here)' "$OUT"
+check "deploy retries" has "$OUT" "retries: 2"
+check "default retries" has "$OUT" "retries: 0 (the default)"
+check "default timeout" has "$OUT" "timeout: 5m (the default)"
+run_check TZ=America/New_York -- --config "$EXAMPLE"
+expect "zone from TZ exits 0" 0 "$RC"
+check "zone shown" has "$OUT" "zone: America/New_York"
+next=$(grep -A1 -F 'zone: America/New_York' "$OUT" | sed -n 's/^  next: //p' | head -n 1)
+n_times=$(tr ',' '\n' <<<"$next" | grep -cE '^ ?20[0-9]{2}-[0-9]{2}-[0-9]{2} 03:00 E[SD]T$')
+expect "three next times at 03:00 New York time" 3 "$n_times"
+run_check TZ=Mars/Base -- --config "$EXAMPLE"
+expect "unknown zone exits 2" 2 "$RC"
+check "unknown zone names the file looked for" has "$ERR" 'jobshim: TZ: unknown time zone "Mars/Base" (looked for the zone file /usr/share/zoneinfo/Mars/Base'
+cat >"$TMP/ext.yaml" <<'EOF'
+scheduledJobs:
+  - name: fast
+    command: "true"
+    schedule: "*/2 * * * * *"
+  - name: every
+    command: "true"
+    schedule: "@every 90s"
+    retries: 6
+EOF
+run_check TZ=UTC -- --config "$TMP/ext.yaml"
+expect "retries out of range exits 2" 2 "$RC"
+check "retries out of range message" has "$ERR" "ext.yaml:8:14: scheduledJobs[1].retries: must be between 0 and 5, found 6"
+sed -i '$d' "$TMP/ext.yaml"
+run_check TZ=UTC -- --config "$TMP/ext.yaml"
+expect "extensions are valid" 0 "$RC"
+check "seconds field flagged" has "$OUT" "schedule: */2 * * * * * (a seconds field: an extension, not accepted by Deploio)"
+check "@every flagged" has "$OUT" "schedule: @every 90s (@every: an extension, not accepted by Deploio)"
+check "seconds shown in next times" grep -qE '^  next: [0-9-]+ [0-9:]{8} UTC, ' "$OUT"
+run_check TZ=UTC -- --config "$TMP/ext.yaml" -o json
+check "json is valid" is_json "$OUT"
+check "json flags the extension" has "$OUT" '"extension":"a seconds field","deploio_accepts":false,"zone":"UTC","next":[{"local":'
+run_check TZ=UTC -- --config "$EXAMPLE" -o json
+check "json retries and timeout" has "$OUT" '"retries":2,"timeout":"10m","timeout_ms":600000'
+check "json accepted schedule" has "$OUT" '"extension":null,"deploio_accepts":true,"zone":"UTC"'
+printf 'scheduledJobs:\n  - name: n\n    command: x\n    schedule: "0 0 30 2 *"\n' >"$TMP/never.yaml"
+run_check -- --config "$TMP/never.yaml"
+expect "a schedule that never fires exits 2" 2 "$RC"
+check "never fires message" has "$ERR" "never.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of month and month never meet"
 
 # Hostile input: bounded, quick, exit 2.
 {
@@ -171,7 +215,7 @@ check "tab in column 1: names the tab" has "$ERR" "jobshim: $TMP/tab.yaml:2:1: w
 printf 'scheduledJobs:\n  - name: n\n    command: c\n    schedule: "0 3 * * monday"\n' >"$TMP/monday.yaml"
 run_check -- --config "$TMP/monday.yaml"
 expect "weekday monday exits 2" 2 "$RC"
-check "weekday monday: lists the names" has "$ERR" "jobshim: $TMP/monday.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: unknown name \"monday\" (expected sun mon tue wed thu fri sat, or 0-6)"
+check "weekday monday: lists the names" has "$ERR" "jobshim: $TMP/monday.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: unknown name \"monday\" (expected sun mon tue wed thu fri sat, or 0-7)"
 printf 'scheduledJobs:\n  - name: n\n    command: c\n    schedule: "0 3 1 sept *"\n' >"$TMP/sept.yaml"
 run_check -- --config "$TMP/sept.yaml"
 check "month sept: lists the names" has "$ERR" "month: unknown name \"sept\" (expected jan feb mar apr may jun jul aug sep oct nov dec, or 1-12)"

@@ -167,4 +167,41 @@ check "k8s: HPA scales the sidekiq Deployment" \
 	"$EX/k8s/sidekiq.yaml"
 check "k8s: the kubectl exec stats example" grep -qF 'kubectl exec deploy/sidekiq -- jobshim stats' "$EX/k8s/sidekiq.yaml"
 
+# ---------------------------------------------------------------- Job, CronJob
+# One-shot jobs (SPEC §4): jobshim retries, so Kubernetes must not (backoffLimit
+# 0, restartPolicy Never); the deadline leaves room for every attempt; the
+# CronJob keeps the file's schedule and never overlaps, like @cron.
+# check_json JOB FIELD: a field of JOB in `jobshim check -o json`.
+check_json() {
+	"$JOBSHIM" check --config "$EX/deploio.yaml" -o json |
+		python3 -c 'import json, sys
+j = [j for j in json.load(sys.stdin)["jobs"] if j["name"] == sys.argv[1]][0]
+print(j.get(sys.argv[2], ""))' "$1" "$2"
+}
+for pair in "release-job.yaml:Job:deploy" "nightly-cleanup-cronjob.yaml:CronJob:scheduled"; do
+	IFS=: read -r file kind want_kind <<<"$pair"
+	f=$EX/k8s/$file
+	check "k8s $file: kind $kind" grep -qx "kind: $kind" "$f"
+	job=$(env_value "$f" JOBSHIM_JOB)
+	check "k8s $file: JOBSHIM_JOB=$job is a job of examples/deploio.yaml" job_exists "$EX/deploio.yaml" "$job"
+	expect "k8s $file: $job is a $want_kind job" "$want_kind" "$(check_json "$job" kind)"
+	expect "k8s $file: backoffLimit 0 (jobshim retries)" 0 "$(yaml_value "$f" backoffLimit)"
+	expect "k8s $file: restartPolicy Never" Never "$(yaml_value "$f" restartPolicy)"
+	attempts=$(($(check_json "$job" retries) + 1))
+	timeout_ms=$(check_json "$job" timeout_ms)
+	grace_ms=$(ms "$(env_value "$f" JOBSHIM_GRACE)")
+	deadline_ms=$(ms "$(yaml_value "$f" activeDeadlineSeconds)")
+	need=$((attempts * (timeout_ms + grace_ms)))
+	check "k8s $file: activeDeadlineSeconds ${deadline_ms}ms > $attempts × (timeout + grace) = ${need}ms" \
+		test "$deadline_ms" -gt "$need"
+	tgps_ms=$(ms "$(yaml_value "$f" terminationGracePeriodSeconds)")
+	check "k8s $file: terminationGracePeriodSeconds > JOBSHIM_GRACE" test "$tgps_ms" -gt "$grace_ms"
+done
+C=$EX/k8s/nightly-cleanup-cronjob.yaml
+expect "k8s CronJob: the schedule of .deploio.yaml" "$(check_json nightly-cleanup schedule)" "$(yaml_value "$C" schedule)"
+expect "k8s CronJob: no overlap" Forbid "$(yaml_value "$C" concurrencyPolicy)"
+expect "yaml: Job and CronJob are one document each" \
+	"$(printf '%s: 1\n' "$EX/k8s/release-job.yaml" "$C")" \
+	"$("$YAMLCHECK" -c "$EX/k8s/release-job.yaml" "$C")"
+
 finish

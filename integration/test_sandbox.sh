@@ -276,10 +276,15 @@ if [ $((0x$capeff >> 24 & 1)) -eq 0 ] && [ "$hard" != unlimited ] && [ "$hard" -
 		JOBSHIM_CGROUP_ROOT=$TMP/no-cgroup unshare --pid --fork --mount-proc "$JOBSHIM" -- \
 		true 2>"$TMP/err")
 	expect "lowered: said once in @all" 1 "$(grep -c 'rlimit nofile' "$TMP/err")"
+	out=$(JOBSHIM_SIZE=standard-2 "$JOBSHIM" check 2>&1)
+	check "lowered: check shows the value the job gets" grep -qx "  rlimits: nofile=$hard core=0" <<<"$out"
+	check "lowered: check says why" grep -qx "  rlimits lowered: size standard-2: rlimit nofile 32768 is above the hard limit $hard, which jobshim cannot raise (no CAP_SYS_RESOURCE); the job gets $hard" <<<"$out"
 else
 	run JOBSHIM_SIZE=standard-2 -- limits
 	expect "raisable: nofile 32768" "32768 32768" "$(limit 'Max open files')"
 	expect "raisable: no warning" 0 "$(grep -c 'rlimit nofile' "$TMP/err")"
+	out=$(JOBSHIM_SIZE=standard-2 "$JOBSHIM" check 2>&1)
+	check "raisable: check shows nofile 32768" grep -qx "  rlimits: nofile=32768 core=0" <<<"$out"
 fi
 
 # A fake cgroup v2 tree (JOBSHIM_CGROUP_ROOT): the job's limits are written

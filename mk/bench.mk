@@ -8,8 +8,8 @@
 # environment.)
 
 BENCH_PKGS  := tini dumb-init catatonit
-BENCH_TOOLS := spawnloop pid1run orphans linegen drain
-BENCH_BIN   := $(BENCH_TOOLS:%=build/bench/%) build/bench/mininit
+BENCH_TOOLS := spawnloop pid1run orphans linegen drain measure linelat stamp
+BENCH_BIN   := $(BENCH_TOOLS:%=build/bench/%) build/bench/mininit build/bench/filterload
 
 DEPS_PKGS_bench += $(BENCH_PKGS) musl-tools
 
@@ -30,6 +30,14 @@ $(BENCH_TOOLS:%=build/bench/%): build/bench/%: bench/%.c | $(DEPS_STAMP)
 build/bench/mininit: bench/mininit.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	musl-gcc $(WARN) -D_GNU_SOURCE -Os -static -s -o $@ $<
+
+# The seccomp filter's load cost: jobshim's compact program against
+# libseccomp's of the same table (bench/filterload.c).
+build/bench/filterload: bench/filterload.c tools/seccomp-profile.c tools/seccomp-profile.h \
+		tools/seccomp-compact.c tools/seccomp-compact.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -D_GNU_SOURCE -O2 -Itools -o $@ bench/filterload.c tools/seccomp-profile.c \
+		tools/seccomp-compact.c -lseccomp
 
 # The line prefixer alone, in process (bench/logpfx_bench.c), for profiling.
 build/bench/logpfx_bench: bench/logpfx_bench.c runtime/logpfx.c runtime/log.c runtime/xio.c \

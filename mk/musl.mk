@@ -79,3 +79,15 @@ static-size:
 		else printf '%-28s %8s\n' $$f '(not built)'; fi; done
 
 -include $(shell find $(MUSL_OBJDIR) -name '*.d' 2>/dev/null)
+
+# The schedules' tests against musl's localtime (the release binary's libc),
+# through a minimal cmocka stand-in: zone handling must agree with glibc's.
+MUSL_UNIT := test_cron
+CHECK_TARGETS += unit-musl
+.PHONY: unit-musl
+unit-musl: $(MUSL_UNIT:%=build/musl-tests/%)
+	@for t in $^; do $$t || exit 1; done
+build/musl-tests/test_cron: tests/test_cron.c tests/musl/cmocka.h runtime/cron.c runtime/duration.c runtime/xio.c $(MUSL_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(CPPFLAGS) -I tests/musl $(MUSL_INC) -std=c11 -O1 -static -o $@ \
+		tests/test_cron.c runtime/cron.c runtime/duration.c runtime/xio.c

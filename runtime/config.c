@@ -683,7 +683,7 @@ static int job_name_unique(struct vctx *v, const struct ynode *n, const char *pa
 }
 
 static const char *const worker_keys[] = {"name", "command", "size", NULL};
-static const char *const deploy_keys[] = {"name", "command", "retries", "timeout", NULL};
+static const char *const deploy_keys[] = {"name", "command", "size", "retries", "timeout", NULL};
 static const char *const scheduled_keys[] = {"name",	"command", "schedule", "size",
 					     "retries", "timeout", NULL};
 enum { K_NAME, K_COMMAND }; /* the first two keys of every job kind */

@@ -103,4 +103,16 @@ int cgroup_kill(const char *root, const char *job);
 /* In the child: moves the calling process into the cgroup. 0 or -errno. */
 int cgroup_join(int procs_fd);
 
+/* The value of key in a flat-keyed cgroup file's text ("low 0\nhigh 0\n
+ * oom_kill 2\n", memory.events): 0, or -ENOENT when key is absent, -EINVAL
+ * when its value is not a number. Pure. */
+int cgroup_key_value(const char *text, const char *key, uint64_t *value);
+
+/* The job cgroup dir's memory.events oom_kill: how many of its processes
+ * the kernel's OOM killer has killed so far (SPEC §6). 0 or -errno. */
+int cgroup_oom_kills(const char *dir, uint64_t *kills);
+
+/* The dir's memory.max in bytes (UINT64_MAX for "max"). 0 or -errno. */
+int cgroup_memory_max(const char *dir, uint64_t *bytes);
+
 #endif

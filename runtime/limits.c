@@ -554,3 +554,55 @@ int cgroup_kill(const char *root, const char *job)
 	close(fd);
 	return rc;
 }
+
+int cgroup_key_value(const char *text, const char *key, uint64_t *value)
+{
+	size_t kl = strlen(key);
+
+	for (const char *line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, kl) != 0 || line[kl] != ' ')
+			continue;
+		const char *num = line + kl + 1;
+		char *end;
+		if (*num < '0' || *num > '9')
+			return -EINVAL;
+		errno = 0;
+		unsigned long long v = strtoull(num, &end, 10);
+		if (errno != 0 || (*end != '\n' && *end != '\0'))
+			return -EINVAL;
+		*value = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int cgroup_oom_kills(const char *dir, uint64_t *kills)
+{
+	char buf[1024];
+	ssize_t n = read_small(dir, "memory.events", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return cgroup_key_value(buf, "oom_kill", kills);
+}
+
+int cgroup_memory_max(const char *dir, uint64_t *bytes)
+{
+	char buf[64], *end;
+	ssize_t n = read_small(dir, "memory.max", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (strcmp(buf, "max") == 0) {
+		*bytes = UINT64_MAX;
+		return 0;
+	}
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}

@@ -218,6 +218,17 @@ void log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_trace(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbosity <= 1)
+		return;
+	va_start(ap, fmt);
+	log_emit(fmt, ap);
+	va_end(ap);
+}
+
 void log_child_error(const char *what, const char *detail, int err)
 {
 	const char *parts[7];

@@ -18,6 +18,8 @@ void log_set_job(const char *name);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -v / JOBSHIM_VERBOSE=1. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -vv / JOBSHIM_VERBOSE=2 (every forwarded signal). */
+void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* At exit (also registered with atexit by log_setup; the first call
  * counts): writes what waits on stdout and stderr until deadline_ms

@@ -8,13 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sigspec.h"
+
 enum command { CMD_RUN, CMD_CHECK, CMD_STATS, CMD_VERSION, CMD_HELP };
 enum log_format { LOG_PLAIN, LOG_JSON };
 enum output_format { OUT_TABLE, OUT_JSON };
+/* The name jobshim runs under (SPEC §11): argv[0]'s basename. */
+enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
 
 struct options {
 	enum command cmd;
-	const char *job;	 /* NULL or "" = main app; "@all"; or a worker's name */
+	const char *job;	 /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
 	const char *config;	 /* NULL = ./.deploio.yaml if it exists */
 	bool config_explicit;	 /* named by --config / JOBSHIM_CONFIG: must exist */
 	const char *command;	 /* overrides the worker's command string */
@@ -32,13 +36,28 @@ struct options {
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;
+	uint64_t timeout_ms;	     /* overrides the one-shot jobs' timeout; 0 = theirs */
 	const char *log_format_name; /* as given: "plain" or "json" */
 	enum log_format log_format;
 	bool log_timestamps;
-	bool verbose_flag;
-	int verbose;
-	enum output_format output; /* check / stats -o */
-	char **argv;		   /* the main app's command, NULL-terminated */
+	int verbose_flags; /* how many -v were given */
+	int verbose;	   /* 0 quiet, 1 diagnostics and reaped orphans, 2 also signals */
+	/* Issue 17: SPEC §1's rows and the drop-in names of §11. */
+	uint64_t stop_delay_ms;	      /* before the stop signal is sent */
+	struct sig_rewrite rewrite;   /* forwarded signals, rewritten or dropped */
+	struct exit_set success_exit; /* the job's codes jobshim reports as 0 */
+	int pdeathsig;		      /* 0: none */
+	enum persona persona;	      /* PERSONA_JOBSHIM: nothing below differs */
+	int subreaper;		      /* -1: when not PID 1 (jobshim); 0 no; 1 yes */
+	bool orphan_lines;	      /* a line for each reaped orphan (-v, tini -w) */
+	bool warn_no_reaping;	      /* tini: warn when neither PID 1 nor a subreaper */
+	bool suspend_on_tty_signals;  /* dumb-init: TSTP/TTIN/TTOU also stop jobshim */
+	bool exit_with_main;	      /* dumb-init: no grace for leftovers after the main exit */
+	bool term_leftovers;	      /* with exit_with_main: SIGTERM the job's group first */
+	bool keep_sigmask;	      /* tini: the job gets the signal mask jobshim inherited */
+	bool leave_cwd;		      /* dumb-init: chdir / once the job runs */
+	enum output_format output;    /* check / stats -o */
+	char **argv;		      /* the main app's command, NULL-terminated */
 	int argc;
 };
 

@@ -5,11 +5,14 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "cron.h"
 #include "log.h"
 #include "shcmd.h"
 
@@ -24,13 +27,17 @@ void plan_set_launcher_path(const char *path)
 	launcher_path = path != NULL ? path : LAUNCHER_DEFAULT;
 }
 
-enum mode { MODE_MAIN, MODE_WORKER, MODE_ALL };
+/* MODE_JOB: one named job (a worker, or a one-shot run of the deploy job
+ * or of a scheduled job). */
+enum mode { MODE_MAIN, MODE_JOB, MODE_ALL, MODE_CRON };
 
 static enum mode mode_of(const struct options *o)
 {
 	if (o->job == NULL || o->job[0] == '\0')
 		return MODE_MAIN;
-	return strcmp(o->job, "@all") == 0 ? MODE_ALL : MODE_WORKER;
+	if (strcmp(o->job, "@all") == 0)
+		return MODE_ALL;
+	return strcmp(o->job, "@cron") == 0 ? MODE_CRON : MODE_JOB;
 }
 
 /* An empty JOBSHIM_COMMAND counts as unset, like an empty JOBSHIM_JOB. */
@@ -205,16 +212,21 @@ static const struct config_job *config_find(const struct config *c, const char *
 	return NULL;
 }
 
-static int names_build(const struct config *c, const char *extra, char ***out)
+/* The configuration's job names (workers, deploy job, scheduled jobs), then
+ * extra, then @all and @cron when with_modes. */
+static int names_build(const struct config *c, const char *extra, bool with_modes, char ***out)
 {
 	size_t n = 0;
-	char *names[WORKERS_MAX + 2];
+	char *names[PLAN_JOBS_MAX + 3];
 
-	for (size_t i = 0; i < c->n_jobs && n < WORKERS_MAX; i++)
-		if (c->jobs[i].kind == CONFIG_WORKER)
-			names[n++] = c->jobs[i].name;
+	for (size_t i = 0; i < c->n_jobs && n < PLAN_JOBS_MAX; i++)
+		names[n++] = c->jobs[i].name;
 	if (extra != NULL)
 		names[n++] = (char *)extra;
+	if (with_modes) {
+		names[n++] = "@all";
+		names[n++] = "@cron";
+	}
 	names[n] = NULL;
 	*out = strv_dup(names, SIZE_MAX);
 	return *out != NULL ? 0 : -ENOMEM;
@@ -222,16 +234,34 @@ static int names_build(const struct config *c, const char *extra, char ***out)
 
 static void unknown_job(struct errlist *errs, const char *name, char **known)
 {
-	char list[WORKERS_MAX * (JOB_NAME_MAX + 2) + 1] = "";
+	char list[(PLAN_JOBS_MAX + 2) * (JOB_NAME_MAX + 2) + 1] = "";
 
 	if (known[0] == NULL) {
 		errlist_add(errs, "unknown job \"%s\" (no jobs are configured)", name);
 		return;
 	}
 	for (size_t i = 0; known[i] != NULL; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-			 known[i]);
-	errlist_add(errs, "unknown job \"%s\" (known jobs: %s)", name, list);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s, ", known[i]);
+	errlist_add(errs, "unknown job \"%s\" (known jobs: %s@all, @cron)", name, list);
+}
+
+static size_t count_kind(const struct config *c, enum config_job_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_jobs; i++)
+		n += c->jobs[i].kind == k;
+	return n;
+}
+
+static const char *env_value(char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return env[i] + len + 1;
+	return NULL;
 }
 
 /* One job's plan. argv is taken over (freed on failure). */
@@ -266,14 +296,35 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	return 0;
 }
 
+/* A deploy or scheduled job's run: attempts, timeout, schedule. */
+static int oneshot_fill(struct job_plan *j, const struct config_job *cj, const struct options *o)
+{
+	char err[256];
+
+	j->kind = cj->kind == CONFIG_DEPLOY ? JOB_DEPLOY : JOB_SCHEDULED;
+	j->attempts = 1 + (unsigned)(cj->retries > 0 ? cj->retries : 0);
+	j->timeout_ms = o->timeout_ms > 0    ? o->timeout_ms
+			: cj->timeout_ms > 0 ? cj->timeout_ms
+					     : TIMEOUT_DEFAULT_MS;
+	if (cj->schedule == NULL)
+		return 0;
+	j->schedule = strdup(cj->schedule);
+	if (j->schedule == NULL)
+		return -ENOMEM;
+	/* Validated with the file already. */
+	return cron_parse(cj->schedule, &j->sched, err, sizeof(err));
+}
+
 /* The selection the configuration and options describe, without building
  * argv/envp: shared by plan_build and plan_check. */
 struct selection {
 	enum mode mode;
-	const struct config_job *worker; /* MODE_WORKER: from the file, or NULL */
-	const char *env_worker;		 /* MODE_WORKER: defined by the environment */
-	const char *command;		 /* MODE_WORKER: the command that runs */
-	bool with_main;			 /* MODE_MAIN, or MODE_ALL with a command */
+	const struct config_job *worker;  /* MODE_JOB: from the file (any kind), or NULL */
+	const char *env_worker;		  /* MODE_JOB: a worker defined by the environment */
+	const char *command;		  /* MODE_JOB: the command that runs */
+	bool with_main;			  /* MODE_MAIN, or MODE_ALL with a command */
+	bool schedules;			  /* scheduled jobs run on their schedules */
+	const struct size_spec *app_size; /* the file's size: the deploy job's default */
 };
 
 /* Decides what runs; configuration errors are in errs already.
@@ -285,6 +336,7 @@ static int select_jobs(const struct options *o, const struct config *c, bool hav
 
 	memset(s, 0, sizeof(*s));
 	s->mode = mode_of(o);
+	s->app_size = c->size;
 	switch (s->mode) {
 	case MODE_MAIN:
 		if (!has_argv && !checking) {
@@ -295,36 +347,45 @@ static int select_jobs(const struct options *o, const struct config *c, bool hav
 		s->with_main = true;
 		return 0; /* configuration errors are only warnings here */
 	case MODE_ALL:
+	case MODE_CRON:
 		if (cfg_rc < 0)
 			return cfg_rc == -ENOMEM ? -ENOMEM : -EINVAL;
 		if (!have_cfg) {
-			errlist_add(errs, "job: @all needs a configuration file (%s, or --config)",
-				    CONFIG_DEFAULT);
+			errlist_add(errs, "job: %s needs a configuration file (%s, or --config)",
+				    o->job, CONFIG_DEFAULT);
 			return -EINVAL;
 		}
 		if (command_override(o) != NULL) {
-			errlist_add(errs, "command: --command/JOBSHIM_COMMAND selects one worker's "
-					  "command; it cannot be used with @all");
+			errlist_add(errs,
+				    "command: --command/JOBSHIM_COMMAND selects one job's "
+				    "command; it cannot be used with %s",
+				    o->job);
 			return -EINVAL;
 		}
+		s->schedules = count_kind(c, CONFIG_SCHEDULED) > 0;
+		if (s->mode == MODE_CRON) {
+			if (!s->schedules && !checking) {
+				errlist_add(errs,
+					    "nothing to run: @cron runs scheduledJobs, and %s "
+					    "has none",
+					    c->path);
+				return -EINVAL;
+			}
+			return 0;
+		}
 		s->with_main = has_argv || checking;
-		if (!has_argv && !checking && known[0] == NULL) {
-			errlist_add(errs, "nothing to run: no command and no workerJobs in %s",
-				    c->path);
+		if (!has_argv && !checking && count_kind(c, CONFIG_WORKER) == 0 && !s->schedules &&
+		    count_kind(c, CONFIG_DEPLOY) == 0) {
+			errlist_add(errs, "nothing to run: no command and no jobs in %s", c->path);
 			return -EINVAL;
 		}
 		return 0;
-	case MODE_WORKER:
+	case MODE_JOB:
 		break;
 	}
 	if (cfg_rc < 0)
 		return cfg_rc == -ENOMEM ? -ENOMEM : -EINVAL;
 	s->worker = config_find(c, o->job);
-	if (s->worker != NULL && s->worker->kind != CONFIG_WORKER) {
-		errlist_add(errs, "job: %s is a %s job; jobshim runs only workerJobs", o->job,
-			    config_kind_name(s->worker->kind));
-		return -ENOENT;
-	}
 	if (s->worker != NULL) {
 		s->command = command_override(o) ? command_override(o) : s->worker->command;
 		return 0;
@@ -350,8 +411,8 @@ static int select_jobs(const struct options *o, const struct config *c, bool hav
 static const struct size_spec *main_size(const struct options *o, const struct config *c,
 					 enum mode mode)
 {
-	/* --size is the selected job's: the main app's unless a worker runs. */
-	if (o->size != NULL && mode != MODE_WORKER)
+	/* --size is the selected job's: the main app's unless a named job runs. */
+	if (o->size != NULL && mode != MODE_JOB && mode != MODE_CRON)
 		return size_lookup(o->size);
 	return c->size;
 }
@@ -359,10 +420,13 @@ static const struct size_spec *main_size(const struct options *o, const struct c
 static const struct size_spec *worker_size(const struct options *o, const struct config_job *j,
 					   const struct selection *s)
 {
-	bool selected = s->mode == MODE_WORKER && (j == NULL || j == s->worker);
+	bool selected = (s->mode == MODE_JOB && (j == NULL || j == s->worker)) ||
+			(s->mode == MODE_CRON && j != NULL && j->kind == CONFIG_SCHEDULED);
 
 	if (o->size != NULL && selected)
 		return size_lookup(o->size);
+	if (j != NULL && j->size == NULL && j->kind == CONFIG_DEPLOY)
+		return s->app_size; /* the deploy job runs with the app's size */
 	return j != NULL ? j->size : NULL;
 }
 
@@ -375,7 +439,19 @@ struct layers {
 	struct selection sel;
 };
 
-static int layers_load(const struct options *o, bool checking, struct layers *l,
+/* Local times come from TZ (SPEC §4): an unknown zone is a configuration
+ * error wherever a schedule is computed. */
+static int zone_validate(char *const *env, struct errlist *errs)
+{
+	char err[PATH_MAX + 256];
+
+	if (cron_zone_check(env_value(env, "TZ"), err, sizeof(err)) == 0)
+		return 0;
+	errlist_add(errs, "%s", err);
+	return -EINVAL;
+}
+
+static int layers_load(const struct options *o, char *const *env, bool checking, struct layers *l,
 		       struct errlist *errs)
 {
 	struct errlist cerrs = {0};
@@ -390,9 +466,12 @@ static int layers_load(const struct options *o, bool checking, struct layers *l,
 	errlist_free(&cerrs);
 	if (l->cfg_rc == -ENOMEM)
 		return -ENOMEM;
-	if (names_build(&l->cfg, NULL, &l->known) < 0)
+	if (names_build(&l->cfg, NULL, false, &l->known) < 0)
 		return -ENOMEM;
 	r_sel = select_jobs(o, &l->cfg, l->have_cfg, l->cfg_rc, l->known, checking, &l->sel, errs);
+	if ((l->sel.schedules || (checking && count_kind(&l->cfg, CONFIG_SCHEDULED) > 0)) &&
+	    zone_validate(env, errs) < 0 && r == 0)
+		r = -EINVAL;
 	return r_sel == -ENOMEM || r == 0 ? r_sel : r;
 }
 
@@ -412,10 +491,12 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = layers_load(o, false, &l, errs);
+	r = layers_load(o, env, false, &l, errs);
 	if (r < 0)
 		goto out;
 	out->all_mode = s->mode == MODE_ALL;
+	out->cron_mode = s->mode == MODE_CRON;
+	out->oneshot = s->mode == MODE_JOB && s->worker != NULL && s->worker->kind != CONFIG_WORKER;
 	if (l.cfg.path != NULL && l.have_cfg) {
 		out->config_path = strdup(l.cfg.path);
 		if (out->config_path == NULL) {
@@ -423,10 +504,10 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 			goto out;
 		}
 	}
-	r = names_build(&l.cfg, s->env_worker, &out->job_names);
+	r = names_build(&l.cfg, s->env_worker, true, &out->job_names);
 	if (r < 0)
 		goto out;
-	max = 1 + WORKERS_MAX;
+	max = PLAN_JOBS_MAX;
 	out->jobs = calloc(max, sizeof(*out->jobs));
 	if (out->jobs == NULL) {
 		r = -ENOMEM;
@@ -440,23 +521,30 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 		if (r < 0)
 			goto out;
 	}
-	if (s->mode == MODE_WORKER) {
+	if (s->mode == MODE_JOB) {
 		const char *name = s->worker != NULL ? s->worker->name : s->env_worker;
 
 		r = job_fill(&out->jobs[n++], name, JOB_WORKER, s->command, worker_argv(s->command),
 			     env, &l.cfg, worker_size(o, s->worker, s), o);
 		out->n_jobs = n;
+		if (r == 0 && s->worker != NULL && s->worker->kind != CONFIG_WORKER)
+			r = oneshot_fill(&out->jobs[n - 1], s->worker, o);
 		if (r < 0)
 			goto out;
 	}
-	for (size_t i = 0; s->mode == MODE_ALL && i < l.cfg.n_jobs && n < max; i++) {
+	/* @all: workers, the deploy job, the scheduled jobs; @cron: the
+	 * scheduled jobs. The file lists them in that order. */
+	for (size_t i = 0;
+	     (s->mode == MODE_ALL || s->mode == MODE_CRON) && i < l.cfg.n_jobs && n < max; i++) {
 		const struct config_job *j = &l.cfg.jobs[i];
 
-		if (j->kind != CONFIG_WORKER)
+		if (s->mode == MODE_CRON && j->kind != CONFIG_SCHEDULED)
 			continue;
 		r = job_fill(&out->jobs[n++], j->name, JOB_WORKER, j->command,
 			     worker_argv(j->command), env, &l.cfg, worker_size(o, j, s), o);
 		out->n_jobs = n;
+		if (r == 0 && j->kind != CONFIG_WORKER)
+			r = oneshot_fill(&out->jobs[n - 1], j, o);
 		if (r < 0)
 			goto out;
 	}
@@ -471,6 +559,7 @@ void plan_free(struct run_plan *p)
 {
 	for (size_t i = 0; p->jobs != NULL && i < p->n_jobs; i++) {
 		free(p->jobs[i].command);
+		free(p->jobs[i].schedule);
 		strv_free(p->jobs[i].argv);
 		strv_free(p->jobs[i].envp);
 	}
@@ -571,9 +660,112 @@ static void describe_sandbox(FILE *out, const struct check_job *j, bool json)
 	free(buf);
 }
 
+#define CHECK_NEXT_TIMES 3
+
+/* What check shows of a one-shot job's run: retries, timeout, and for a
+ * scheduled job its zone, next times and whether Deploio accepts it. */
+struct oneshot_view {
+	int retries;
+	bool retries_default;
+	uint64_t timeout_ms;
+	const char *timeout_from; /* "the default", "--timeout", NULL: the file */
+	bool scheduled;
+	const char *extension;
+	char zone[PATH_MAX + 32];
+	int64_t next[CHECK_NEXT_TIMES];
+	bool with_seconds;
+};
+
+static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
+{
+	struct cron_sched sched;
+	char err[256];
+	int64_t t = (int64_t)time(NULL);
+
+	memset(v, 0, sizeof(*v));
+	v->retries = j->cj->retries >= 0 ? j->cj->retries : 0;
+	v->retries_default = j->cj->retries < 0;
+	v->timeout_ms = j->cj->timeout_ms;
+	if (j->o->timeout_ms > 0 && j->selected) {
+		v->timeout_ms = j->o->timeout_ms;
+		v->timeout_from = "--timeout";
+	} else if (v->timeout_ms == 0) {
+		v->timeout_ms = TIMEOUT_DEFAULT_MS;
+		v->timeout_from = "the default";
+	}
+	if (j->cj->schedule == NULL || cron_parse(j->cj->schedule, &sched, err, sizeof(err)) < 0)
+		return;
+	v->scheduled = true;
+	v->extension = cron_extension(&sched);
+	v->with_seconds = sched.seconds || sched.every_s > 0;
+	cron_zone_describe(getenv("TZ"), v->zone, sizeof(v->zone));
+	for (int i = 0; i < CHECK_NEXT_TIMES; i++) {
+		t = t >= 0 ? cron_next(&sched, (int64_t)time(NULL), t) : -1;
+		v->next[i] = t;
+	}
+}
+
+static void oneshot_table(FILE *out, const struct check_job *j)
+{
+	struct oneshot_view v;
+	char dur[32], when[64];
+
+	oneshot_view(j, &v);
+	if (j->cj->schedule != NULL) {
+		fprintf(out, "  schedule: %s", j->cj->schedule);
+		if (v.extension != NULL)
+			fprintf(out, " (%s: an extension, not accepted by Deploio)", v.extension);
+		fputc('\n', out);
+	}
+	fprintf(out, "  retries: %d%s\n", v.retries, v.retries_default ? " (the default)" : "");
+	fmt_duration(dur, sizeof(dur), v.timeout_ms);
+	fprintf(out, "  timeout: %s%s%s%s\n", dur, v.timeout_from ? " (" : "",
+		v.timeout_from ? v.timeout_from : "", v.timeout_from ? ")" : "");
+	if (!v.scheduled)
+		return;
+	fprintf(out, "  zone: %s\n  next:", v.zone);
+	for (int i = 0; i < CHECK_NEXT_TIMES && v.next[i] >= 0; i++) {
+		cron_format_local(v.next[i], v.with_seconds, when, sizeof(when));
+		fprintf(out, "%s %s", i ? "," : "", when);
+	}
+	fputc('\n', out);
+}
+
+static void oneshot_json(FILE *out, const struct check_job *j)
+{
+	struct oneshot_view v;
+	char dur[32], when[64];
+
+	oneshot_view(j, &v);
+	if (j->cj->schedule != NULL) {
+		fputs(",\"schedule\":", out);
+		json_str(out, j->cj->schedule);
+	}
+	fmt_duration(dur, sizeof(dur), v.timeout_ms);
+	fprintf(out, ",\"retries\":%d,\"timeout\":\"%s\",\"timeout_ms\":%llu", v.retries, dur,
+		(unsigned long long)v.timeout_ms);
+	if (!v.scheduled)
+		return;
+	fputs(",\"extension\":", out);
+	if (v.extension != NULL)
+		json_str(out, v.extension);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"deploio_accepts\":%s,\"zone\":", v.extension ? "false" : "true");
+	json_str(out, v.zone);
+	fputs(",\"next\":[", out);
+	for (int i = 0; i < CHECK_NEXT_TIMES && v.next[i] >= 0; i++) {
+		cron_format_local(v.next[i], v.with_seconds, when, sizeof(when));
+		fprintf(out, "%s{\"local\":", i ? "," : "");
+		json_str(out, when);
+		fprintf(out, ",\"unix\":%lld}", (long long)v.next[i]);
+	}
+	fputc(']', out);
+}
+
 static void check_job_table(FILE *out, const struct check_job *j)
 {
-	char mem[32], dur[32];
+	char mem[32];
 
 	fprintf(out, "\n%s\n", j->name);
 	fprintf(out, "  kind: %s%s\n", j->kind, j->selected ? " (runs here)" : "");
@@ -587,16 +779,8 @@ static void check_job_table(FILE *out, const struct check_job *j)
 	} else {
 		fputs("  command: (image CMD)\n", out);
 	}
-	if (j->cj != NULL && j->cj->schedule != NULL)
-		fprintf(out, "  schedule: %s\n", j->cj->schedule);
-	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER) {
-		if (j->cj->retries >= 0)
-			fprintf(out, "  retries: %d\n", j->cj->retries);
-		if (j->cj->timeout_ms > 0) {
-			fmt_duration(dur, sizeof(dur), j->cj->timeout_ms);
-			fprintf(out, "  timeout: %s\n", dur);
-		}
-	}
+	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER)
+		oneshot_table(out, j);
 	if (j->size == NULL) {
 		fputs("  size: none (jobshim changes no limit; the platform sizes the container)\n",
 		      out);
@@ -610,7 +794,6 @@ static void check_job_table(FILE *out, const struct check_job *j)
 
 static void check_job_json(FILE *out, const struct check_job *j, bool first)
 {
-	char dur[32];
 
 	fputs(first ? "{" : ",{", out);
 	fputs("\"name\":", out);
@@ -630,23 +813,8 @@ static void check_job_json(FILE *out, const struct check_job *j, bool first)
 		}
 		fputc(']', out);
 	}
-	if (j->cj != NULL && j->cj->schedule != NULL) {
-		fputs(",\"schedule\":", out);
-		json_str(out, j->cj->schedule);
-	}
-	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER) {
-		if (j->cj->retries >= 0)
-			fprintf(out, ",\"retries\":%d", j->cj->retries);
-		else
-			fputs(",\"retries\":null", out);
-		if (j->cj->timeout_ms > 0) {
-			fmt_duration(dur, sizeof(dur), j->cj->timeout_ms);
-			fprintf(out, ",\"timeout\":\"%s\",\"timeout_ms\":%llu", dur,
-				(unsigned long long)j->cj->timeout_ms);
-		} else {
-			fputs(",\"timeout\":null", out);
-		}
-	}
+	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER)
+		oneshot_json(out, j);
 	if (j->size == NULL)
 		fputs(",\"size\":null", out);
 	else
@@ -673,21 +841,20 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 	    .kind = "main",
 	    /* In @all the main app runs too: with the command given, or the
 	     * image's CMD (`check` is run without it). */
-	    .selected = s->mode != MODE_WORKER,
+	    .selected = s->mode != MODE_JOB && s->mode != MODE_CRON,
 	    .argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL,
 	    .size = size,
 	};
 	for (size_t i = 0; i < l->cfg.n_jobs && n < sizeof(jobs) / sizeof(jobs[0]) - 1; i++) {
 		const struct config_job *cj = &l->cfg.jobs[i];
-		bool selected = s->mode == MODE_ALL || (s->mode == MODE_WORKER && cj == s->worker);
+		bool selected = s->mode == MODE_ALL || (s->mode == MODE_JOB && cj == s->worker) ||
+				(s->mode == MODE_CRON && cj->kind == CONFIG_SCHEDULED);
 
-		size = cj->kind == CONFIG_WORKER ? worker_size(o, cj, s) : cj->size;
-		if (cj->kind == CONFIG_DEPLOY)
-			size = l->cfg.size; /* the deploy job runs with the app's size */
+		size = worker_size(o, cj, s);
 		jobs[n++] = (struct check_job){
 		    .name = cj->name,
 		    .kind = config_kind_name(cj->kind),
-		    .selected = cj->kind == CONFIG_WORKER && selected,
+		    .selected = selected,
 		    .command = cj == s->worker ? s->command : cj->command,
 		    .size = size,
 		    .cj = cj,
@@ -767,8 +934,7 @@ int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *er
 	struct layers l;
 	int r;
 
-	(void)env; /* the env entries do not change what check shows */
-	r = layers_load(o, true, &l, &errs);
+	r = layers_load(o, env, true, &l, &errs);
 	if (r != -ENOMEM)
 		check_arg_lengths(&l, o, &errs);
 	if (r == 0 && errs.n == 0 && errs.dropped == 0) {

@@ -8,15 +8,21 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cron.h"
 #include "errlist.h"
 #include "options.h"
 #include "sandbox.h"
 #include "sizes.h"
 
-#define JOB_NAME_MAX 63
-#define WORKERS_MAX  3
+#define JOB_NAME_MAX	   63
+#define WORKERS_MAX	   3
+#define SCHEDULED_MAX	   64
+#define PLAN_JOBS_MAX	   (1 + WORKERS_MAX + 1 + SCHEDULED_MAX) /* web, workers, deploy, scheduled */
+#define TIMEOUT_DEFAULT_MS (5 * 60 * 1000ULL)
 
-enum job_kind { JOB_MAIN, JOB_WORKER };
+/* JOB_DEPLOY and JOB_SCHEDULED are one-shot jobs (SPEC §4): attempts, not
+ * restarts. */
+enum job_kind { JOB_MAIN, JOB_WORKER, JOB_DEPLOY, JOB_SCHEDULED };
 
 struct job_plan {
 	char name[JOB_NAME_MAX + 1]; /* main app: "web" */
@@ -29,18 +35,27 @@ struct job_plan {
 				       * config's env entries the container lacks */
 	const struct size_spec *size; /* NULL: no layer names one: no limits */
 	struct sandbox_opts sandbox;
+	/* one-shot jobs */
+	unsigned attempts;	 /* 1 + retries */
+	uint64_t timeout_ms;	 /* each attempt's limit */
+	char *schedule;		 /* scheduled: as written; else NULL */
+	struct cron_sched sched; /* scheduled: parsed */
 };
 
 struct run_plan {
-	struct job_plan *jobs; /* main app first (when it runs), then workers */
+	struct job_plan *jobs; /* main app first (when it runs), then workers,
+				* the deploy job, the scheduled jobs */
 	size_t n_jobs;
 	bool all_mode;	   /* JOBSHIM_JOB=@all */
+	bool cron_mode;	   /* JOBSHIM_JOB=@cron: the scheduled jobs */
+	bool oneshot;	   /* JOBSHIM_JOB names a deploy or scheduled job: one run */
 	char *config_path; /* the file that was read, or NULL */
-	char **job_names;  /* every name JOBSHIM_JOB accepts (the worker jobs, in
-			    * file order), for messages; NULL-terminated */
+	char **job_names;  /* every name JOBSHIM_JOB accepts (workers, deploy job,
+			    * scheduled jobs in file order, @all, @cron), for
+			    * messages; NULL-terminated */
 };
 
-/* Builds the plan for o (o->job selects main / a worker / @all) from the
+/* Builds the plan for o (o->job selects main / a job / @all / @cron) from the
  * configuration file and env (the container's environment). Errors are appended to errs with SPEC
  * §1's "file:line:col: field: message" form. Returns 0; -EINVAL when the configuration is invalid
  * and a worker or @all was asked for (main app: configuration errors become warnings in errs and

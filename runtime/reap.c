@@ -42,7 +42,7 @@ void status_describe(int wstatus, char *buf, size_t cap)
  * that stopped the child go through as if nobody traced it, except the
  * SIGTRAP the kernel sends a traced process after execve (SI_USER from
  * itself), which an untraced process never gets. */
-static void untrace(pid_t pid, int wstatus)
+static bool untrace(pid_t pid, int wstatus)
 {
 	int sig = WSTOPSIG(wstatus);
 	siginfo_t si;
@@ -50,24 +50,32 @@ static void untrace(pid_t pid, int wstatus)
 	if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 &&
 	    si.si_code == SI_USER && si.si_pid == pid)
 		sig = 0;
-	(void)ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig);
+	/* Fails (ESRCH) for a child that jobshim does not trace: a job
+	 * control stop, reported because WUNTRACED was asked for. */
+	return ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) == 0;
 }
 
 int reap_all(reap_fn cb, void *ctx)
+{
+	return reap_all_stops(cb, NULL, ctx);
+}
+
+int reap_all_stops(reap_fn cb, reap_fn stopped, void *ctx)
 {
 	int n = 0, st;
 	pid_t pid;
 
 	for (;;) {
-		/* No WUNTRACED/WCONTINUED: a job's group stops and continues
-		 * are no business of jobshim's, and are never read as exits. */
-		pid = waitpid(-1, &st, WNOHANG);
+		/* No WCONTINUED, and WUNTRACED only when asked: a job's group
+		 * stops and continues are never read as exits. */
+		pid = waitpid(-1, &st, WNOHANG | (stopped != NULL ? WUNTRACED : 0));
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid <= 0) /* 0: children left, none exited; ECHILD: none left */
 			return n;
 		if (WIFSTOPPED(st)) {
-			untrace(pid, st);
+			if (!untrace(pid, st) && stopped != NULL)
+				stopped(ctx, pid, st);
 			continue;
 		}
 		if (!WIFEXITED(st) && !WIFSIGNALED(st))

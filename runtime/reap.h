@@ -19,6 +19,9 @@ void status_describe(int wstatus, char *buf, size_t cap);
  * PTRACE_TRACEME is detached). */
 typedef void (*reap_fn)(void *ctx, pid_t pid, int wstatus);
 int reap_all(reap_fn cb, void *ctx);
+/* reap_all, and stopped gets each child that a signal stopped (WUNTRACED;
+ * job control on a terminal, SPEC §11). */
+int reap_all_stops(reap_fn cb, reap_fn stopped, void *ctx);
 
 /* ------------------------------------------------------------ leftovers */
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 
 struct sandbox {
 	struct rlimit_set rlimits;
-	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
+	int cgroup_fd;		   /* the job cgroup's cgroup.procs, or -1: not enforced */
+	char cgroup_dir[PATH_MAX]; /* that cgroup, "" when not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
 	struct caps_plan caps; /* what the child does with capabilities */
@@ -135,12 +137,14 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
  * raise, is lowered to that limit here in the parent, with one warning per
  * rlimit and process (SPEC §6); the child's fallback in rlimits_apply then
  * never needs to guess. Explicit JOBSHIM_RLIMITS values are left alone:
- * their setrlimit fails in the child (exit 125), as asked. */
+ * their setrlimit fails in the child (exit 125), as asked. With note (for
+ * `check`), the first such message goes there instead of the log. */
 static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
-			       const struct caps_now *now)
+			       const struct caps_now *now, char *note, size_t note_cap)
 {
 	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
+	char msg[256];
 
 	if (now->effective & (1ULL << CAP_SYS_RESOURCE))
 		return;
@@ -150,13 +154,17 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 		if (!e->set || !e->from_size || getrlimit(res, &cur) < 0 ||
 		    cur.rlim_max == RLIM_INFINITY || e->hard <= cur.rlim_max)
 			continue;
-		if (!warned[res]) {
+		snprintf(
+		    msg, sizeof(msg),
+		    "size %s: rlimit %s %llu is above the hard limit %llu, which jobshim cannot "
+		    "raise (no CAP_SYS_RESOURCE); the job gets %llu",
+		    o->size->name, rlimit_name(res), (unsigned long long)e->hard,
+		    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+		if (note != NULL && note[0] == '\0') {
+			snprintf(note, note_cap, "%s", msg);
+		} else if (note == NULL && !warned[res]) {
 			warned[res] = true;
-			log_msg(
-			    "size %s: rlimit %s %llu is above the hard limit %llu, which jobshim "
-			    "cannot raise (no CAP_SYS_RESOURCE); the job gets %llu",
-			    o->size->name, rlimit_name(res), (unsigned long long)e->hard,
-			    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+			log_msg("%s", msg);
 		}
 		e->hard = cur.rlim_max;
 		if (e->soft > e->hard)
@@ -190,7 +198,7 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 		return rc;
 	}
 	caps_plan_make(sb->caps_keep, sb->nonroot, sb->caps_explicit, &now, &sb->caps);
-	lower_size_rlimits(o, sb, &now);
+	lower_size_rlimits(o, sb, &now, NULL, 0);
 	if (o->size == NULL) {
 		*out = sb; /* no size: no cgroup, nothing to say */
 		return 0;
@@ -204,6 +212,8 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 				  sizeof(notes));
 	if (rc >= 0) {
 		sb->cgroup_fd = rc;
+		snprintf(sb->cgroup_dir, sizeof(sb->cgroup_dir), "%s/jobshim/%s", root,
+			 o->job_name);
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
 	} else if (!warned) {
@@ -229,6 +239,22 @@ void sandbox_free(struct sandbox *sb)
 	if (sb->cgroup_fd >= 0)
 		close(sb->cgroup_fd);
 	free(sb);
+}
+
+int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills)
+{
+	return sb && sb->cgroup_dir[0] ? cgroup_oom_kills(sb->cgroup_dir, kills) : -ENOENT;
+}
+
+void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
+{
+	uint64_t max;
+
+	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
+	    max != UINT64_MAX)
+		format_bytes(max, buf, cap);
+	else
+		snprintf(buf, cap, "max");
 }
 
 int sandbox_child_limits(const struct sandbox *sb, const char **step)
@@ -362,8 +388,9 @@ static void describe_user(const struct sandbox_opts *o, const struct sandbox *sb
 
 void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 {
-	char err[512], reason[512], buf[2048];
+	char err[512], reason[512], buf[2048], note[256];
 	struct sandbox sb;
+	struct caps_now now;
 	struct cgroup_limits cl;
 	enum seccomp_profile sp = SECCOMP_PROFILE_DEFAULT;
 
@@ -378,6 +405,10 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		return;
 	}
 	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp);
+	/* The values the job would get, lowered as sandbox_prepare lowers them. */
+	note[0] = '\0';
+	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)
+		lower_size_rlimits(o, &sb, &now, note, sizeof(note));
 	if (o->size != NULL)
 		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
@@ -387,7 +418,13 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 
 	rlimits_format(&sb.rlimits, json, buf, sizeof(buf));
 	if (json) {
-		fprintf(out, "\"rlimits\":%s,\"cgroup\":", buf);
+		fprintf(out, "\"rlimits\":%s,", buf);
+		if (note[0]) {
+			fprintf(out, "\"rlimits_lowered\":");
+			json_string(out, note);
+			fputc(',', out);
+		}
+		fprintf(out, "\"cgroup\":");
 		if (o->size == NULL)
 			fputs("null", out);
 		else
@@ -424,6 +461,8 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 	}
 
 	fprintf(out, "  rlimits: %s\n", buf[0] ? buf : "none (the container's own)");
+	if (note[0])
+		fprintf(out, "  rlimits lowered: %s\n", note);
 	if (o->size == NULL) {
 		fprintf(out, "  cgroup: none (no size)\n");
 	} else if (cg) {

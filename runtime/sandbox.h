@@ -13,6 +13,7 @@
 #define JOBSHIM_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "errlist.h"
@@ -45,6 +46,13 @@ void sandbox_free(struct sandbox *sb);
 /* Parent side: kills everything in the job's cgroup (cgroup.kill) when
  * jobshim put the job in one. 0, -ENOENT (no cgroup), or -errno. */
 int sandbox_cgroup_kill(const struct sandbox *sb, const struct sandbox_opts *o);
+
+/* The job cgroup's memory.events oom_kill so far: 0, or -errno (-ENOENT
+ * when jobshim put the job in no cgroup). */
+int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills);
+/* Its memory.max as the size table writes it ("256Mi"), for the message
+ * naming the OOM killer; "max" when unlimited or unreadable. */
+void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap);
 
 /* In the child; on failure return -errno and set *step to the step's name
  * ("cgroup", "rlimits", "capability bounding set", "setgroups", "setgid",

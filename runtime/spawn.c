@@ -91,6 +91,11 @@ static int child(void *arg)
 	if (r->sandbox != NULL && (err = sandbox_child_limits(r->sandbox, &step)) < 0)
 		goto failed;
 
+	/* jobshim itself may have left the directory it was started in. */
+	step = "working directory";
+	if (r->cwd_fd >= 0 && syscall(SYS_fchdir, (long)r->cwd_fd) < 0)
+		goto failed_errno;
+
 	/* jobshim's own fds are all O_CLOEXEC; only the job's stdio is set.
 	 * Inherited fds 3.. pass through unchanged. */
 	step = "stdio";
@@ -101,10 +106,13 @@ static int child(void *arg)
 
 	/* jobshim installs no signal handler, so the dispositions are those it
 	 * inherited (default or ignored: no handler can run in this shared
-	 * memory); the mask it blocked for its signalfd is cleared. */
+	 * memory); the mask it blocked for its signalfd is cleared (or, as
+	 * tini does, set back to the one jobshim was started with: the
+	 * kernel's mask is the first 64 bits of a sigset_t). */
 	step = "signal mask";
 	uint64_t empty = 0;
-	if (syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, &empty, NULL, (long)sizeof(empty)) < 0)
+	const void *mask = r->child_mask != NULL ? (const void *)r->child_mask : &empty;
+	if (syscall(SYS_rt_sigprocmask, (long)SIG_SETMASK, mask, NULL, (long)sizeof(empty)) < 0)
 		goto failed_errno;
 
 	if (r->sandbox != NULL && (err = sandbox_child_lockdown(r->sandbox, &step)) < 0)

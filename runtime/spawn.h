@@ -3,6 +3,7 @@
 #ifndef JOBSHIM_SPAWN_H
 #define JOBSHIM_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -21,6 +22,8 @@ struct spawn_req {
 	int stdout_fd;		       /* -1: inherit */
 	int stderr_fd;		       /* -1: inherit */
 	bool take_terminal;	       /* make the job the terminal's foreground group */
+	const sigset_t *child_mask;    /* the job's signal mask; NULL: empty */
+	int cwd_fd;		       /* the job's working directory; -1: jobshim's */
 	const struct sandbox *sandbox; /* NULL: nothing applied (tests) */
 };
 

@@ -56,6 +56,7 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 	r->status = status_label(j, now_unix_ms, ready_after_ms);
 	r->restarts = j->restarts;
 	r->last_exit_code = j->last_exit_code >= 0 ? j->last_exit_code : -1;
+	r->last_oom = r->last_exit_code >= 0 && j->last_oom;
 	r->uptime_s = -1;
 	if (instance && j->started_unix_ms > 0)
 		r->uptime_s = now_unix_ms > j->started_unix_ms
@@ -63,6 +64,10 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 				  : 0;
 	r->cpu_millicores = cpu_millicores >= 0 ? cpu_millicores : -1;
 	r->memory_bytes = memory_bytes >= 0 ? memory_bytes : -1;
+	r->attempts = j->attempts;
+	r->attempt = j->attempt;
+	r->timed_out = j->timed_out;
+	copy_escaped(r->next, sizeof(r->next), j->next_local, sizeof(j->next_local));
 }
 
 int format_duration_short(char *buf, size_t cap, int64_t s)
@@ -109,12 +114,15 @@ enum {
 	COL_CPU,
 	COL_MEMORY,
 	COL_SIZE,
+	COL_ATTEMPT, /* with one-shot rows only */
+	COL_NEXT,
 	NCOLS
 };
 #define CELL_MAX 264
 
-static const char *const col_header[NCOLS] = {"JOB",	      "KIND",	"PID", "STATUS", "RESTARTS",
-					      "LASTEXITCODE", "UPTIME", "CPU", "MEMORY", "SIZE"};
+static const char *const col_header[NCOLS] = {"JOB",	  "KIND",	  "PID",     "STATUS",
+					      "RESTARTS", "LASTEXITCODE", "UPTIME",  "CPU",
+					      "MEMORY",	  "SIZE",	  "ATTEMPT", "NEXT"};
 
 static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 {
@@ -127,7 +135,10 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 	snprintf(cell[COL_STATUS], CELL_MAX, "%s", r->status ? r->status : "-");
 	snprintf(cell[COL_RESTARTS], CELL_MAX, "%u", r->restarts);
 	if (r->last_exit_code >= 0)
-		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d", r->last_exit_code);
+		snprintf(cell[COL_LASTEXIT], CELL_MAX, "%d%s", r->last_exit_code,
+			 r->timed_out  ? " (timeout)"
+			 : r->last_oom ? " (OOM)"
+				       : "");
 	else
 		snprintf(cell[COL_LASTEXIT], CELL_MAX, "-");
 	format_duration_short(cell[COL_UPTIME], CELL_MAX, r->uptime_s);
@@ -137,13 +148,20 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 		snprintf(cell[COL_CPU], CELL_MAX, "-");
 	format_memory(cell[COL_MEMORY], CELL_MAX, r->memory_bytes);
 	snprintf(cell[COL_SIZE], CELL_MAX, "%s", r->size[0] ? r->size : "-");
+	if (r->attempts > 0) {
+		snprintf(cell[COL_RESTARTS], CELL_MAX, "-");
+		snprintf(cell[COL_ATTEMPT], CELL_MAX, "%u/%u", r->attempt, r->attempts);
+	} else {
+		snprintf(cell[COL_ATTEMPT], CELL_MAX, "-");
+	}
+	snprintf(cell[COL_NEXT], CELL_MAX, "%s", r->next[0] ? r->next : "-");
 }
 
-static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t width[NCOLS])
+static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t width[NCOLS], int ncols)
 {
-	for (int c = 0; c < NCOLS - 1; c++)
+	for (int c = 0; c < ncols - 1; c++)
 		fprintf(out, "%-*s", (int)width[c] + 2, cell[c]);
-	fprintf(out, "%s\n", cell[NCOLS - 1]);
+	fprintf(out, "%s\n", cell[ncols - 1]);
 }
 
 static int finish_output(FILE *out)
@@ -157,7 +175,11 @@ int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 {
 	char cell[NCOLS][CELL_MAX];
 	size_t width[NCOLS];
+	int ncols = COL_ATTEMPT;
 
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].attempts > 0)
+			ncols = NCOLS;
 	for (int c = 0; c < NCOLS; c++)
 		width[c] = strlen(col_header[c]);
 	for (size_t i = 0; i < n; i++) {
@@ -168,10 +190,10 @@ int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 	}
 	for (int c = 0; c < NCOLS; c++)
 		snprintf(cell[c], CELL_MAX, "%s", col_header[c]);
-	print_cells(out, cell, width);
+	print_cells(out, cell, width, ncols);
 	for (size_t i = 0; i < n; i++) {
 		row_cells(&rows[i], cell);
-		print_cells(out, cell, width);
+		print_cells(out, cell, width, ncols);
 	}
 	return finish_output(out);
 }
@@ -211,11 +233,18 @@ int stats_print_json(FILE *out, const struct stats_row *rows, size_t n)
 		json_str_field(out, "status", r->status, CELL_MAX);
 		json_int_field(out, "restarts", r->restarts, 1);
 		json_int_field(out, "lastExitCode", r->last_exit_code, r->last_exit_code >= 0);
+		if (r->last_oom) /* a known cause of the last exit, as in the table */
+			fputs(",\"lastExitReason\":\"OOM\"", out);
 		json_int_field(out, "uptimeSeconds", r->uptime_s, r->uptime_s >= 0);
 		json_int_field(out, "cpuMillicores", r->cpu_millicores, r->cpu_millicores >= 0);
 		json_int_field(out, "memoryBytes", r->memory_bytes, r->memory_bytes >= 0);
 		fputc(',', out);
 		json_str_field(out, "size", r->size[0] ? r->size : NULL, sizeof(r->size));
+		if (r->attempts > 0) {
+			fprintf(out, ",\"attempt\":%u,\"attempts\":%u,\"timedOut\":%s,", r->attempt,
+				r->attempts, r->timed_out ? "true" : "false");
+			json_str_field(out, "next", r->next[0] ? r->next : NULL, sizeof(r->next));
+		}
 		fputc('}', out);
 	}
 	fputs("]}\n", out);

@@ -3,6 +3,7 @@
 #ifndef JOBSHIM_STATS_H
 #define JOBSHIM_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -14,15 +15,20 @@
  * last_exit_code / uptime_s / cpu_millicores / memory_bytes -1. */
 struct stats_row {
 	char job[256]; /* escaped: \xNN for bytes outside printable ASCII */
-	char kind[8];
+	char kind[16];
 	char size[16];
 	pid_t pid;
 	const char *status; /* status_label() */
 	unsigned restarts;
 	int last_exit_code;
+	bool last_oom; /* shown as "137 (OOM)" */
 	int64_t uptime_s;
 	int64_t cpu_millicores;
 	int64_t memory_bytes;
+	/* one-shot jobs: attempts 0 for the others */
+	unsigned attempt, attempts;
+	int timed_out; /* LASTEXITCODE "124 (timeout)" */
+	char next[48]; /* scheduled: the next time in its zone, else "" */
 };
 
 /* A row from a job's status and what was measured for it (cpu/memory -1
@@ -37,7 +43,8 @@ int format_duration_short(char *buf, size_t cap, int64_t seconds);
  * below 1Ki; "-" for a negative value. Returns the length. Pure. */
 int format_memory(char *buf, size_t cap, int64_t bytes);
 /* The table of SPEC §8 (left-aligned columns, each as wide as its widest
- * cell, two spaces apart) or {"jobs":[...]} JSON. 0 or -EIO. */
+ * cell, two spaces apart; ATTEMPT and NEXT columns when a row is a one-shot
+ * job) or {"jobs":[...]} JSON. 0 or -EIO. */
 int stats_print_table(FILE *out, const struct stats_row *rows, size_t n);
 int stats_print_json(FILE *out, const struct stats_row *rows, size_t n);
 

@@ -14,8 +14,8 @@
 #include "procstat.h"
 #include "xio.h"
 
-#define STATUS_TEXT_MAX 8192  /* STATUS_JOBS_MAX jobs, fully escaped, fit */
-#define STATUS_READ_MAX 65536 /* a larger file is not ours */
+#define STATUS_TEXT_MAX 65536  /* STATUS_JOBS_MAX jobs, fully escaped, fit */
+#define STATUS_READ_MAX 131072 /* a larger file is not ours */
 #define JSON_DEPTH_MAX	32
 
 /* ------------------------------------------------------------ writing */
@@ -31,6 +31,10 @@ const char *run_state_name(enum run_state s)
 		return "terminating";
 	case RS_EXITED:
 		return "exited";
+	case RS_SUCCEEDED:
+		return "succeeded";
+	case RS_FAILED:
+		return "failed";
 	}
 	return "running";
 }
@@ -99,9 +103,20 @@ int status_format(char *buf, size_t cap, const struct status_doc *d)
 		ob_json_str(&o, j->size, sizeof(j->size));
 		ob_printf(&o,
 			  ",\"state\":\"%s\",\"pid\":%d,\"restarts\":%u,\"last_exit_code\":%d,"
-			  "\"unstable\":%u,\"started\":%" PRId64 ",\"next_start\":%" PRId64 "}",
+			  "\"last_oom\":%s,\"unstable\":%u,\"started\":%" PRId64
+			  ",\"next_start\":%" PRId64,
 			  run_state_name(j->state), (int)j->pid, j->restarts, j->last_exit_code,
-			  j->unstable, j->started_unix_ms, j->next_start_unix_ms);
+			  j->last_oom ? "true" : "false", j->unstable, j->started_unix_ms,
+			  j->next_start_unix_ms);
+		if (j->attempts > 0) {
+			ob_printf(
+			    &o,
+			    ",\"attempt\":%u,\"attempts\":%u,\"timed_out\":%d,\"next_run\":%" PRId64
+			    ",\"next_local\":",
+			    j->attempt, j->attempts, j->timed_out ? 1 : 0, j->next_run_unix_ms);
+			ob_json_str(&o, j->next_local, sizeof(j->next_local));
+		}
+		ob_printf(&o, "}");
 	}
 	ob_printf(&o, "]}\n");
 	if (o.overflow)
@@ -409,6 +424,12 @@ static int jp_literal(struct jp *j, const char *lit)
 	return 0;
 }
 
+static int jp_bool(struct jp *j, bool *out)
+{
+	*out = jp_peek(j) == 't';
+	return jp_literal(j, *out ? "true" : "false");
+}
+
 static int jp_skip(struct jp *j);
 
 static int jp_object_begin(struct jp *j)
@@ -498,7 +519,8 @@ static int jp_skip(struct jp *j)
 
 static int parse_state(const char *s, enum run_state *out)
 {
-	static const enum run_state all[] = {RS_RUNNING, RS_WAITING, RS_TERMINATING, RS_EXITED};
+	static const enum run_state all[] = {RS_RUNNING, RS_WAITING,   RS_TERMINATING,
+					     RS_EXITED,	 RS_SUCCEEDED, RS_FAILED};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(s, run_state_name(all[i])) == 0) {
@@ -541,6 +563,8 @@ static int parse_job(struct jp *j, struct job_status *js)
 		} else if (strcmp(key, "last_exit_code") == 0) {
 			r = jp_int(j, -1, INT_MAX, &v);
 			js->last_exit_code = (int)v;
+		} else if (strcmp(key, "last_oom") == 0) {
+			r = jp_bool(j, &js->last_oom);
 		} else if (strcmp(key, "unstable") == 0) {
 			r = jp_int(j, 0, UINT_MAX, &v);
 			js->unstable = (unsigned)v;
@@ -548,6 +572,16 @@ static int parse_job(struct jp *j, struct job_status *js)
 			r = jp_int(j, 0, INT64_MAX, &js->started_unix_ms);
 		} else if (strcmp(key, "next_start") == 0) {
 			r = jp_int(j, 0, INT64_MAX, &js->next_start_unix_ms);
+		} else if (strcmp(key, "attempt") == 0 || strcmp(key, "attempts") == 0) {
+			r = jp_int(j, 0, 1000, &v);
+			*(key[7] == 's' ? &js->attempts : &js->attempt) = (unsigned)v;
+		} else if (strcmp(key, "timed_out") == 0) {
+			r = jp_int(j, 0, 1, &v);
+			js->timed_out = (int)v;
+		} else if (strcmp(key, "next_run") == 0) {
+			r = jp_int(j, 0, INT64_MAX, &js->next_run_unix_ms);
+		} else if (strcmp(key, "next_local") == 0) {
+			r = jp_string_into(j, js->next_local, sizeof(js->next_local));
 		} else {
 			r = jp_skip(j);
 		}
@@ -660,11 +694,22 @@ const char *status_label(const struct job_status *j, int64_t now_unix_ms, uint64
 {
 	int64_t ran;
 
+	/* One-shot jobs: running, waiting (between attempts, or for the
+	 * next time), succeeded, failed. */
+	if (j->attempts > 0 && j->state != RS_TERMINATING)
+		return j->state == RS_RUNNING	  ? "running"
+		       : j->state == RS_SUCCEEDED ? "succeeded"
+		       : j->state == RS_FAILED	  ? "failed"
+						  : "waiting";
 	switch (j->state) {
 	case RS_TERMINATING:
 		return "terminating";
 	case RS_EXITED:
 		return j->last_exit_code == 0 ? "succeeded" : "failing";
+	case RS_SUCCEEDED:
+		return "succeeded";
+	case RS_FAILED:
+		return "failed";
 	case RS_WAITING:
 	case RS_RUNNING:
 		break;

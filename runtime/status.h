@@ -4,13 +4,14 @@
 #define JOBSHIM_STATUS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "rundir.h"
 
-#define STATUS_JOBS_MAX 4 /* @all: web + 3 workers */
+#define STATUS_JOBS_MAX 69 /* @all: web, 3 workers, the deploy job, 64 scheduled jobs */
 #define STATUS_FILE	"status.json"
 
 enum run_state {
@@ -18,19 +19,27 @@ enum run_state {
 	RS_WAITING,	/* in backoff before the next restart */
 	RS_TERMINATING, /* shutdown in progress */
 	RS_EXITED,	/* main app gone; jobshim is about to exit */
+	RS_SUCCEEDED,	/* one-shot: the run succeeded */
+	RS_FAILED,	/* one-shot: the run failed */
 };
 
 struct job_status {
 	char name[64];
-	char kind[8];  /* "main" or "worker" */
+	char kind[16]; /* "main", "worker", "deploy", "scheduled" */
 	char size[16]; /* "micro", ... */
 	enum run_state state;
 	pid_t pid; /* the instance's pid (its process group), 0 when none */
 	unsigned restarts;
 	int last_exit_code;	    /* -1: none yet */
+	bool last_oom;		    /* that exit was the kernel's OOM killer */
 	unsigned unstable;	    /* restarts since the last stable run */
 	int64_t started_unix_ms;    /* the current/last instance's start, 0 none */
 	int64_t next_start_unix_ms; /* RS_WAITING: when the restart is due */
+	/* one-shot jobs (attempts > 0) */
+	unsigned attempt, attempts; /* the current or last attempt of the run */
+	int timed_out;		    /* the last attempt ended by its timeout */
+	int64_t next_run_unix_ms;   /* scheduled: the next time, 0 none */
+	char next_local[48];	    /* ... in the schedule's zone, as stats shows it */
 };
 
 struct status_doc {
@@ -68,15 +77,18 @@ const char *status_label(const struct job_status *j, int64_t now_unix_ms, uint64
  * {"jobshim_pid":1,"jobshim_starttime":12345,"written":1764385800123,
  *  "ready_after_ms":5000,"jobs":[
  *  {"name":"sidekiq","kind":"worker","size":"micro","state":"running",
- *   "pid":42,"restarts":3,"last_exit_code":1,"unstable":0,
+ *   "pid":42,"restarts":3,"last_exit_code":1,"last_oom":false,"unstable":0,
  *   "started":1764385700000,"next_start":0}]}
+ * One-shot jobs (attempts > 0) add, before the closing brace,
+ *   "attempt":2,"attempts":3,"timed_out":0,"next_run":1764385800000,
+ *   "next_local":"2026-11-29 03:10 CET"
  * Returns the length (without the NUL), or -ENOBUFS when cap is too small. */
 int status_format(char *buf, size_t cap, const struct status_doc *d);
 /* Parses len bytes of such text: unknown keys (any JSON value) are ignored,
  * "jobshim_pid", "jobs" and each job's "name" and "state" are required.
  * 0 or -EINVAL. Bounded: never reads past len, nesting depth limited. */
 int status_parse(const char *text, size_t len, struct status_doc *d);
-/* "running", "waiting", "terminating", "exited". */
+/* "running", "waiting", "terminating", "exited", "succeeded", "failed". */
 const char *run_state_name(enum run_state s);
 
 #endif

@@ -12,15 +12,21 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
+#include "cron.h"
 #include "log.h"
 #include "logpfx.h"
+#include "oneshot.h"
 #include "outq.h"
 #include "procstat.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
@@ -40,8 +46,10 @@
 enum phase {
 	PH_RUNNING, /* an instance runs */
 	PH_CLEANUP, /* its leader exited; leftovers are being killed */
-	PH_WAITING, /* backoff before the restart */
+	PH_WAITING, /* backoff before the restart (one-shot: the next attempt) */
 	PH_DONE,    /* no more instances (shutdown, or the main app exited) */
+	PH_IDLE,    /* a scheduled job waiting for its next time */
+	PH_HELD,    /* @all: waiting for the deploy job to succeed */
 };
 
 struct job {
@@ -58,7 +66,19 @@ struct job {
 	unsigned streak; /* consecutive exits without a stable run */
 	int last_code;	 /* -1: none yet */
 	int last_wstatus;
+	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
+	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
+	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
+	struct oneshot os;
+	bool timed_out;		/* the running attempt hit its timeout */
+	bool timeout_killed;	/* ... and got SIGKILL after the grace period */
+	bool last_timed_out;	/* the last attempt that ended had timed out */
+	uint64_t timeout_at_ms; /* the attempt's deadline, then its SIGKILL's */
+	int64_t next_fire;	/* scheduled: its next time (wall seconds), -1 none */
+	int64_t run_started;	/* scheduled: when the current run began (wall seconds) */
+	int lock_fd;		/* scheduled: the current run's lock, -1 none */
+	bool disabled;		/* could not be prepared: never runs */
 };
 
 struct sup {
@@ -72,9 +92,17 @@ struct sup {
 	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
+	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
+	uint64_t stop_send_at_ms; /* --stop-delay: when the stop signal goes; 0 sent */
+	int stop_sig_pending;
+	bool gave_terminal; /* the main app is the terminal's foreground group */
+	sigset_t orig_mask; /* the signal mask jobshim was started with */
+	int cwd_fd;	    /* the job's working directory, when jobshim left it */
 	uint64_t kill_at_ms, give_up_ms;
 	int exit_code;
-	bool exit_final; /* the main app's status: no later exit changes it */
+	bool exit_final;     /* the main app's status: no later exit changes it */
+	int tfd;	     /* timerfd of the schedules (CLOCK_REALTIME), -1 none */
+	int64_t cron_anchor; /* @every counts from here (wall seconds) */
 	bool status_on;
 	bool status_written;	/* status.json exists: unlink it at exit */
 	bool status_failing;	/* the last write failed: retried */
@@ -96,6 +124,28 @@ static uint64_t mono(void)
 	return now_ms(CLOCK_MONOTONIC);
 }
 
+static int64_t wall_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
+}
+
+static bool is_oneshot(const struct job *j)
+{
+	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
+}
+
+static const char *kind_name(enum job_kind k)
+{
+	static const char *const names[] = {"main", "worker", "deploy", "scheduled"};
+
+	return names[k];
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js);
+
 /* ------------------------------------------------------------ status file */
 
 /* Something stats shows changed. Changes are written together, at most
@@ -109,7 +159,7 @@ static void status_changed(struct sup *s)
 
 static void status_write_now(struct sup *s)
 {
-	struct status_doc d;
+	static struct status_doc d;
 
 	if (!s->status_on)
 		return;
@@ -123,13 +173,13 @@ static void status_write_now(struct sup *s)
 		struct job_status *js = &d.jobs[i];
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
-		snprintf(js->kind, sizeof(js->kind), "%s",
-			 j->plan->kind == JOB_MAIN ? "main" : "worker");
+		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
 		snprintf(js->size, sizeof(js->size), "%s",
 			 j->plan->size != NULL ? j->plan->size->name : "");
 		js->pid = j->pid;
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
+		js->last_oom = j->last_oom;
 		js->unstable = j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
 		if (s->stopping && j->phase != PH_DONE)
@@ -143,6 +193,8 @@ static void status_write_now(struct sup *s)
 		if (j->phase == PH_WAITING)
 			js->next_start_unix_ms =
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
+		if (is_oneshot(j))
+			oneshot_status(s, j, js);
 	}
 	int r = status_write_at(s->run_fd, &d);
 	s->status_due_ms = 0;
@@ -186,7 +238,8 @@ static int run_dir_setup(struct sup *s)
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job_plan *p = s->jobs[i].plan;
-		if (p->kind != JOB_WORKER)
+		/* A scheduled job on its schedule locks each run instead. */
+		if (p->kind == JOB_MAIN || (p->kind == JOB_SCHEDULED && !s->plan->oneshot))
 			continue;
 		snprintf(name, sizeof(name), "job-%s.lock", p->name);
 		fd = run_dir_lock(s->run_fd, name);
@@ -392,11 +445,13 @@ static int start(struct sup *s, struct job *j)
 	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
 	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
+	    .child_mask = s->o->keep_sigmask ? &s->orig_mask : NULL,
+	    .cwd_fd = s->cwd_fd,
 	};
 	struct spawn_result res;
 	pid_t pid;
 
-	if (s->plan->all_mode && j->plan->kind == JOB_WORKER)
+	if ((s->plan->all_mode || s->plan->cron_mode) && j->plan->kind != JOB_MAIN)
 		req.stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid = spawn_job(&req, &res);
 	if (req.stdin_fd >= 0)
@@ -410,6 +465,12 @@ static int start(struct sup *s, struct job *j)
 	else if (res.step != NULL)
 		log_msg("%s: setup failed at step %s: %s%s", j->plan->name, res.step,
 			strerror(res.err), more);
+	if (pid == 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+		/* A broken scheduled job never stops the others: only this
+		 * run failed (schedule_fire). */
+		j->last_code = res.status;
+		return -ECANCELED;
+	}
 	if (pid == 0) {
 		/* It can never start (SPEC §1: 125): jobshim's own error, not
 		 * the job's; what else runs is stopped, nothing restarts. */
@@ -422,8 +483,14 @@ static int start(struct sup *s, struct job *j)
 	}
 	j->pid = j->group = pid;
 	j->phase = PH_RUNNING;
+	if (req.take_terminal)
+		s->gave_terminal = true;
 	j->started_ms = mono();
 	j->started_wall_ms = now_ms(CLOCK_REALTIME);
+	j->timed_out = j->timeout_killed = false;
+	j->timeout_at_ms = j->started_ms + j->plan->timeout_ms;
+	if (sandbox_oom_kills(j->sandbox, &j->oom_before) < 0)
+		j->oom_before = UINT64_MAX;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
 }
@@ -489,8 +556,8 @@ static void running_names(const struct sup *s, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n && len < cap; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->phase == PH_DONE)
-			continue;
+		if (j->phase == PH_DONE || j->phase == PH_IDLE || j->phase == PH_HELD)
+			continue; /* nothing of it runs */
 		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
 		if (n < 0)
 			break;
@@ -518,6 +585,8 @@ static void say_why(const struct sup *s, const char *why, int stop_sig)
 	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
 }
 
+static void oneshot_stopped_waiting(struct sup *s, struct job *j);
+
 /* A stop: no more restarts; the stop signal (--stop-signal, else the one
  * received) to every job's main process; SIGKILL for all that is left
  * once the grace period is over (run_deadlines). A second stop signal
@@ -526,19 +595,47 @@ static void begin_stop(struct sup *s, int received, const char *why)
 {
 	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
 
-	if (!s->stopping) {
-		s->stopping = true;
-		s->kill_at_ms = mono() + s->o->grace_ms;
-		if (why != NULL)
+	if (!s->stopping || s->stop_send_at_ms != 0) {
+		/* The grace starts when the stop signal is sent: after the
+		 * stop delay, or now when a second stop signal cut it short. */
+		if (!s->stopping && why != NULL)
 			say_why(s, why, sig);
+		s->stopping = true;
+		s->stop_send_at_ms = 0;
+		s->kill_at_ms = mono() + s->o->grace_ms;
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->phase == PH_WAITING)
+		if (j->phase == PH_WAITING && is_oneshot(j))
+			oneshot_stopped_waiting(s, j); /* no further attempt */
+		else if (j->phase == PH_WAITING || j->phase == PH_IDLE || j->phase == PH_HELD)
 			j->phase = PH_DONE; /* no more restarts */
 		if (j->phase == PH_RUNNING)
 			send_stop(s, j, sig);
 	}
+	status_changed(s);
+}
+
+/* A stop signal received (SIGTERM, SIGINT, SIGQUIT). With --stop-delay the
+ * stop begins now (no more restarts) but the signal waits, so that a load
+ * balancer stops sending requests first; a second stop signal during the
+ * wait sends it at once. */
+static void stop_requested(struct sup *s, int received, const char *why)
+{
+	if (s->o->stop_delay_ms == 0 || s->stopping) {
+		begin_stop(s, received, why);
+		return;
+	}
+	say_why(s, why, s->o->stop_signal != 0 ? s->o->stop_signal : received);
+	s->stopping = true;
+	s->stop_sig_pending = received;
+	s->stop_send_at_ms = mono() + s->o->stop_delay_ms;
+	s->kill_at_ms = s->stop_send_at_ms + s->o->grace_ms;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_WAITING)
+			s->jobs[i].phase = PH_DONE;
+	log_debug("the stop signal follows in %llums (stop delay)",
+		  (unsigned long long)s->o->stop_delay_ms);
 	status_changed(s);
 }
 
@@ -576,6 +673,36 @@ static bool kill_leftovers(const struct sup *s, const struct job *j)
 	return left;
 }
 
+/* Whether the kernel's OOM killer ended the instance (SPEC §6): it died of
+ * SIGKILL (or its shell reported 137) and its cgroup's oom_kill grew. */
+static bool oom_killed(const struct job *j, int wstatus)
+{
+	uint64_t kills;
+	bool sigkill = (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) ||
+		       (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 128 + SIGKILL);
+
+	return sigkill && j->oom_before != UINT64_MAX &&
+	       sandbox_oom_kills(j->sandbox, &kills) == 0 && kills > j->oom_before;
+}
+
+/* "exited with status 1", "killed by signal 9 (SIGKILL)", or, when the
+ * OOM killer did it, "killed by the OOM killer (memory.max 256Mi)". */
+static void describe_exit(const struct job *j, int wstatus, char *what, size_t cap)
+{
+	char limit[32];
+
+	if (!j->last_oom) {
+		status_describe(wstatus, what, cap);
+		return;
+	}
+	sandbox_oom_limit(j->sandbox, limit, sizeof(limit));
+	snprintf(what, cap, "killed by the OOM killer (memory.max %s)", limit);
+}
+
+static void on_job_stopped(struct sup *s, const struct job *j, int wstatus);
+static void exit_with_main(struct sup *s, struct job *j);
+static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus);
+
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 {
 	struct sup *s = ctx;
@@ -587,6 +714,18 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->pid = 0;
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
+		j->last_oom = oom_killed(j, wstatus);
+		if (is_oneshot(j)) {
+			/* Its run decides (oneshot_attempt_end, once the group is
+			 * gone); leftovers die now, or during a stop get SIGTERM
+			 * and what is left of the grace, as a worker's do. */
+			j->phase = PH_CLEANUP;
+			if (s->stopping)
+				term_leftovers(j);
+			else if (group_alive(j->group))
+				kill(-j->group, SIGKILL);
+			return;
+		}
 		if (!s->exit_final)
 			s->exit_code = j->last_code;
 		if (j->plan->kind == JOB_MAIN) {
@@ -596,8 +735,12 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char why[192], what[96];
 			s->exit_final = true;
 			j->phase = PH_DONE;
+			if (s->o->exit_with_main) {
+				exit_with_main(s, j);
+				return;
+			}
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
 			if (s->plan->all_mode && !s->stopping) {
 				log_msg("%s: stopping the other jobs", why);
@@ -609,7 +752,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			char what[96], ran[32];
 			j->phase = PH_DONE;
 			term_leftovers(j);
-			status_describe(wstatus, what, sizeof(what));
+			describe_exit(j, wstatus, what, sizeof(what));
 			format_ms(mono() - j->started_ms, ran, sizeof(ran));
 			log_msg("%s %s after %s", j->plan->name, what, ran);
 		} else {
@@ -620,6 +763,7 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		return;
 	}
 	/* An orphan we adopted: nothing more to do than reaping it. */
+	orphan_reaped(s, pid, wstatus);
 }
 
 /* Called when a worker instance's whole process group is gone. */
@@ -632,12 +776,17 @@ static void schedule_restart(struct sup *s, struct job *j)
 	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
 	j->restart_at_ms = mono() + delay;
 	j->phase = PH_WAITING;
-	status_describe(j->last_wstatus, what, sizeof(what));
+	/* The OOM killer's kill may be counted a moment after the reaping. */
+	if (!j->last_oom)
+		j->last_oom = oom_killed(j, j->last_wstatus);
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
 	format_ms(ran, ran_s, sizeof(ran_s));
 	format_ms(delay, delay_s, sizeof(delay_s));
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
 		delay_s);
 }
+
+static void oneshot_attempt_end(struct sup *s, struct job *j);
 
 /* Moves jobs whose leftovers are gone on; true while anything is pending. */
 static bool settle_groups(struct sup *s)
@@ -656,7 +805,9 @@ static bool settle_groups(struct sup *s)
 		}
 		j->group = 0;
 		instance_done(j);
-		if (j->phase == PH_CLEANUP && s->stopping)
+		if (j->phase == PH_CLEANUP && is_oneshot(j))
+			oneshot_attempt_end(s, j);
+		else if (j->phase == PH_CLEANUP && s->stopping)
 			j->phase = PH_DONE; /* it died as the stop began */
 		else if (j->phase == PH_CLEANUP)
 			schedule_restart(s, j);
@@ -676,36 +827,205 @@ static bool all_gone(const struct sup *s)
 	return true;
 }
 
+/* ------------------------------------------------------------ issue 17 */
+/* Forwarding (--rewrite, tini's and dumb-init's targets), job control on a
+ * terminal, dumb-init's exit, orphan lines. */
+
+static bool is_tty_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* SIGCONT goes to the job's whole group, whatever the forwarding mode: a
+ * stop from the terminal stopped all of it. */
+static void continue_job(const struct sup *s, const struct job *j)
+{
+	if (j->group > 0 && kill(-j->group, SIGCONT) == 0)
+		return;
+	forward(s, j, SIGCONT);
+}
+
+/* Stops jobshim itself, as a shell's job stops: the shell that started it
+ * gets its prompt back. The terminal goes back to jobshim's own process
+ * group first (SIGTTOU is blocked, so that is allowed), where the shell
+ * expects it. PID 1 has no shell to return to (and cannot be stopped). */
+static void suspend_self(struct sup *s)
+{
+	if (s->pid1)
+		return;
+	if (s->gave_terminal)
+		(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+	log_debug("the job stopped: jobshim stops too (fg or SIGCONT resumes both)");
+	kill(getpid(), SIGSTOP);
+	/* Continued: the SIGCONT is read from the signalfd next. */
+}
+
+/* SIGCONT received (the shell's fg, bg or kill -CONT): the job goes on, and
+ * when jobshim is in the foreground again (fg), so is the job. */
+static void resume_jobs(struct sup *s)
+{
+	if (!s->gave_terminal || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].plan->kind == JOB_MAIN && s->jobs[i].group > 0)
+			(void)tcsetpgrp(STDIN_FILENO, s->jobs[i].group);
+}
+
+/* A job's main process stopped. Stopped by the terminal (Ctrl-Z: SIGTSTP to
+ * the foreground group, which is the job's), jobshim stops too. The status
+ * may be stale (continued since): only a process still stopped counts. */
+static void on_job_stopped(struct sup *s, const struct job *j, int wstatus)
+{
+	if (!is_tty_stop(WSTOPSIG(wstatus)) || j->pid <= 0 || !stopped(j->pid))
+		return;
+	suspend_self(s);
+}
+
+/* reap_all_stops' report of a stopped child (not an exit). */
+static void on_child_stopped(void *ctx, pid_t pid, int wstatus)
+{
+	struct sup *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].pid == pid)
+			on_job_stopped(s, &s->jobs[i], wstatus);
+}
+
+/* Every signal but SIGCHLD and the stop signals: rewritten (--rewrite, 0
+ * drops it), then forwarded. Under the dumb-init name TSTP, TTIN and TTOU
+ * also stop jobshim once forwarded (dumb-init's shell job control). */
+static void forward_signal(struct sup *s, int sig)
+{
+	int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
+	const char *name = signal_name(sig), *as = signal_name(fwd);
+
+	if (fwd != 0) {
+		for (size_t i = 0; i < s->n; i++)
+			if (fwd == SIGCONT)
+				continue_job(s, &s->jobs[i]);
+			else
+				forward(s, &s->jobs[i], fwd);
+		if (fwd != sig)
+			log_trace("SIG%s forwarded as SIG%s", name ? name : "?", as ? as : "?");
+		else
+			log_trace("SIG%s forwarded", name ? name : "?");
+	} else {
+		log_trace("SIG%s received: dropped (--rewrite)", name ? name : "?");
+	}
+	if (s->o->suspend_on_tty_signals && is_tty_stop(sig))
+		suspend_self(s);
+	if (sig == SIGCONT)
+		resume_jobs(s);
+}
+
+/* Under the dumb-init name: once the main process exits, SIGTERM to the rest
+ * of its group (in group mode) and jobshim exits at once, as dumb-init does,
+ * without waiting for the rest. */
+static void exit_with_main(struct sup *s, struct job *j)
+{
+	if (s->o->term_leftovers && group_alive(j->group))
+		kill(-j->group, SIGTERM);
+	j->group = 0;
+	s->stopping = true;
+	s->exit_now = true;
+}
+
+/* -v, tini -w: a line for each reaped orphan (a process re-parented to
+ * jobshim, not one of its jobs). Under the tini name in tini's words, so
+ * that log filters written for tini keep working. */
+static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus)
+{
+	char what[96];
+
+	if (!s->o->orphan_lines)
+		return;
+	if (s->o->persona == PERSONA_TINI) {
+		log_msg("Reaped zombie process with pid=%d", (int)pid);
+		return;
+	}
+	status_describe(wstatus, what, sizeof(what));
+	log_msg("reaped orphan pid %d (%s)", (int)pid, what);
+}
+
+/* Not PID 1 and no child subreaper (tini without -s): orphans go to the
+ * real init, and zombies of the job's own children are not jobshim's to
+ * reap. tini warns (unless TINI_VERBOSITY=0); so does jobshim under its
+ * name. */
+static void reaping_check(const struct sup *s)
+{
+	int bit = 0;
+
+	if (s->pid1 || !s->o->warn_no_reaping)
+		return;
+	if (prctl(PR_GET_CHILD_SUBREAPER, &bit) == 0 && bit == 1)
+		return;
+	log_msg("not PID 1 and not a child subreaper: zombie reaping won't work (use -s or "
+		"TINI_SUBREAPER, or run as PID 1)");
+}
+
+/* Under the dumb-init name, jobshim keeps no reference to the directory it
+ * was started in once the main app runs (the app keeps its own): it moves
+ * to / before the fork, and the child goes back with fchdir, so that the
+ * job never sees jobshim half-way. Returns the fd for the child, or -1. */
+static int leave_cwd(const struct sup *s)
+{
+	int fd;
+
+	if (!s->o->leave_cwd || s->n != 1 || s->jobs[0].plan->kind != JOB_MAIN)
+		return -1;
+	fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || chdir("/") < 0) {
+		log_debug("unable to leave the working directory: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* ------------------------------------------------------------ signals */
 
 /* Blocks every signal jobshim can take as data; the hardware fault signals
  * stay unblocked so that a bug in jobshim kills it rather than hanging.
  * SIGABRT and SIGSYS are blocked too: jobshim is not seccomp-filtered and
- * does not abort, so those only come from kill(2) and are forwarded. */
-static void blocked_set(sigset_t *set)
+ * does not abort, so those only come from kill(2) and are forwarded.
+ * Under the dumb-init name the fault signals are blocked and forwarded as
+ * well, as dumb-init does (its suite sends every signal 1-31): a real fault
+ * still kills jobshim, as Linux unblocks a fault signal it must deliver. */
+static void blocked_set(bool dumb_init, sigset_t *set)
 {
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 
 	sigfillset(set);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		sigdelset(set, faults[i]);
+		if (!dumb_init)
+			sigdelset(set, faults[i]);
 }
+
+/* The mask jobshim was started with, saved by the first block. */
+static sigset_t started_mask;
+static bool started_mask_saved;
 
 int supervise_block_signals(void)
 {
 	sigset_t set;
 
-	blocked_set(&set);
-	return sigprocmask(SIG_SETMASK, &set, NULL) < 0 ? -errno : 0;
+	blocked_set(false, &set);
+	if (sigprocmask(SIG_SETMASK, &set, started_mask_saved ? NULL : &started_mask) < 0)
+		return -errno;
+	started_mask_saved = true;
+	return 0;
 }
 
-static int signals_setup(sigset_t *set)
+static int signals_setup(const struct options *o, sigset_t *set, sigset_t *orig)
 {
 	int fd;
 
-	blocked_set(set);
-	if (sigprocmask(SIG_SETMASK, set, NULL) < 0)
+	blocked_set(o->persona == PERSONA_DUMB_INIT, set);
+	if (sigprocmask(SIG_SETMASK, set, orig) < 0)
 		return -errno;
+	if (started_mask_saved)
+		*orig = started_mask;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
@@ -731,7 +1051,7 @@ static void handle_signals(struct sup *s)
 			break;
 	}
 	/* SIGCHLDs coalesce: one may stand for many exits. */
-	reap_all(on_exit_status, s);
+	reap_all_stops(on_exit_status, on_child_stopped, s);
 }
 
 static void handle_signal(struct sup *s, int sig)
@@ -742,28 +1062,45 @@ static void handle_signal(struct sup *s, int sig)
 	case SIGTERM:
 	case SIGINT:
 	case SIGQUIT: {
+		int fwd = sig_rewrite_apply(&s->o->rewrite, sig);
 		char why[48];
+		if (fwd == 0) {
+			log_trace("SIG%s received: dropped (--rewrite)", signal_name(sig));
+			break;
+		}
 		snprintf(why, sizeof(why), "SIG%s received", signal_name(sig));
-		begin_stop(s, sig, why);
+		stop_requested(s, fwd, why);
 		break;
 	}
 	default:
-		for (size_t i = 0; i < s->n; i++)
-			forward(s, &s->jobs[i], sig);
+		forward_signal(s, sig);
 	}
 }
 
 /* ------------------------------------------------------------ main loop */
 
+/* A running attempt whose timeout (or the SIGKILL after it) is ahead. */
+static bool oneshot_timeout_pending(const struct sup *s, const struct job *j)
+{
+	return is_oneshot(j) && j->phase == PH_RUNNING && j->pid > 0 && !j->timeout_killed &&
+	       !s->stopping;
+}
+
 static int poll_timeout(const struct sup *s, bool groups_pending)
 {
 	uint64_t now = mono(), next = UINT64_MAX;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].phase == PH_WAITING && s->jobs[i].restart_at_ms < next)
-			next = s->jobs[i].restart_at_ms;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->phase == PH_WAITING && j->restart_at_ms < next)
+			next = j->restart_at_ms;
+		if (oneshot_timeout_pending(s, j) && j->timeout_at_ms < next)
+			next = j->timeout_at_ms;
+	}
 	if (s->stopping && !s->killed && s->kill_at_ms < next)
 		next = s->kill_at_ms;
+	if (s->stop_send_at_ms != 0 && s->stop_send_at_ms < next)
+		next = s->stop_send_at_ms;
 	if (s->killed && s->give_up_ms < next)
 		next = s->give_up_ms;
 	if (s->status_due_ms != 0 && s->status_due_ms < next)
@@ -780,12 +1117,17 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
 }
 
+static void oneshot_timeout(struct sup *s, struct job *j);
+static void oneshot_cannot_start(struct sup *s, struct job *j);
+
 static void run_deadlines(struct sup *s)
 {
 	uint64_t now = mono();
 
 	if (s->status_due_ms != 0 && now >= s->status_due_ms)
 		status_write_now(s);
+	if (s->stop_send_at_ms != 0 && now >= s->stop_send_at_ms)
+		begin_stop(s, s->stop_sig_pending, NULL);
 	if (s->stopping && !s->killed && now >= s->kill_at_ms) {
 		log_msg("grace period of %llums over: sending SIGKILL",
 			(unsigned long long)s->o->grace_ms);
@@ -795,14 +1137,24 @@ static void run_deadlines(struct sup *s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
+		if (oneshot_timeout_pending(s, j) && now >= j->timeout_at_ms)
+			oneshot_timeout(s, j);
 		if (j->phase != PH_WAITING || now < j->restart_at_ms)
 			continue;
-		j->restarts++;
+		if (is_oneshot(j))
+			oneshot_next_attempt(&j->os);
+		else
+			j->restarts++;
 		int r = start(s, j);
-		if (r < 0) {
+		if (r == -ECANCELED) {
+			oneshot_cannot_start(s, j);
+		} else if (r < 0) {
 			/* fork failed (EAGAIN under a pids limit): try again later. */
 			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
-			j->restarts--;
+			if (is_oneshot(j))
+				j->os.attempt--, j->os.state = OS_WAITING;
+			else
+				j->restarts--;
 			j->restart_at_ms = now + s->o->backoff_max_ms;
 		}
 		status_changed(s);
@@ -899,6 +1251,8 @@ static void drain_at_exit(struct sup *s)
 	}
 }
 
+static void schedules_wake(struct sup *s);
+
 static int loop(struct sup *s)
 {
 	uint64_t stuck = 0;
@@ -915,6 +1269,8 @@ static int loop(struct sup *s)
 			break;
 		}
 		pollset_add(&ps, s->sfd, POLLIN, NULL, 0);
+		if (s->tfd >= 0)
+			pollset_add(&ps, s->tfd, POLLIN, NULL, 0);
 		pollset_outputs(s, &ps);
 		if (poll(ps.pfd, ps.n, poll_timeout(s, pending)) < 0 && errno != EINTR) {
 			log_msg("poll: %s", strerror(errno));
@@ -923,6 +1279,10 @@ static int loop(struct sup *s)
 		pump_output(&ps);
 		if (ps.pfd[0].revents & POLLIN)
 			handle_signals(s);
+		if (s->exit_now)
+			break;
+		if (s->tfd >= 0 && (ps.pfd[1].revents & POLLIN))
+			schedules_wake(s);
 		run_deadlines(s);
 	}
 	drain_at_exit(s);
@@ -935,13 +1295,13 @@ static int loop(struct sup *s)
 static int prepare(struct sup *s)
 {
 	bool piped_main = s->plan->all_mode;
-	bool color = s->plan->all_mode && isatty(STDOUT_FILENO);
+	bool color = (s->plan->all_mode || s->plan->cron_mode) && isatty(STDOUT_FILENO);
 	size_t pad = 0;
 	char err[512];
 
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = strlen(s->plan->jobs[i].name);
-		if (s->plan->all_mode && l > pad)
+		if ((s->plan->all_mode || s->plan->cron_mode) && l > pad)
 			pad = l;
 	}
 	for (size_t i = 0; i < s->n; i++) {
@@ -949,11 +1309,17 @@ static int prepare(struct sup *s)
 		int r;
 
 		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, err, sizeof(err));
+		if (r < 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
+			/* A broken scheduled job never stops the others. */
+			log_msg("%s: %s; it will not run", j->plan->name, err);
+			j->disabled = true;
+			continue;
+		}
 		if (r < 0) {
 			log_msg("%s: %s", j->plan->name, err);
 			return EXIT_SETUP_FAILED;
 		}
-		if (j->plan->kind == JOB_WORKER || piped_main) {
+		if (j->plan->kind != JOB_MAIN || piped_main) {
 			r = open_pipes(s, j, pad, color);
 			if (r < 0) {
 				log_msg("unable to create pipes: %s", strerror(-r));
@@ -980,6 +1346,375 @@ static void std_fds_reserve(void)
 	}
 }
 
+/* ------------------------------------------------------------ one-shot runs */
+
+/* SPEC §4: a deploy job, or one run of a scheduled job, is at most
+ * 1 + retries attempts (oneshot.h decides); each attempt is limited by the
+ * job's timeout. Standalone (JOBSHIM_JOB=NAME) its result is jobshim's; in
+ * @all the deploy job gates web and the workers; a scheduled job's run ends
+ * in waiting for its next time. */
+
+static void log_lines(const char *l1, const char *l2)
+{
+	if (l1[0] != '\0')
+		log_msg("%s", l1);
+	if (l2[0] != '\0')
+		log_msg("%s", l2);
+}
+
+/* A stop while no process runs: jobshim goes too, with nothing left. */
+static void stop_quietly(struct sup *s)
+{
+	if (!s->stopping) {
+		s->stopping = true;
+		s->kill_at_ms = mono() + s->o->grace_ms;
+	}
+}
+
+static void schedules_start(struct sup *s);
+
+/* Starts every job the deploy job held back; a job that cannot start
+ * stops the others, as at start-up. */
+static void release_held(struct sup *s)
+{
+	schedules_start(s);
+	for (size_t i = 0; i < s->n && !s->stopping; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->phase != PH_HELD || j->plan->kind == JOB_SCHEDULED)
+			continue;
+		r = start(s, j);
+		if (r < 0) {
+			log_msg("unable to start %s: %s", j->plan->name, strerror(-r));
+			j->phase = PH_DONE;
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			begin_stop(s, SIGTERM, NULL);
+		}
+	}
+}
+
+/* The run is over (its state says how). */
+static void oneshot_run_over(struct sup *s, struct job *j)
+{
+	j->phase = PH_DONE;
+	if (j->lock_fd >= 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+	}
+	if (s->plan->oneshot) {
+		s->exit_code = oneshot_exit_code(&j->os);
+		s->exit_final = true;
+		stop_quietly(s);
+		return;
+	}
+	if (j->plan->kind == JOB_SCHEDULED) {
+		if (!s->stopping)
+			j->phase = PH_IDLE; /* until its next time */
+		return;
+	}
+	/* @all's deploy job: web and the workers start only after a success. */
+	if (j->os.state == OS_SUCCEEDED) {
+		if (!s->stopping)
+			release_held(s);
+		return;
+	}
+	s->exit_code = oneshot_exit_code(&j->os);
+	s->exit_final = true;
+	if (!s->stopping)
+		log_msg("%s failed: nothing else starts", j->plan->name);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].phase == PH_HELD || s->jobs[i].phase == PH_IDLE)
+			s->jobs[i].phase = PH_DONE;
+	stop_quietly(s);
+}
+
+/* An attempt's processes are all gone: retry, or end the run. */
+static void oneshot_attempt_end(struct sup *s, struct job *j)
+{
+	uint64_t ran = mono() - j->started_ms, delay;
+	char what[96], l1[256], l2[256];
+	bool again;
+
+	again = oneshot_attempt_ended(&j->os, j->last_code, j->timed_out, s->stopping,
+				      s->o->backoff_min_ms, s->o->backoff_max_ms, &delay);
+	j->last_timed_out = j->timed_out;
+	if (!j->last_oom) /* counted a moment after the reaping, as for workers */
+		j->last_oom = oom_killed(j, j->last_wstatus);
+	describe_exit(j, j->last_wstatus, what, sizeof(what));
+	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
+	log_lines(l1, l2);
+	if (again) {
+		j->phase = PH_WAITING;
+		j->restart_at_ms = mono() + delay;
+		return;
+	}
+	oneshot_run_over(s, j);
+}
+
+/* A scheduled job's attempt could not even start (start() said why): the
+ * run failed, the schedule goes on. */
+static void oneshot_cannot_start(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	j->os.last_code = j->last_code;
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* A stop during the backoff between attempts: none follows. */
+static void oneshot_stopped_waiting(struct sup *s, struct job *j)
+{
+	char l2[128];
+
+	oneshot_cancel(&j->os);
+	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
+		 j->os.attempt == 1 ? "" : "s");
+	log_lines("", l2);
+	oneshot_run_over(s, j);
+}
+
+/* The attempt's time is up: the stop signal, then SIGKILL after grace. */
+static void oneshot_timeout(struct sup *s, struct job *j)
+{
+	char msg[160];
+
+	if (j->timed_out) {
+		j->timeout_killed = true;
+		if (group_alive(j->group))
+			kill(-j->group, SIGKILL);
+		return;
+	}
+	oneshot_describe_timeout(&j->os, j->plan->name, j->plan->timeout_ms, msg, sizeof(msg));
+	log_msg("%s", msg);
+	j->timed_out = true;
+	j->timeout_at_ms = mono() + s->o->grace_ms;
+	send_stop(s, j, s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM);
+}
+
+static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+
+	js->attempt = j->os.attempt;
+	js->attempts = j->plan->attempts;
+	js->timed_out = j->last_timed_out;
+	if (j->last_timed_out)
+		js->last_exit_code = EXIT_TIMED_OUT; /* shown as "124 (timeout)" */
+	js->restarts = 0;
+	if (s->stopping && j->phase != PH_DONE)
+		js->state = RS_TERMINATING;
+	else if (j->phase == PH_RUNNING || j->phase == PH_CLEANUP)
+		js->state = RS_RUNNING;
+	else if (j->phase == PH_DONE && j->os.state == OS_SUCCEEDED)
+		js->state = RS_SUCCEEDED;
+	else if (j->phase == PH_DONE && j->os.state == OS_FAILED)
+		js->state = RS_FAILED;
+	else
+		js->state = RS_WAITING;
+	if (j->plan->kind == JOB_SCHEDULED && j->next_fire >= 0 && !s->plan->oneshot &&
+	    j->phase != PH_DONE && j->phase != PH_HELD) {
+		js->next_run_unix_ms = j->next_fire * 1000;
+		cron_format_local(j->next_fire, secs, js->next_local, sizeof(js->next_local));
+	}
+}
+
+/* ------------------------------------------------------------ schedules */
+
+/* SPEC §4: each scheduled job's next time is computed from the wall clock
+ * at every wake-up, and one timerfd on CLOCK_REALTIME waits for the
+ * earliest: an absolute deadline does not drift, TFD_TIMER_CANCEL_ON_SET
+ * wakes jobshim when the clock is set, and between times nothing wakes it. */
+
+static bool on_schedule(const struct sup *s, const struct job *j)
+{
+	return j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot && !j->disabled;
+}
+
+static int schedules_setup(struct sup *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		any = any || on_schedule(s, &s->jobs[i]);
+	if (!any)
+		return 0;
+	s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->tfd < 0) {
+		log_msg("unable to create the schedules' timer: %s", strerror(errno));
+		return EXIT_SETUP_FAILED;
+	}
+	return 0;
+}
+
+static void timer_arm(struct sup *s)
+{
+	struct itimerspec its;
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire < next)
+			next = j->next_fire;
+	}
+	memset(&its, 0, sizeof(its));
+	if (next != INT64_MAX)
+		its.it_value.tv_sec = (time_t)next; /* 0 disarms */
+	if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+		log_msg("unable to set the schedules' timer: %s", strerror(errno));
+}
+
+/* Each job's next time after now. */
+static void schedules_plan(struct sup *s, int64_t now)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (!on_schedule(s, j) || j->phase == PH_HELD || j->phase == PH_DONE)
+			continue;
+		j->next_fire = cron_next(&j->plan->sched, s->cron_anchor, now);
+	}
+	timer_arm(s);
+	status_changed(s);
+}
+
+/* The scheduled jobs begin waiting for their times (at start-up, or in
+ * @all once the deploy job succeeded). */
+static void schedules_start(struct sup *s)
+{
+	if (s->tfd < 0)
+		return;
+	s->cron_anchor = wall_s();
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase == PH_HELD)
+			j->phase = PH_IDLE;
+	}
+	schedules_plan(s, s->cron_anchor);
+}
+
+/* The lock of one run: a run of the same job by another jobshim in this
+ * container (JOBSHIM_JOB=NAME beside @cron) makes this time a skip. */
+static int run_lock(struct sup *s, struct job *j)
+{
+	char name[JOB_NAME_MAX + 16];
+	int fd;
+
+	if (s->run_fd < 0)
+		return 0;
+	snprintf(name, sizeof(name), "job-%s.lock", j->plan->name);
+	fd = run_dir_lock(s->run_fd, name);
+	if (fd == -EWOULDBLOCK)
+		return -EEXIST;
+	if (fd < 0)
+		return 0; /* no lock, no stop: the run goes on */
+	j->lock_fd = fd;
+	return 0;
+}
+
+/* The time `due` of job j has come. */
+static void schedule_fire(struct sup *s, struct job *j, int64_t due)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+	char since[16], when[16];
+	int r;
+
+	cron_format_clock(due, secs, when, sizeof(when));
+	if (j->phase != PH_IDLE) {
+		/* No overlap: the run with its retries goes on. */
+		cron_format_clock(j->run_started, true, since, sizeof(since));
+		log_msg("%s still running (since %s); skipped %s", j->plan->name, since, when);
+		return;
+	}
+	if (run_lock(s, j) < 0) {
+		log_msg("%s runs under another jobshim in this container; skipped %s",
+			j->plan->name, when);
+		return;
+	}
+	oneshot_begin(&j->os, j->plan->attempts);
+	j->run_started = wall_s();
+	r = start(s, j);
+	if (r == -ECANCELED) {
+		oneshot_cannot_start(s, j); /* start() said why */
+	} else if (r < 0) {
+		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
+		j->last_code = EXIT_SETUP_FAILED;
+		oneshot_cannot_start(s, j);
+	}
+}
+
+/* The timer expired, or the clock was set (then nothing fires: the next
+ * times are computed again from the new time). No catch-up of missed
+ * times either way. */
+static void schedules_wake(struct sup *s)
+{
+	uint64_t expirations;
+	bool clock_set = read(s->tfd, &expirations, sizeof(expirations)) < 0 && errno == ECANCELED;
+	int64_t now = wall_s();
+
+	if (s->stopping)
+		return;
+	for (size_t i = 0; i < s->n && !clock_set; i++) {
+		struct job *j = &s->jobs[i];
+		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		    j->next_fire >= 0 && j->next_fire <= now)
+			schedule_fire(s, j, j->next_fire);
+	}
+	if (clock_set)
+		log_debug("the clock was set: next times computed again");
+	schedules_plan(s, now);
+}
+
+/* What runs first: standalone one-shot, its one job; @all with a deploy
+ * job, only that; the scheduled jobs wait for their times. */
+static int start_jobs(struct sup *s)
+{
+	bool deploy_first = false;
+
+	for (size_t i = 0; i < s->n; i++)
+		deploy_first = deploy_first || s->jobs[i].plan->kind == JOB_DEPLOY;
+	deploy_first = deploy_first && !s->plan->oneshot;
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		int r;
+
+		if (j->disabled || s->stopping) { /* s->stopping: an earlier job can never start */
+			j->phase = PH_DONE;
+			continue;
+		}
+		if (on_schedule(s, j) || (deploy_first && j->plan->kind != JOB_DEPLOY)) {
+			j->phase = PH_HELD;
+			continue;
+		}
+		if (is_oneshot(j))
+			oneshot_begin(&j->os, j->plan->attempts);
+		r = start(s, j);
+		if (r < 0) {
+			/* Nothing is left running unsupervised: what started
+			 * gets the stop signal, the grace, SIGKILL. */
+			char why[160];
+			snprintf(why, sizeof(why), "unable to start %s: %s", j->plan->name,
+				 strerror(-r));
+			s->exit_code = EXIT_SETUP_FAILED;
+			s->exit_final = true;
+			j->phase = PH_DONE;
+			if (i == 0)
+				log_msg("%s", why);
+			else
+				begin_stop(s, SIGTERM, why);
+			s->stopping = true;
+		}
+	}
+	if (!deploy_first && !s->stopping)
+		schedules_start(s);
+	return 0;
+}
+
 int supervise_run(const struct run_plan *plan, const struct options *o)
 {
 	static struct sup s; /* one a process; static keeps it off the stack */
@@ -990,56 +1725,53 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.o = o;
 	s.plan = plan;
 	s.n = plan->n_jobs < JOBS_MAX ? plan->n_jobs : JOBS_MAX;
+	s.tfd = -1;
 	s.pid1 = getpid() == 1;
 	/* Only with a /proc of its own namespace: another one's PID 1 is not
 	 * jobshim, and its descendants are not the job's. */
 	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
 		    proc_is_ours(NULL);
 	s.exit_code = 0;
+	s.cwd_fd = -1;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
 		j->plan = &plan->jobs[i];
 		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
 		j->last_code = -1;
+		j->os.last_code = -1;
+		j->lock_fd = -1;
+		j->next_fire = -1;
 	}
 
 	std_fds_reserve();
-	s.sfd = signals_setup(&set);
+	s.sfd = signals_setup(o, &set, &s.orig_mask);
 	if (s.sfd < 0) {
 		log_msg("unable to set up signals: %s", strerror(-s.sfd));
 		return EXIT_SETUP_FAILED;
 	}
 	/* Not PID 1: orphans of the job come to jobshim rather than to the
-	 * real init, so they are reaped and their groups can be waited for. */
-	if (!s.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	 * real init, so they are reaped and their groups can be waited for
+	 * (under the tini name only with -s, as tini does). */
+	if ((o->subreaper == 1 || (o->subreaper < 0 && !s.pid1)) &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		log_msg("unable to become a child subreaper: %s", strerror(errno));
+	reaping_check(&s);
+	if (o->pdeathsig != 0 && prctl(PR_SET_PDEATHSIG, o->pdeathsig) < 0)
+		log_msg("unable to set the parent death signal: %s", strerror(errno));
 	if (run_dir_setup(&s) < 0)
 		return EXIT_ALREADY_RUNNING;
 	r = prepare(&s);
 	if (r != 0)
 		return r;
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.stopping) { /* an earlier job can never start */
-			s.jobs[i].phase = PH_DONE;
-			continue;
-		}
-		r = start(&s, &s.jobs[i]);
-		if (r < 0) {
-			/* Nothing is left running unsupervised: what started
-			 * gets the stop signal, the grace, SIGKILL. */
-			char why[160];
-			snprintf(why, sizeof(why), "unable to start %s: %s", s.jobs[i].plan->name,
-				 strerror(-r));
-			s.exit_code = EXIT_SETUP_FAILED;
-			s.exit_final = true;
-			s.jobs[i].phase = PH_DONE;
-			if (i == 0)
-				log_msg("%s", why);
-			else
-				begin_stop(&s, SIGTERM, why);
-			s.stopping = true;
-		}
-	}
+	r = schedules_setup(&s);
+	if (r != 0)
+		return r;
+	s.cwd_fd = leave_cwd(&s);
+	r = start_jobs(&s);
+	if (s.cwd_fd >= 0) /* the main app is never restarted */
+		close(s.cwd_fd), s.cwd_fd = -1;
+	if (r != 0)
+		return r;
 	status_changed(&s);
 	r = loop(&s);
 	if (s.status_written)

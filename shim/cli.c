@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "duration.h"
 #include "signame.h"
+#include "sigspec.h"
 #include "sizes.h"
 
 const char cli_usage[] =
@@ -17,7 +19,8 @@ const char cli_usage[] =
     "       jobshim --version | --help\n"
     "\n"
     "options (environment twin in brackets; a flag wins over its variable):\n"
-    "  --job NAME            [JOBSHIM_JOB]            worker job to run; @all: every job\n"
+    "  --job NAME            [JOBSHIM_JOB]            job to run; @all: every job; @cron: the\n"
+    "                                                 scheduled jobs on their schedules\n"
     "  --config FILE         [JOBSHIM_CONFIG]         default ./.deploio.yaml if it exists\n"
     "  --command CMD         [JOBSHIM_COMMAND]        override the worker's command\n"
     "  --size SIZE           [JOBSHIM_SIZE]           micro, mini, standard-1, standard-2, "
@@ -28,6 +31,8 @@ const char cli_usage[] =
     "  --backoff-min DUR     [JOBSHIM_BACKOFF_MIN]    first restart delay (1s)\n"
     "  --backoff-max DUR     [JOBSHIM_BACKOFF_MAX]    restart delay cap (60s)\n"
     "  --backoff-reset DUR   [JOBSHIM_BACKOFF_RESET]  stable uptime that resets the delay (60s)\n"
+    "  --timeout DUR         [JOBSHIM_TIMEOUT]        overrides the deploy/scheduled jobs' "
+    "timeout\n"
     "  --seccomp PROFILE     [JOBSHIM_SECCOMP]        default, strict or off\n"
     "  --caps LIST           [JOBSHIM_CAPS]           default, none, or CAP,CAP,...\n"
     "  --user USER[:GROUP]   [JOBSHIM_USER]           run the job as this user\n"
@@ -35,14 +40,52 @@ const char cli_usage[] =
     "  --log-format F        [JOBSHIM_LOG_FORMAT]     plain or json\n"
     "  --log-timestamps      [JOBSHIM_LOG_TIMESTAMPS=1]\n"
     "  --run-dir DIR         [JOBSHIM_RUN_DIR]        status file and locks (/run/jobshim)\n"
-    "  -v                    [JOBSHIM_VERBOSE=1]      more diagnostics\n"
+    "  --stop-delay DUR      [JOBSHIM_STOP_DELAY]     wait before sending the stop signal (0s)\n"
+    "  --rewrite LIST        [JOBSHIM_REWRITE]        rewrite forwarded signals: TERM:INT,USR1:0\n"
+    "                                                 (0 drops the signal)\n"
+    "  --success-exit LIST   [JOBSHIM_SUCCESS_EXIT]   job exit codes reported as 0, e.g. 143\n"
+    "  --pdeathsig SIG       [JOBSHIM_PDEATHSIG]      signal jobshim gets when its parent dies\n"
+    "  -v, -vv               [JOBSHIM_VERBOSE=N]      1: diagnostics and reaped orphans;\n"
+    "                                                 2: also every forwarded signal\n"
     "\n"
     "exit status: the job's own; 128+N killed by signal N; 2 usage or configuration\n"
     "error; 125 sandbox/limits setup failed; 126/127 command not executable/not found;\n"
-    "75 the job already runs under another jobshim in this container.\n";
+    "75 the job already runs under another jobshim in this container; 124 a deploy or\n"
+    "scheduled job's last attempt timed out.\n"
+    "\n"
+    "Run as tini, docker-init or dumb-init (a symlink or a copy), jobshim takes that\n"
+    "tool's flags and variables (see `tini -h`, `dumb-init -h` under those names).\n";
+
+const char cli_usage_tini[] =
+    "usage: tini [-h] [-l] [-s] [-g] [-w] [-v...] [-e CODE]... [-p SIG] [--] COMMAND [ARG...]\n"
+    "jobshim standing in for tini (SPEC §11); jobshim's own --options work too.\n"
+    "  -s   become a child subreaper (also TINI_SUBREAPER set)\n"
+    "  -g   forward signals to the job's process group (also TINI_KILL_PROCESS_GROUP set),\n"
+    "       else to the job's main process only\n"
+    "  -e CODE  report the job's exit code CODE as 0 (repeatable)\n"
+    "  -p SIG   the signal jobshim gets when its parent dies (e.g. SIGUSR1)\n"
+    "  -w   a line for each reaped orphan; -v more diagnostics (also TINI_VERBOSITY=N)\n"
+    "  -l   version; -h this help\n";
+
+const char cli_usage_dumb_init[] =
+    "usage: dumb-init [-c] [-r S:R]... [-v] [--] COMMAND [ARG...]   (-h help, -V version)\n"
+    "jobshim standing in for dumb-init (SPEC §11); jobshim's own --options work too.\n"
+    "  -c, --single-child  signals to the job's main process only (also DUMB_INIT_SETSID=0);\n"
+    "                      by default to its whole process group, and TSTP, TTIN and TTOU\n"
+    "                      become STOP\n"
+    "  -r, --rewrite S:R   forward signal S (1-31) as R (0 drops it); repeatable\n"
+    "  -v, --verbose       diagnostics (also DUMB_INIT_DEBUG=1)\n";
 
 /* One row per option that takes a value or is a switch. */
-enum opt_kind { OPT_STR, OPT_DUR, OPT_BOOL };
+enum opt_kind {
+	OPT_STR,
+	OPT_DUR,
+	OPT_BOOL,
+	OPT_COUNT,   /* -v: each flag counts; the variable is a number */
+	OPT_REWRITE, /* a struct sig_rewrite; lists add up, the later pair wins */
+	OPT_EXITS,   /* a struct exit_set; lists add up */
+	OPT_SIG,     /* an int signal number */
+};
 
 struct opt_def {
 	const char *flag; /* "--job" */
@@ -67,6 +110,7 @@ static const struct opt_def opt_table[] = {
     OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
     OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
     OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
+    OPT("--timeout", "JOBSHIM_TIMEOUT", OPT_DUR, timeout_ms),
     OPT("--seccomp", "JOBSHIM_SECCOMP", OPT_STR, seccomp),
     OPT("--caps", "JOBSHIM_CAPS", OPT_STR, caps),
     OPT("--user", "JOBSHIM_USER", OPT_STR, user),
@@ -74,7 +118,11 @@ static const struct opt_def opt_table[] = {
     OPT("--log-format", "JOBSHIM_LOG_FORMAT", OPT_STR, log_format_name),
     OPT("--log-timestamps", "JOBSHIM_LOG_TIMESTAMPS", OPT_BOOL, log_timestamps),
     OPT("--run-dir", "JOBSHIM_RUN_DIR", OPT_STR, run_dir),
-    OPT("-v", "JOBSHIM_VERBOSE", OPT_BOOL, verbose_flag),
+    OPT("--stop-delay", "JOBSHIM_STOP_DELAY", OPT_DUR, stop_delay_ms),
+    OPT("--rewrite", "JOBSHIM_REWRITE", OPT_REWRITE, rewrite),
+    OPT("--success-exit", "JOBSHIM_SUCCESS_EXIT", OPT_EXITS, success_exit),
+    OPT("--pdeathsig", "JOBSHIM_PDEATHSIG", OPT_SIG, pdeathsig),
+    OPT("-v", "JOBSHIM_VERBOSE", OPT_COUNT, verbose),
     OPT(NULL, "JOBSHIM_CGROUP_ROOT", OPT_STR, cgroup_root),
 };
 
@@ -115,11 +163,24 @@ static int parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+/* A verbosity level: 0-9, or the switch words (true = 1). */
+static int parse_level(const char *who, const char *val, int *out, char *err, size_t errlen)
+{
+	bool b;
+
+	if (val[0] >= '0' && val[0] <= '9' && val[1] == '\0')
+		return *out = val[0] - '0', 0;
+	if (parse_bool(val, &b) == 0)
+		return *out = b ? 1 : 0, 0;
+	return fail(err, errlen, "%s: expected a level 0-9, not \"%s\"", who, val);
+}
+
 /* Stores one option's value; `who` names its source for messages. */
 static int set_value(const struct opt_def *d, const char *who, const char *val, struct options *o,
 		     char *err, size_t errlen)
 {
 	char *field = (char *)o + d->off;
+	char bad[80];
 
 	switch (d->kind) {
 	case OPT_STR:
@@ -135,6 +196,30 @@ static int set_value(const struct opt_def *d, const char *who, const char *val, 
 	case OPT_BOOL:
 		if (parse_bool(val, (bool *)field) < 0)
 			return fail(err, errlen, "%s: expected 1 or 0, not \"%s\"", who, val);
+		return 0;
+	case OPT_COUNT:
+		return parse_level(who, val, (int *)field, err, errlen);
+	case OPT_REWRITE:
+		if (sig_rewrite_parse(val, (struct sig_rewrite *)field, bad, sizeof(bad)) < 0)
+			return fail(
+			    err, errlen,
+			    "%s: invalid rewrite \"%s\" (expected SIG:SIG, e.g. TERM:INT or "
+			    "USR1:0 to drop it)",
+			    who, bad);
+		return 0;
+	case OPT_EXITS:
+		if (exit_set_parse(val, (struct exit_set *)field, bad, sizeof(bad)) < 0)
+			return fail(err, errlen,
+				    "%s: invalid exit code \"%s\" (expected 0-255 or a range, e.g. "
+				    "143 or 128-159)",
+				    who, bad);
+		return 0;
+	case OPT_SIG:
+		if (sig_parse(val, false, (int *)field) < 0)
+			return fail(err, errlen,
+				    "%s: unknown signal \"%s\" (expected a name like USR1 or "
+				    "SIGUSR1, or 1-64)",
+				    who, val);
 		return 0;
 	}
 	return -EINVAL;
@@ -161,6 +246,8 @@ static void set_defaults(struct options *o)
 	o->seccomp = "default";
 	o->caps = "default";
 	o->log_format_name = "plain";
+	o->subreaper = -1;
+	sig_rewrite_init(&o->rewrite);
 }
 
 static int apply_env(char *const *envp, struct options *o, char *err, size_t errlen)
@@ -231,7 +318,9 @@ static int validate(struct options *o, char *err, size_t errlen)
 				    "INT, 15)",
 				    o->stop_signal_name);
 	}
-	o->verbose = o->verbose_flag ? 1 : 0;
+	if (o->verbose_flags > 0)
+		o->verbose = o->verbose_flags > 9 ? 9 : o->verbose_flags;
+	o->orphan_lines = o->verbose >= 1;
 	return 0;
 }
 
@@ -246,6 +335,294 @@ static int parse_output(const char *val, struct options *o, char *err, size_t er
 	return 0;
 }
 
+/* A flag of jobshim's own table at argv[*i] (its value may be the next
+ * word): 1 when it was one, 0 when not, or -EINVAL. */
+static int native_flag(int argc, char **argv, int *i, struct options *o, char *err, size_t errlen)
+{
+	const char *arg = argv[*i], *eq, *val;
+	const struct opt_def *d;
+	size_t len;
+	int r;
+
+	/* -v, -vv, -vvv: the level. */
+	if (arg[0] == '-' && arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1)) {
+		o->verbose_flags += (int)strlen(arg + 1);
+		return 1;
+	}
+	eq = strchr(arg, '=');
+	len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	d = find_flag(arg, len);
+	if (d == NULL)
+		return 0;
+	if (d->kind == OPT_BOOL || d->kind == OPT_COUNT) {
+		if (eq != NULL)
+			return fail(err, errlen, "%s takes no value", d->flag);
+		if (d->kind == OPT_COUNT)
+			o->verbose_flags++;
+		else
+			*(bool *)((char *)o + d->off) = true;
+		return 1;
+	}
+	if (eq != NULL)
+		val = eq + 1;
+	else if (*i + 1 < argc)
+		val = argv[++*i];
+	else
+		return fail(err, errlen, "%s: missing value", d->flag);
+	/* An empty value clears: strings back to their default, lists empty. */
+	if (val[0] == '\0' && d->kind == OPT_REWRITE)
+		sig_rewrite_init(&o->rewrite);
+	else if (val[0] == '\0' && d->kind == OPT_EXITS)
+		memset(&o->success_exit, 0, sizeof(o->success_exit));
+	else if (val[0] == '\0' && d->kind == OPT_SIG)
+		o->pdeathsig = 0;
+	else if ((r = set_value(d, d->flag, val, o, err, errlen)) < 0)
+		return r;
+	/* --config= clears the variable's file: back to the optional default. */
+	if (d->off == offsetof(struct options, config))
+		o->config_explicit = val[0] != '\0';
+	if (d->kind == OPT_STR && val[0] == '\0')
+		*(const char **)((char *)o + d->off) = NULL;
+	return 1;
+}
+
+/* The words from argv[i] on are the command. */
+static int finish(int argc, char **argv, int i, struct options *o, char *err, size_t errlen)
+{
+	o->argv = argv + i;
+	o->argc = argc - i;
+	return validate(o, err, errlen);
+}
+
+/* The value of a short option: the rest of its word (-e143) or the next. */
+static const char *short_value(int argc, char **argv, int *i, const char *c)
+{
+	if (c[1] != '\0')
+		return c + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+/* ------------------------------------------------------------ tini */
+
+/* tini's flags and variables with tini's defaults: signals to the main
+ * process, no subreaper unless asked, the job gets the signal mask jobshim
+ * was started with. Options end at the first word that is not one. */
+static int parse_tini(int argc, char **argv, char *const *envp, struct options *o, char *err,
+		      size_t errlen)
+{
+	const char *v;
+	int verbosity = 1, i, r; /* tini's: 1 warnings, 2 info, 3 debug */
+	bool warn_on_reap = false;
+
+	o->subreaper = 0;
+	o->keep_sigmask = true;
+	if (env_get(envp, "TINI_SUBREAPER") != NULL)
+		o->subreaper = 1;
+	if (env_get(envp, "TINI_KILL_PROCESS_GROUP") != NULL)
+		o->signal_group = true;
+	if ((v = env_get(envp, "TINI_VERBOSITY")) != NULL &&
+	    (r = parse_level("TINI_VERBOSITY", v, &verbosity, err, errlen)) < 0)
+		return r;
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		return o->cmd = CMD_VERSION, 0;
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (arg[1] == '-') {
+			r = native_flag(argc, argv, &i, o, err, errlen);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return fail(err, errlen, "unknown option \"%s\" (see tini -h)",
+					    arg);
+			continue;
+		}
+		for (const char *c = arg + 1; *c != '\0'; c++) {
+			const char *val;
+
+			switch (*c) {
+			case 'h':
+				return o->cmd = CMD_HELP, 0;
+			case 'l':
+				return o->cmd = CMD_VERSION, 0;
+			case 's':
+				o->subreaper = 1;
+				continue;
+			case 'g':
+				o->signal_group = true;
+				continue;
+			case 'w':
+				warn_on_reap = true;
+				continue;
+			case 'v':
+				verbosity++;
+				continue;
+			case 'e':
+			case 'p':
+				break;
+			default:
+				return fail(err, errlen, "unknown option \"-%c\" (see tini -h)",
+					    *c);
+			}
+			val = short_value(argc, argv, &i, c);
+			if (val == NULL)
+				return fail(err, errlen, "-%c: missing value", *c);
+			if (*c == 'e' && (strspn(val, "0123456789") != strlen(val) ||
+					  exit_set_parse(val, &o->success_exit, NULL, 0) < 0))
+				return fail(err, errlen, "-e: invalid exit code \"%s\" (0-255)",
+					    val);
+			if (*c == 'p' && sig_parse(val, false, &o->pdeathsig) < 0)
+				return fail(err, errlen, "-p: unknown signal \"%s\" (e.g. SIGUSR1)",
+					    val);
+			break; /* the value ended this word */
+		}
+	}
+	r = finish(argc, argv, i, o, err, errlen);
+	/* tini's levels onto jobshim's: its default (1, warnings) is jobshim's 0;
+	 * orphans get a line only with -w, at a level that shows warnings. */
+	o->verbose = verbosity >= 3 ? 2 : (verbosity >= 1 ? verbosity - 1 : 0);
+	if (o->verbose_flags > o->verbose)
+		o->verbose = o->verbose_flags;
+	o->orphan_lines = warn_on_reap && verbosity >= 1;
+	o->warn_no_reaping = verbosity >= 1;
+	return r;
+}
+
+/* ------------------------------------------------------------ dumb-init */
+
+/* dumb-init's -r S:R: numbers only, S 1-31, R 0-31. */
+static int dumb_init_rewrite(const char *val, struct options *o, char *err, size_t errlen)
+{
+	size_t a = strspn(val, "0123456789"), b;
+	int from = 0, to = 0;
+
+	b = val[a] == ':' ? strspn(val + a + 1, "0123456789") : 0;
+	if (a >= 1 && a <= 2 && b >= 1 && b <= 2 && val[a + 1 + b] == '\0') {
+		for (size_t k = 0; k < a; k++)
+			from = from * 10 + (val[k] - '0');
+		for (size_t k = 0; k < b; k++)
+			to = to * 10 + (val[a + 1 + k] - '0');
+		if (from >= 1 && from <= 31 && to <= 31) {
+			o->rewrite.to[from] = (int8_t)to;
+			return 0;
+		}
+	}
+	return fail(err, errlen,
+		    "-r: invalid rewrite \"%s\" (expected S:R, signal numbers S 1-31 and R 0-31)",
+		    val);
+}
+
+/* dumb-init's flags and variables with its defaults: signals to the job's
+ * process group, where TSTP, TTIN and TTOU become STOP and also stop
+ * jobshim (shell job control); -c or DUMB_INIT_SETSID=0 for the main
+ * process only. jobshim exits as soon as the main process does. */
+static int parse_dumb_init(int argc, char **argv, char *const *envp, struct options *o, char *err,
+			   size_t errlen)
+{
+	static const int tty_stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+	const char *v;
+	bool group = true, debug = false;
+	int i, r;
+
+	if ((v = env_get(envp, "DUMB_INIT_DEBUG")) != NULL && strcmp(v, "1") == 0)
+		debug = true;
+	if ((v = env_get(envp, "DUMB_INIT_SETSID")) != NULL && strcmp(v, "0") == 0)
+		group = false;
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val;
+
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (arg[1] == '-') {
+			if (strcmp(arg, "--help") == 0)
+				return o->cmd = CMD_HELP, 0;
+			if (strcmp(arg, "--version") == 0)
+				return o->cmd = CMD_VERSION, 0;
+			if (strcmp(arg, "--single-child") == 0) {
+				group = false;
+				continue;
+			}
+			if (strcmp(arg, "--verbose") == 0) {
+				debug = true;
+				continue;
+			}
+			if (strcmp(arg, "--rewrite") == 0 || strncmp(arg, "--rewrite=", 10) == 0) {
+				val = arg[9] == '=' ? arg + 10 : (i + 1 < argc ? argv[++i] : NULL);
+				if (val == NULL)
+					return fail(err, errlen, "--rewrite: missing value");
+				if ((r = dumb_init_rewrite(val, o, err, errlen)) < 0)
+					return r;
+				continue;
+			}
+			r = native_flag(argc, argv, &i, o, err, errlen);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				return fail(err, errlen, "unknown option \"%s\" (see dumb-init -h)",
+					    arg);
+			continue;
+		}
+		for (const char *c = arg + 1; *c != '\0'; c++) {
+			if (*c == 'h')
+				return o->cmd = CMD_HELP, 0;
+			if (*c == 'V')
+				return o->cmd = CMD_VERSION, 0;
+			if (*c == 'c' || *c == 'v') {
+				group = group && *c != 'c';
+				debug = debug || *c == 'v';
+				continue;
+			}
+			if (*c != 'r')
+				return fail(err, errlen,
+					    "unknown option \"-%c\" (see dumb-init -h)", *c);
+			val = short_value(argc, argv, &i, c);
+			if (val == NULL)
+				return fail(err, errlen, "-r: missing value");
+			if ((r = dumb_init_rewrite(val, o, err, errlen)) < 0)
+				return r;
+			break;
+		}
+	}
+	o->signal_group = group;
+	o->term_leftovers = group;
+	if (group)
+		for (size_t k = 0; k < sizeof(tty_stops) / sizeof(tty_stops[0]); k++)
+			if (o->rewrite.to[tty_stops[k]] < 0)
+				o->rewrite.to[tty_stops[k]] = SIGSTOP;
+	o->suspend_on_tty_signals = true;
+	o->exit_with_main = true;
+	o->leave_cwd = true;
+	if (debug && o->verbose_flags == 0)
+		o->verbose_flags = 1;
+	return finish(argc, argv, i, o, err, errlen);
+}
+
+/* ------------------------------------------------------------ jobshim */
+
+static enum persona persona_of(const char *argv0)
+{
+	const char *base = argv0 != NULL ? strrchr(argv0, '/') : NULL;
+
+	base = base != NULL ? base + 1 : argv0;
+	if (base == NULL)
+		return PERSONA_JOBSHIM;
+	if (strcmp(base, "tini") == 0 || strcmp(base, "docker-init") == 0)
+		return PERSONA_TINI;
+	if (strcmp(base, "dumb-init") == 0)
+		return PERSONA_DUMB_INIT;
+	return PERSONA_JOBSHIM;
+}
+
 int options_parse(int argc, char **argv, char *const *envp, struct options *o, char *err,
 		  size_t errlen)
 {
@@ -255,6 +632,11 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 	r = apply_env(envp, o, err, errlen);
 	if (r < 0)
 		return r;
+	o->persona = persona_of(argc > 0 ? argv[0] : NULL);
+	if (o->persona == PERSONA_TINI)
+		return parse_tini(argc, argv, envp, o, err, errlen);
+	if (o->persona == PERSONA_DUMB_INIT)
+		return parse_dumb_init(argc, argv, envp, o, err, errlen);
 
 	/* Subcommands only as the first argument: `jobshim -- check` runs a
 	 * program called check. */
@@ -264,9 +646,7 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		o->cmd = CMD_STATS, i = 2;
 
 	for (; i < argc; i++) {
-		const char *arg = argv[i], *eq, *val;
-		const struct opt_def *d;
-		size_t len;
+		const char *arg = argv[i], *val;
 
 		if (strcmp(arg, "--") == 0) {
 			i++;
@@ -297,36 +677,16 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 				return r;
 			continue;
 		}
-		eq = strchr(arg, '=');
-		len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-		d = find_flag(arg, len);
-		if (d == NULL)
-			return fail(err, errlen, "unknown option \"%.*s\" (see jobshim --help)",
-				    (int)len, arg);
-		if (d->kind == OPT_BOOL) {
-			if (eq != NULL)
-				return fail(err, errlen, "%s takes no value", d->flag);
-			*(bool *)((char *)o + d->off) = true;
-			continue;
-		}
-		if (eq != NULL)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			return fail(err, errlen, "%s: missing value", d->flag);
-		r = set_value(d, d->flag, val, o, err, errlen);
+		r = native_flag(argc, argv, &i, o, err, errlen);
 		if (r < 0)
 			return r;
-		/* --config= clears the variable's file: back to the optional default. */
-		if (d->off == offsetof(struct options, config))
-			o->config_explicit = val[0] != '\0';
-		if (d->kind == OPT_STR && val[0] == '\0')
-			*(const char **)((char *)o + d->off) = NULL;
+		if (r == 0) {
+			size_t len = strcspn(arg, "=");
+			return fail(err, errlen, "unknown option \"%.*s\" (see jobshim --help)",
+				    (int)len, arg);
+		}
 	}
 	if (o->cmd != CMD_RUN && i < argc)
 		return fail(err, errlen, "unexpected argument \"%s\"", argv[i]);
-	o->argv = argv + i;
-	o->argc = argc - i;
-	return validate(o, err, errlen);
+	return finish(argc, argv, i, o, err, errlen);
 }

@@ -14,5 +14,8 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 
 /* The --help text. */
 extern const char cli_usage[];
+/* The same under the names tini (docker-init) and dumb-init. */
+extern const char cli_usage_tini[];
+extern const char cli_usage_dumb_init[];
 
 #endif

@@ -14,6 +14,15 @@
 
 extern char **environ;
 
+/* --success-exit / tini -e: the job's listed exit codes end jobshim with 0
+ * (the JVM's 143 after a TERM counted as a clean stop). */
+static int success_exit_map(const struct options *o, int code)
+{
+	return exit_set_has(&o->success_exit, code) ? 0 : code;
+}
+
+static const char *const persona_names[] = {"jobshim", "tini", "dumb-init"};
+
 static int run(const struct options *o)
 {
 	struct run_plan plan;
@@ -45,10 +54,10 @@ static int run(const struct options *o)
 	if (r < 0)
 		return EXIT_USAGE;
 	if (plan.n_jobs > 0)
-		log_set_job(plan.all_mode ? "jobshim" : plan.jobs[0].name);
+		log_set_job(plan.all_mode || plan.cron_mode ? "jobshim" : plan.jobs[0].name);
 	code = supervise_run(&plan, o);
 	plan_free(&plan);
-	return code;
+	return success_exit_map(o, code);
 }
 
 int main(int argc, char **argv)
@@ -63,10 +72,16 @@ int main(int argc, char **argv)
 	log_setup(o.log_format, o.log_timestamps, o.verbose);
 	switch (o.cmd) {
 	case CMD_VERSION:
-		printf("jobshim %s\n", JOBSHIM_VERSION);
+		if (o.persona != PERSONA_JOBSHIM)
+			printf("jobshim %s (as %s)\n", JOBSHIM_VERSION, persona_names[o.persona]);
+		else
+			printf("jobshim %s\n", JOBSHIM_VERSION);
 		return 0;
 	case CMD_HELP:
-		fputs(cli_usage, stdout);
+		fputs(o.persona == PERSONA_TINI	       ? cli_usage_tini
+		      : o.persona == PERSONA_DUMB_INIT ? cli_usage_dumb_init
+						       : cli_usage,
+		      stdout);
 		return 0;
 	case CMD_CHECK:
 		return plan_check(&o, environ, stdout);

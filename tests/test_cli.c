@@ -15,12 +15,16 @@
 
 #define MAXV 12
 
+/* Rows name only the fields they need (argv0 is for the drop-in rows). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 struct row {
 	const char *name;
 	const char *argv[MAXV];	  /* after "jobshim"; NULL-terminated */
 	const char *env[MAXV];	  /* "NAME=value"; NULL-terminated */
 	const char *expect[MAXV]; /* "field=value" as rendered by render() */
 	const char *err;	  /* NULL = must succeed; else a substring of the message */
+	const char *argv0;	  /* NULL = "jobshim"; "tini", "/x/dumb-init", ... */
 };
 
 /* One field of o as text, so that rows can name what they expect. */
@@ -60,6 +64,8 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 		snprintf(buf, cap, "%" PRIu64, o->backoff_max_ms);
 	else if (strcmp(key, "breset") == 0)
 		snprintf(buf, cap, "%" PRIu64, o->backoff_reset_ms);
+	else if (strcmp(key, "timeout") == 0)
+		snprintf(buf, cap, "%" PRIu64, o->timeout_ms);
 	else if (strcmp(key, "log") == 0)
 		snprintf(buf, cap, "%s/%s", S(o->log_format_name),
 			 o->log_format == LOG_JSON ? "json" : "plain");
@@ -67,6 +73,43 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 		snprintf(buf, cap, "%d", o->log_timestamps);
 	else if (strcmp(key, "verbose") == 0)
 		snprintf(buf, cap, "%d", o->verbose);
+	else if (strcmp(key, "stop_delay") == 0)
+		snprintf(buf, cap, "%" PRIu64, o->stop_delay_ms);
+	else if (strcmp(key, "rewrite") == 0) {
+		/* "FROM>TO" pairs joined by ',', "" when none. */
+		size_t len = 0;
+		buf[0] = '\0';
+		for (int sig = 1; sig <= SIGSPEC_MAX && len < cap; sig++)
+			if (o->rewrite.to[sig] >= 0)
+				len += (size_t)snprintf(buf + len, cap - len, "%s%d>%d",
+							len ? "," : "", sig, o->rewrite.to[sig]);
+	} else if (strcmp(key, "success") == 0) {
+		size_t len = 0;
+		buf[0] = '\0';
+		for (int c = 0; c <= 255 && len < cap; c++)
+			if (exit_set_has(&o->success_exit, c))
+				len += (size_t)snprintf(buf + len, cap - len, "%s%d",
+							len ? "," : "", c);
+	} else if (strcmp(key, "pdeathsig") == 0)
+		snprintf(buf, cap, "%d", o->pdeathsig);
+	else if (strcmp(key, "persona") == 0)
+		snprintf(buf, cap, "%s",
+			 o->persona == PERSONA_TINI	   ? "tini"
+			 : o->persona == PERSONA_DUMB_INIT ? "dumb-init"
+							   : "jobshim");
+	else if (strcmp(key, "forward") == 0)
+		snprintf(buf, cap, "%s", o->signal_group ? "group" : "main");
+	else if (strcmp(key, "subreaper") == 0)
+		snprintf(buf, cap, "%d", o->subreaper);
+	else if (strcmp(key, "orphans") == 0)
+		snprintf(buf, cap, "%d", o->orphan_lines);
+	else if (strcmp(key, "dumb") == 0)
+		/* dumb-init's switches: suspend, exit with main, TERM leftovers, cwd */
+		snprintf(buf, cap, "%d%d%d%d", o->suspend_on_tty_signals, o->exit_with_main,
+			 o->term_leftovers, o->leave_cwd);
+	else if (strcmp(key, "sigmask") == 0)
+		/* tini's: the mask kept, and the warning when reaping cannot work */
+		snprintf(buf, cap, "%d%d", o->keep_sigmask, o->warn_no_reaping);
 	else if (strcmp(key, "output") == 0)
 		snprintf(buf, cap, "%s", o->output == OUT_JSON ? "json" : "table");
 	else if (strcmp(key, "argv") == 0) {
@@ -85,11 +128,13 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 
 /* Every field at its default: a row lists only what differs. */
 static const char *const defaults[] = {
-    "cmd=run",	      "job=(null)",	    "config=(null)", "config_explicit=0", "command=(null)",
-    "size=(null)",    "seccomp=default",    "caps=default",  "user=(null)",	  "rlimits=(null)",
-    "run_dir=(null)", "cgroup_root=(null)", "grace=8000",    "bmin=1000",	  "bmax=60000",
-    "breset=60000",   "log=plain/plain",    "ts=0",	     "verbose=0",	  "output=table",
-    "argv=",
+    "cmd=run",	       "job=(null)",	     "config=(null)", "config_explicit=0", "command=(null)",
+    "size=(null)",     "seccomp=default",    "caps=default",  "user=(null)",	   "rlimits=(null)",
+    "run_dir=(null)",  "cgroup_root=(null)", "grace=8000",    "bmin=1000",	   "bmax=60000",
+    "breset=60000",    "log=plain/plain",    "ts=0",	      "verbose=0",	   "output=table",
+    "argv=",	       "stop_delay=0",	     "rewrite=",      "success=",	   "pdeathsig=0",
+    "persona=jobshim", "forward=main",	     "subreaper=-1",  "orphans=0",	   "dumb=0000",
+    "sigmask=00",      "timeout=0",
 };
 
 static const struct row rows[] = {
@@ -113,7 +158,7 @@ static const struct row rows[] = {
     {"check later is a command",
      {"-v", "check", NULL},
      {NULL},
-     {"cmd=run", "argv=check", "verbose=1"},
+     {"cmd=run", "argv=check", "verbose=1", "orphans=1"},
      NULL},
     {"--help", {"--help", NULL}, {NULL}, {"cmd=help"}, NULL},
     {"-h", {"-h", NULL}, {NULL}, {"cmd=help"}, NULL},
@@ -171,6 +216,14 @@ static const struct row rows[] = {
     {"--backoff-min", {"--backoff-min", "2s", NULL}, {NULL}, {"bmin=2000"}, NULL},
     {"--backoff-max", {"--backoff-max=5m0s", NULL}, {NULL}, {"bmax=300000"}, NULL},
     {"--backoff-reset", {"--backoff-reset", "10m", NULL}, {NULL}, {"breset=600000"}, NULL},
+    {"--timeout", {"--timeout", "30s", NULL}, {NULL}, {"timeout=30000"}, NULL},
+    {"JOBSHIM_TIMEOUT", {NULL}, {"JOBSHIM_TIMEOUT=2m", NULL}, {"timeout=120000"}, NULL},
+    {"--timeout wins over JOBSHIM_TIMEOUT",
+     {"--timeout=500ms", NULL},
+     {"JOBSHIM_TIMEOUT=2m", NULL},
+     {"timeout=500"},
+     NULL},
+    {"bad --timeout", {"--timeout", "soon", NULL}, {NULL}, {NULL}, "--timeout: invalid duration"},
     {"backoff min = max",
      {"--backoff-min=5s", "--backoff-max=5s", NULL},
      {NULL},
@@ -179,8 +232,207 @@ static const struct row rows[] = {
 
     /* ---- switches */
     {"--log-timestamps", {"--log-timestamps", NULL}, {NULL}, {"ts=1"}, NULL},
-    {"-v", {"-v", NULL}, {NULL}, {"verbose=1"}, NULL},
-    {"-v twice", {"-v", "-v", NULL}, {NULL}, {"verbose=1"}, NULL},
+    {"-v", {"-v", NULL}, {NULL}, {"verbose=1", "orphans=1"}, NULL},
+    {"-v twice", {"-v", "-v", NULL}, {NULL}, {"verbose=2", "orphans=1"}, NULL},
+    {"-vv", {"-vv", NULL}, {NULL}, {"verbose=2", "orphans=1"}, NULL},
+    {"JOBSHIM_VERBOSE=2", {NULL}, {"JOBSHIM_VERBOSE=2", NULL}, {"verbose=2", "orphans=1"}, NULL},
+    {"-v over JOBSHIM_VERBOSE=3",
+     {"-v", NULL},
+     {"JOBSHIM_VERBOSE=3", NULL},
+     {"verbose=1", "orphans=1"},
+     NULL},
+
+    /* ---- issue 17: stop delay, rewrite, success exit, parent death */
+    {"--stop-delay", {"--stop-delay", "5s", NULL}, {NULL}, {"stop_delay=5000"}, NULL},
+    {"JOBSHIM_STOP_DELAY", {NULL}, {"JOBSHIM_STOP_DELAY=250ms", NULL}, {"stop_delay=250"}, NULL},
+    {"--rewrite", {"--rewrite", "TERM:INT,USR1:0", NULL}, {NULL}, {"rewrite=10>0,15>2"}, NULL},
+    {"--rewrite numbers and SIG names",
+     {"--rewrite=SIGHUP:31,31:1", NULL},
+     {NULL},
+     {"rewrite=1>31,31>1"},
+     NULL},
+    {"--rewrite adds to JOBSHIM_REWRITE, the flag wins for a signal",
+     {"--rewrite=TERM:QUIT", NULL},
+     {"JOBSHIM_REWRITE=TERM:INT,HUP:0", NULL},
+     {"rewrite=1>0,15>3"},
+     NULL},
+    {"--rewrite= clears",
+     {"--rewrite=", NULL},
+     {"JOBSHIM_REWRITE=TERM:INT", NULL},
+     {"rewrite="},
+     NULL},
+    {"--success-exit", {"--success-exit=143", NULL}, {NULL}, {"success=143"}, NULL},
+    {"JOBSHIM_SUCCESS_EXIT list and range",
+     {NULL},
+     {"JOBSHIM_SUCCESS_EXIT=1,130-131,0", NULL},
+     {"success=0,1,130,131"},
+     NULL},
+    {"--pdeathsig", {"--pdeathsig", "USR1", NULL}, {NULL}, {"pdeathsig=10"}, NULL},
+    {"JOBSHIM_PDEATHSIG", {NULL}, {"JOBSHIM_PDEATHSIG=SIGTERM", NULL}, {"pdeathsig=15"}, NULL},
+    {"bad --rewrite",
+     {"--rewrite=TERM", NULL},
+     {NULL},
+     {NULL},
+     "--rewrite: invalid rewrite \"TERM\""},
+    {"bad --rewrite target", {"--rewrite=TERM:BOGUS", NULL}, {NULL}, {NULL}, "TERM:BOGUS"},
+    {"bad JOBSHIM_REWRITE", {NULL}, {"JOBSHIM_REWRITE=0:TERM", NULL}, {NULL}, "JOBSHIM_REWRITE"},
+    {"bad --success-exit",
+     {"--success-exit=256", NULL},
+     {NULL},
+     {NULL},
+     "invalid exit code \"256\""},
+    {"bad --pdeathsig", {"--pdeathsig=NOPE", NULL}, {NULL}, {NULL}, "unknown signal \"NOPE\""},
+    {"bad --stop-delay",
+     {"--stop-delay=5", NULL},
+     {NULL},
+     {NULL},
+     "--stop-delay: invalid duration"},
+
+    /* ---- tini and docker-init (SPEC §11) */
+    {"tini: defaults",
+     {"app", NULL},
+     {NULL},
+     {"persona=tini", "forward=main", "subreaper=0", "sigmask=11", "argv=app"},
+     NULL,
+     "tini"},
+    {"docker-init is tini",
+     {"--", "app", NULL},
+     {NULL},
+     {"persona=tini", "forward=main", "subreaper=0", "sigmask=11", "argv=app"},
+     NULL,
+     "/usr/bin/docker-init"},
+    {"tini -s -g -w -e -p",
+     {"-s", "-g", "-w", "-e", "143", "-e130", "-pSIGUSR1", "--", "app", "-x", NULL},
+     {NULL},
+     {"persona=tini", "forward=group", "subreaper=1", "sigmask=11", "orphans=1", "success=130,143",
+      "pdeathsig=10", "argv=app|-x"},
+     NULL,
+     "tini"},
+    {"tini clustered -sgw and -vvv",
+     {"-sgw", "-vvv", "app", NULL},
+     {NULL},
+     {"persona=tini", "forward=group", "subreaper=1", "sigmask=11", "orphans=1", "verbose=2",
+      "argv=app"},
+     NULL,
+     "tini"},
+    {"tini options end at the command (sh -c)",
+     {"-e", "3", "sh", "-c", "exit 3", NULL},
+     {NULL},
+     {"persona=tini", "forward=main", "subreaper=0", "sigmask=11", "success=3",
+      "argv=sh|-c|exit 3"},
+     NULL,
+     "tini"},
+    {"tini variables",
+     {"app", NULL},
+     {"TINI_SUBREAPER=", "TINI_KILL_PROCESS_GROUP=1", "TINI_VERBOSITY=2", NULL},
+     {"persona=tini", "forward=group", "subreaper=1", "sigmask=11", "verbose=1", "argv=app"},
+     NULL,
+     "tini"},
+    {"tini -w with TINI_VERBOSITY=0 says nothing",
+     {"-w", "app", NULL},
+     {"TINI_VERBOSITY=0", NULL},
+     {"persona=tini", "forward=main", "subreaper=0", "sigmask=10", "argv=app"},
+     NULL,
+     "tini"},
+    {"tini takes jobshim's long options",
+     {"--grace=2s", "-s", "app", NULL},
+     {"JOBSHIM_STOP_DELAY=1s", NULL},
+     {"persona=tini", "forward=main", "subreaper=1", "sigmask=11", "grace=2000", "stop_delay=1000",
+      "argv=app"},
+     NULL,
+     "tini"},
+    {"tini -h", {"-h", NULL}, {NULL}, {"cmd=help"}, NULL, "tini"},
+    {"tini --version", {"--version", NULL}, {NULL}, {"cmd=version"}, NULL, "tini"},
+    {"tini -l", {"-l", NULL}, {NULL}, {"cmd=version"}, NULL, "tini"},
+    {"tini bad -e", {"-e", "256", "app", NULL}, {NULL}, {NULL}, "-e: invalid exit code", "tini"},
+    {"tini bad -e word", {"-e", "x", "app", NULL}, {NULL}, {NULL}, "-e: invalid", "tini"},
+    {"tini -e missing", {"-e", NULL}, {NULL}, {NULL}, "-e: missing value", "tini"},
+    {"tini bad -p", {"-p", "SIGNOPE", "app", NULL}, {NULL}, {NULL}, "-p: unknown", "tini"},
+    {"tini unknown", {"-x", "app", NULL}, {NULL}, {NULL}, "unknown option \"-x\"", "tini"},
+    {"tini unknown long", {"--yolo", "app", NULL}, {NULL}, {NULL}, "\"--yolo\"", "tini"},
+    {"tini bad TINI_VERBOSITY",
+     {"app", NULL},
+     {"TINI_VERBOSITY=lots", NULL},
+     {NULL},
+     "TINI_VERBOSITY",
+     "tini"},
+
+    /* ---- dumb-init (SPEC §11) */
+    {"dumb-init: defaults (group, TSTP/TTIN/TTOU become STOP)",
+     {"app", NULL},
+     {NULL},
+     {"persona=dumb-init", "forward=group", "dumb=1111", "rewrite=20>19,21>19,22>19", "argv=app"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init -c",
+     {"-c", "app", NULL},
+     {NULL},
+     {"persona=dumb-init", "forward=main", "dumb=1101", "argv=app"},
+     NULL,
+     "/usr/local/bin/dumb-init"},
+    {"dumb-init --single-child --verbose",
+     {"--single-child", "--verbose", "--", "app", NULL},
+     {NULL},
+     {"persona=dumb-init", "forward=main", "dumb=1101", "verbose=1", "orphans=1", "argv=app"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init -r, a rewritten TSTP stays",
+     {"-r", "15:2", "-r20:1", "--rewrite", "1:0", "app", NULL},
+     {NULL},
+     {"persona=dumb-init", "forward=group", "dumb=1111", "rewrite=1>0,15>2,20>1,21>19,22>19",
+      "argv=app"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init -cv clustered, options end at the command",
+     {"-cv", "sh", "-c", "true", NULL},
+     {NULL},
+     {"persona=dumb-init", "forward=main", "dumb=1101", "verbose=1", "orphans=1",
+      "argv=sh|-c|true"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init variables",
+     {"app", NULL},
+     {"DUMB_INIT_SETSID=0", "DUMB_INIT_DEBUG=1", NULL},
+     {"persona=dumb-init", "forward=main", "dumb=1101", "verbose=1", "orphans=1", "argv=app"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init variables other than 0/1 change nothing",
+     {"app", NULL},
+     {"DUMB_INIT_SETSID=no", "DUMB_INIT_DEBUG=", NULL},
+     {"persona=dumb-init", "forward=group", "dumb=1111", "rewrite=20>19,21>19,22>19", "argv=app"},
+     NULL,
+     "dumb-init"},
+    {"dumb-init -h", {"-h", NULL}, {NULL}, {"cmd=help"}, NULL, "dumb-init"},
+    {"dumb-init --version", {"--version", NULL}, {NULL}, {"cmd=version"}, NULL, "dumb-init"},
+    {"dumb-init -V", {"-V", NULL}, {NULL}, {"cmd=version"}, NULL, "dumb-init"},
+    {"dumb-init -r 15",
+     {"-r", "15", "app", NULL},
+     {NULL},
+     {NULL},
+     "-r: invalid rewrite",
+     "dumb-init"},
+    {"dumb-init -r 15::12",
+     {"-r", "15::12", "app", NULL},
+     {NULL},
+     {NULL},
+     "-r: invalid",
+     "dumb-init"},
+    {"dumb-init -r names",
+     {"-r", "TERM:INT", "app", NULL},
+     {NULL},
+     {NULL},
+     "-r: invalid",
+     "dumb-init"},
+    {"dumb-init -r 1:32", {"-r", "1:32", "app", NULL}, {NULL}, {NULL}, "-r: invalid", "dumb-init"},
+    {"dumb-init -r 0:1", {"-r", "0:1", "app", NULL}, {NULL}, {NULL}, "-r: invalid", "dumb-init"},
+    {"dumb-init -r at the end", {"-r", NULL}, {NULL}, {NULL}, "-r: missing value", "dumb-init"},
+    {"dumb-init unknown", {"--yolo", "/bin/true", NULL}, {NULL}, {NULL}, "\"--yolo\"", "dumb-init"},
+    {"another name is jobshim",
+     {"-v", "app", NULL},
+     {NULL},
+     {"verbose=1", "orphans=1", "argv=app"},
+     NULL,
+     "/usr/bin/tini-wrapper"},
 
     /* ---- environment twins */
     {"JOBSHIM_JOB", {NULL}, {"JOBSHIM_JOB=sidekiq", NULL}, {"job=sidekiq"}, NULL},
@@ -205,7 +457,7 @@ static const struct row rows[] = {
     {"JOBSHIM_LOG_TIMESTAMPS=1", {NULL}, {"JOBSHIM_LOG_TIMESTAMPS=1", NULL}, {"ts=1"}, NULL},
     {"JOBSHIM_LOG_TIMESTAMPS=0", {NULL}, {"JOBSHIM_LOG_TIMESTAMPS=0", NULL}, {"ts=0"}, NULL},
     {"JOBSHIM_LOG_TIMESTAMPS empty", {NULL}, {"JOBSHIM_LOG_TIMESTAMPS=", NULL}, {"ts=0"}, NULL},
-    {"JOBSHIM_VERBOSE=1", {NULL}, {"JOBSHIM_VERBOSE=1", NULL}, {"verbose=1"}, NULL},
+    {"JOBSHIM_VERBOSE=1", {NULL}, {"JOBSHIM_VERBOSE=1", NULL}, {"verbose=1", "orphans=1"}, NULL},
     {"JOBSHIM_VERBOSE=0", {NULL}, {"JOBSHIM_VERBOSE=0", NULL}, {"verbose=0"}, NULL},
     {"JOBSHIM_RUN_DIR", {NULL}, {"JOBSHIM_RUN_DIR=/r", NULL}, {"run_dir=/r"}, NULL},
     {"JOBSHIM_CGROUP_ROOT",
@@ -277,7 +529,11 @@ static const struct row rows[] = {
      {"JOBSHIM_LOG_TIMESTAMPS=0", NULL},
      {"ts=1"},
      NULL},
-    {"-v over JOBSHIM_VERBOSE=0", {"-v", NULL}, {"JOBSHIM_VERBOSE=0", NULL}, {"verbose=1"}, NULL},
+    {"-v over JOBSHIM_VERBOSE=0",
+     {"-v", NULL},
+     {"JOBSHIM_VERBOSE=0", NULL},
+     {"verbose=1", "orphans=1"},
+     NULL},
     {"flag fixes a bad variable's backoff order",
      {"--backoff-max=10s", NULL},
      {"JOBSHIM_BACKOFF_MIN=5s", "JOBSHIM_BACKOFF_MAX=1s", NULL},
@@ -419,7 +675,7 @@ static int run_row(const struct row *r)
 	struct options o;
 	int argc = 0, envc = 0, rc, bad = 0;
 
-	argv[argc++] = (char *)"jobshim";
+	argv[argc++] = (char *)(r->argv0 != NULL ? r->argv0 : "jobshim");
 	while (r->argv[argc - 1] != NULL) {
 		argv[argc] = (char *)r->argv[argc - 1];
 		argc++;

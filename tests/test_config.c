@@ -46,8 +46,9 @@ static const struct row rows[] = {
      "workerjobs: []\n",
      {"t.yaml:1:1: workerjobs: unknown key (did you mean \"workerJobs\"?)"}},
     {"key not allowed for the deploy job",
-     "deployJob:\n  name: r\n  command: x\n  size: mini\n",
-     {"t.yaml:4:3: deployJob.size: unknown key (allowed: name, command, retries, timeout)"}},
+     "deployJob:\n  name: r\n  command: x\n  schedule: \"* * * * *\"\n",
+     {"t.yaml:4:3: deployJob.schedule: unknown key (allowed: name, command, size, retries, "
+      "timeout)"}},
     {"duplicate key",
      "size: mini\nsize: micro\n",
      {"t.yaml:2:1: size: duplicate key (first at 1:1)"}},
@@ -159,7 +160,7 @@ static const struct row rows[] = {
     {"cron with 4 fields",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"0 3 * *\"\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: expected 5 fields "
-      "(minute hour day-of-month month day-of-week), found 4"}},
+      "(minute hour day-of-month month day-of-week), or 6 with seconds first, found 4"}},
     {"cron with an unknown month name",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 3 * foo *\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: month: unknown name "
@@ -167,7 +168,7 @@ static const struct row rows[] = {
     {"cron with a long weekday name",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 3 * * monday\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: unknown "
-      "name \"monday\" (expected sun mon tue wed thu fri sat, or 0-6)"}},
+      "name \"monday\" (expected sun mon tue wed thu fri sat, or 0-7)"}},
     {"cron with a name where none is allowed",
      "scheduledJobs:\n  - name: n\n    command: c\n    schedule: 0 mon * * *\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: hour: expected a "
@@ -181,9 +182,14 @@ static const struct row rows[] = {
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of week: range "
       "5-1 is backwards"}},
     {"cron unknown macro",
-     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"@every 5m\"\n",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"@reboot\"\n",
      {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: unknown macro "
-      "(expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)"}},
+      "(expected @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or "
+      "@every DURATION)"}},
+    {"cron that never fires",
+     "scheduledJobs:\n  - name: n\n    command: c\n    schedule: \"0 0 30 2 *\"\n",
+     {"t.yaml:4:15: scheduledJobs[0].schedule: invalid cron schedule: day of month and "
+      "month never meet: the schedule never fires"}},
     {"missing schedule",
      "scheduledJobs:\n  - name: n\n    command: c\n",
      {"t.yaml:2:5: scheduledJobs[0].schedule: required"}},
@@ -647,12 +653,12 @@ static void test_cron(void **state)
 	};
 	static const char *const bad[] = {
 	    "",
-	    "* * * * * *",
+	    "* * * * * * *",
 	    "60 * * * *",
 	    "* 24 * * *",
 	    "* * 0 * *",
 	    "* * * 13 *",
-	    "* * * * 7",
+	    "* * * * 8",
 	    "a * * * *",
 	    "1-2-3 * * * *",
 	    "*/ * * * *",

@@ -428,6 +428,63 @@ static void cgroup_not_usable(void **state)
 	rm_tree();
 }
 
+/* memory.events and friends: flat "key value" lines. */
+static void cgroup_key_values(void **state)
+{
+	(void)state;
+	static const char events[] = "low 0\nhigh 4\nmax 17\noom 3\noom_kill 2\noom_group_kill 0\n";
+	static const struct {
+		const char *text, *key;
+		int rc;
+		uint64_t want;
+	} rows[] = {
+	    {events, "oom_kill", 0, 2},
+	    {events, "oom", 0, 3},
+	    {events, "low", 0, 0},
+	    {events, "max", 0, 17},
+	    {events, "oom_group_kill", 0, 0},
+	    {events, "kill", -ENOENT, 0},
+	    {events, "oom_", -ENOENT, 0},
+	    {"", "oom_kill", -ENOENT, 0},
+	    {"oom_kill 7", "oom_kill", 0, 7}, /* no trailing newline */
+	    {"\noom_kill 7\n", "oom_kill", 0, 7},
+	    {"oom_kill -1\n", "oom_kill", -EINVAL, 0},
+	    {"oom_kill x\n", "oom_kill", -EINVAL, 0},
+	    {"oom_kill 1x\n", "oom_kill", -EINVAL, 0},
+	    {"oom_kill 99999999999999999999999\n", "oom_kill", -EINVAL, 0},
+	    {"xoom_kill 5\noom_kill 6\n", "oom_kill", 0, 6},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t v = 12345;
+		assert_int_equal(cgroup_key_value(rows[i].text, rows[i].key, &v), rows[i].rc);
+		if (rows[i].rc == 0)
+			assert_int_equal(v, rows[i].want);
+	}
+}
+
+/* What jobshim reads when an instance ends: oom_kill and memory.max. */
+static void cgroup_oom_reading(void **state)
+{
+	(void)state;
+	char dir[256];
+	uint64_t v;
+
+	fake_tree(true, "268435456\n");
+	snprintf(dir, sizeof(dir), "%s/jobshim/web", root);
+	assert_int_equal(cgroup_oom_kills(dir, &v), -ENOENT); /* no memory.events yet */
+	put("jobshim/web/memory.events", "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n");
+	assert_int_equal(cgroup_oom_kills(dir, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(cgroup_memory_max(dir, &v), 0);
+	assert_int_equal(v, 256 * Mi);
+	put("jobshim/web/memory.max", "max\n");
+	assert_int_equal(cgroup_memory_max(dir, &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	put("jobshim/web/memory.max", "lots\n");
+	assert_int_equal(cgroup_memory_max(dir, &v), -EINVAL);
+	rm_tree();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +498,8 @@ int main(void)
 	    cmocka_unit_test(cgroup_lowering_only),
 	    cmocka_unit_test(cgroup_missing_controller),
 	    cmocka_unit_test(cgroup_not_usable),
+	    cmocka_unit_test(cgroup_key_values),
+	    cmocka_unit_test(cgroup_oom_reading),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

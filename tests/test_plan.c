@@ -301,13 +301,12 @@ static void test_unknown_job(void **state)
 		int rc;
 		const char *msg;
 	} rows[] = {
-	    {full_yaml, "x", -ENOENT, "unknown job \"x\" (known jobs: sidekiq, mailer)"},
+	    {full_yaml, "x", -ENOENT,
+	     "unknown job \"x\" (known jobs: sidekiq, mailer, release, nightly, @all, @cron)"},
 	    {NULL, "x", -ENOENT, "unknown job \"x\" (no jobs are configured)"},
 	    {"size: mini\n", "x", -ENOENT, "unknown job \"x\" (no jobs are configured)"},
-	    {full_yaml, "release", -ENOENT,
-	     "job: release is a deploy job; jobshim runs only workerJobs"},
-	    {full_yaml, "nightly", -ENOENT,
-	     "job: nightly is a scheduled job; jobshim runs only workerJobs"},
+	    {NULL, "@cron", -EINVAL,
+	     "job: @cron needs a configuration file (.deploio.yaml, or --config)"},
 	};
 
 	(void)state;
@@ -460,6 +459,68 @@ static void test_default_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+static void test_oneshot_plans(void **state)
+{
+	char *bad_tz[] = {"TZ=Mars/Base", NULL};
+	struct options o = opts(full_yaml, "release");
+	struct run_plan p;
+	struct errlist e = {0};
+
+	(void)state;
+	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
+	assert_true(p.oneshot);
+	assert_false(p.cron_mode);
+	assert_int_equal(p.n_jobs, 1);
+	assert_int_equal(p.jobs[0].kind, JOB_DEPLOY);
+	assert_int_equal(p.jobs[0].attempts, 4);
+	assert_int_equal(p.jobs[0].timeout_ms, 600000);
+	assert_string_equal(p.jobs[0].argv[2], "exec bin/migrate");
+	assert_string_equal(p.jobs[0].size->name, "mini");
+	plan_free(&p);
+	/* --timeout overrides the selected job's, short values included */
+	o.timeout_ms = 1500;
+	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
+	assert_int_equal(p.jobs[0].timeout_ms, 1500);
+	plan_free(&p);
+	opts_free(&o);
+
+	/* a scheduled job, once: the defaults; TZ does not matter */
+	o = opts(full_yaml, "nightly");
+	assert_int_equal(plan_build(&o, bad_tz, &p, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_true(p.oneshot);
+	assert_int_equal(p.jobs[0].kind, JOB_SCHEDULED);
+	assert_int_equal(p.jobs[0].attempts, 1);
+	assert_int_equal(p.jobs[0].timeout_ms, 5 * 60 * 1000);
+	assert_string_equal(p.jobs[0].schedule, "0 3 * * *");
+	assert_int_equal(p.jobs[0].sched.hour, 1u << 3);
+	plan_free(&p);
+	opts_free(&o);
+
+	/* @cron: the scheduled jobs only, and TZ must name a zone */
+	o = opts(full_yaml, "@cron");
+	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
+	assert_true(p.cron_mode);
+	assert_false(p.oneshot);
+	assert_int_equal(p.n_jobs, 1);
+	assert_string_equal(p.jobs[0].name, "nightly");
+	plan_free(&p);
+	assert_int_equal(plan_build(&o, bad_tz, &p, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "TZ: unknown time zone \"Mars/Base\" (looked for the "
+					 "zone file /usr/share/zoneinfo/Mars/Base"));
+	errlist_free(&e);
+	opts_free(&o);
+
+	/* @cron without scheduled jobs */
+	o = opts("workerJobs:\n  - name: w\n    command: x\n", "@cron");
+	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "nothing to run: @cron runs scheduledJobs"));
+	errlist_free(&e);
+	opts_free(&o);
+}
+
 static void test_all_mode(void **state)
 {
 	struct options o = opts(full_yaml, "@all");
@@ -470,7 +531,7 @@ static void test_all_mode(void **state)
 	(void)state;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_true(p.all_mode);
-	assert_int_equal(p.n_jobs, 3);
+	assert_int_equal(p.n_jobs, 5);
 	assert_string_equal(p.jobs[0].name, "web");
 	assert_string_equal(p.jobs[0].size->name, "mini");
 	assert_string_equal(p.jobs[1].name, "sidekiq");
@@ -478,7 +539,13 @@ static void test_all_mode(void **state)
 	assert_string_equal(p.jobs[1].argv[2], "exec bundle exec sidekiq");
 	assert_string_equal(p.jobs[2].name, "mailer");
 	assert_null(p.jobs[2].size);
-	assert_strv(p.job_names, (const char *const[]){"sidekiq", "mailer", NULL});
+	assert_strv(p.job_names, (const char *const[]){"sidekiq", "mailer", "release", "nightly",
+						       "@all", "@cron", NULL});
+	assert_int_equal(p.jobs[3].kind, JOB_DEPLOY);
+	assert_string_equal(p.jobs[3].size->name, "mini"); /* the app's */
+	assert_int_equal(p.jobs[4].kind, JOB_SCHEDULED);
+	assert_string_equal(p.jobs[4].schedule, "0 3 * * *");
+	assert_null(p.jobs[4].size);
 	for (size_t i = 0; i < 3; i++)
 		assert_ptr_equal(p.jobs[i].sandbox.job_name, p.jobs[i].name);
 	plan_free(&p);
@@ -495,7 +562,7 @@ static void test_all_mode(void **state)
 	o.argv = empty;
 	o.argc = 0;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
-	assert_int_equal(p.n_jobs, 2);
+	assert_int_equal(p.n_jobs, 4);
 	assert_string_equal(p.jobs[0].name, "sidekiq");
 	plan_free(&p);
 	assert_int_equal(e.n, 0);
@@ -859,7 +926,8 @@ static void test_check_invalid(void **state)
 	o.cmd = CMD_CHECK;
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
-	assert_string_equal(c.err, "jobshim: unknown job \"nope\" (known jobs: sidekiq, mailer)\n");
+	assert_string_equal(c.err, "jobshim: unknown job \"nope\" (known jobs: sidekiq, mailer, "
+				   "release, nightly, @all, @cron)\n");
 	captured_free(&c);
 	opts_free(&o);
 
@@ -887,6 +955,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_explicit_file),
 	    cmocka_unit_test(test_default_file),
 	    cmocka_unit_test(test_all_mode),
+	    cmocka_unit_test(test_oneshot_plans),
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_json_checker),
 	    cmocka_unit_test(test_check_table),

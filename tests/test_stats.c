@@ -194,6 +194,15 @@ static void test_row_fill(void **state)
 				 (int)r.pid, (long long)r.uptime_s, r.last_exit_code,
 				 (long long)r.cpu_millicores, (long long)r.memory_bytes, r.status);
 	}
+	/* The OOM mark travels with an exit code only. */
+	struct job_status oj = job("hog", RS_WAITING, 0, NOW - 1000, 0, 137);
+	struct stats_row orow;
+	oj.last_oom = true;
+	stats_row_fill(&orow, &oj, NOW, 5000, -1, -1);
+	assert_true(orow.last_oom);
+	oj.last_exit_code = -1;
+	stats_row_fill(&orow, &oj, NOW, 5000, -1, -1);
+	assert_false(orow.last_oom);
 }
 
 static struct stats_row srow(const char *job, const char *kind, pid_t pid, const char *status,
@@ -214,6 +223,70 @@ static struct stats_row srow(const char *job, const char *kind, pid_t pid, const
 	r.cpu_millicores = cpu;
 	r.memory_bytes = mem;
 	return r;
+}
+
+/* Deploy and scheduled rows: ATTEMPT and NEXT columns, "(timeout)", and
+ * the status labels of a run (SPEC §8). */
+static void test_oneshot_rows(void **state)
+{
+	struct job_status js[3];
+	struct stats_row rows[4];
+	struct capture c;
+	char *s;
+
+	(void)state;
+	memset(js, 0, sizeof(js));
+	snprintf(js[0].name, sizeof(js[0].name), "release");
+	snprintf(js[0].kind, sizeof(js[0].kind), "deploy");
+	js[0].state = RS_RUNNING;
+	js[0].pid = 40;
+	js[0].attempt = 2;
+	js[0].attempts = 3;
+	js[0].last_exit_code = 124;
+	js[0].timed_out = 1;
+	js[0].started_unix_ms = NOW - 3000;
+	snprintf(js[1].name, sizeof(js[1].name), "nightly");
+	snprintf(js[1].kind, sizeof(js[1].kind), "scheduled");
+	js[1].state = RS_WAITING;
+	js[1].attempt = 1;
+	js[1].attempts = 1;
+	js[1].last_exit_code = 0;
+	snprintf(js[1].next_local, sizeof(js[1].next_local), "2026-12-02 03:00 CET");
+	js[2] = js[1];
+	js[2].state = RS_FAILED;
+	js[2].last_exit_code = 1;
+	stats_row_fill(&rows[0], &js[0], NOW, 5000, 3, 1048576);
+	stats_row_fill(&rows[1], &js[1], NOW, 5000, -1, -1);
+	stats_row_fill(&rows[2], &js[2], NOW, 5000, -1, -1);
+	assert_string_equal(rows[0].status, "running");
+	assert_string_equal(rows[1].status, "waiting");
+	assert_string_equal(rows[2].status, "failed");
+	js[2].state = RS_SUCCEEDED;
+	stats_row_fill(&rows[2], &js[2], NOW, 5000, -1, -1);
+	assert_string_equal(rows[2].status, "succeeded");
+	rows[3] = srow("sidekiq", "worker", 42, "ready", 3, 1, 130, 12, 91226112, "micro");
+	capture_begin(&c);
+	assert_int_equal(stats_print_table(c.fp, rows, 4), 0);
+	s = capture_end(&c);
+	assert_string_equal(s,
+			    "JOB      KIND       PID  STATUS     RESTARTS  LASTEXITCODE   UPTIME  "
+			    "CPU  MEMORY  SIZE   ATTEMPT  NEXT\n"
+			    "release  deploy     40   running    -         124 (timeout)  3s      "
+			    "3m   1Mi     -      2/3      -\n"
+			    "nightly  scheduled  -    waiting    -         0              -       "
+			    "-    -       -      1/1      2026-12-02 03:00 CET\n"
+			    "nightly  scheduled  -    succeeded  -         1              -       "
+			    "-    -       -      1/1      2026-12-02 03:00 CET\n"
+			    "sidekiq  worker     42   ready      3         1              2m10s   "
+			    "12m  87Mi    micro  -        -\n");
+	free(s);
+	capture_begin(&c);
+	assert_int_equal(stats_print_json(c.fp, rows, 2), 0);
+	s = capture_end(&c);
+	assert_non_null(strstr(s, "\"lastExitCode\":124,"));
+	assert_non_null(strstr(s, "\"attempt\":2,\"attempts\":3,\"timedOut\":true,\"next\":null}"));
+	assert_non_null(strstr(s, "\"next\":\"2026-12-02 03:00 CET\"}"));
+	free(s);
 }
 
 static void test_print_table(void **state)
@@ -239,6 +312,7 @@ static void test_print_table(void **state)
 	    srow("web", "main", 1234567, "progressing", 0, -1, 3, 1500, 1610612736, "standard-4");
 	rows[2] =
 	    srow("a-very-long-worker-name", "worker", 0, "waiting", 12345, 137, -1, -1, -1, "mini");
+	rows[2].last_oom = true; /* SPEC §6: the OOM killer's exit is named */
 	capture_begin(&c);
 	assert_int_equal(stats_print_table(c.fp, rows, 3), 0);
 	s = capture_end(&c);
@@ -249,7 +323,7 @@ static void test_print_table(void **state)
 			       "web                      main    1234567  progressing  0         "
 			       "-             3s      1500m  1536Mi  standard-4\n"
 			       "a-very-long-worker-name  worker  -        waiting      12345     "
-			       "137           -       -      -       mini\n");
+			       "137 (OOM)     -       -      -       mini\n");
 	free(s);
 
 	/* No jobs yet: the header alone. */
@@ -276,11 +350,21 @@ static void test_print_json(void **state)
 	assert_string_equal(
 	    s,
 	    "{\"jobs\":[{\"job\":\"sidekiq\",\"kind\":\"worker\",\"pid\":42,\"status\":\"ready\","
-	    "\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":130,\"cpuMillicores\":12,"
+	    "\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":130,"
+	    "\"cpuMillicores\":12,"
 	    "\"memoryBytes\":91226112,\"size\":\"micro\"},"
 	    "{\"job\":\"odd\\\"name\\\\\\n\",\"kind\":\"worker\",\"pid\":null,\"status\":"
-	    "\"waiting\",\"restarts\":0,\"lastExitCode\":null,\"uptimeSeconds\":null,"
+	    "\"waiting\",\"restarts\":0,\"lastExitCode\":null,"
+	    "\"uptimeSeconds\":null,"
 	    "\"cpuMillicores\":null,\"memoryBytes\":null,\"size\":null}]}\n");
+	free(s);
+	rows[0].last_exit_code = 137;
+	rows[0].last_oom = true;
+	capture_begin(&c);
+	assert_int_equal(stats_print_json(c.fp, rows, 1), 0);
+	s = capture_end(&c);
+	assert_non_null(
+	    strstr(s, "\"lastExitCode\":137,\"lastExitReason\":\"OOM\",\"uptimeSeconds\""));
 	free(s);
 	capture_begin(&c);
 	assert_int_equal(stats_print_json(c.fp, rows, 0), 0);
@@ -451,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_format_memory),
 	    cmocka_unit_test(test_row_fill),
 	    cmocka_unit_test(test_print_table),
+	    cmocka_unit_test(test_oneshot_rows),
 	    cmocka_unit_test(test_print_json),
 	    cmocka_unit_test(test_print_error),
 	    cmocka_unit_test_setup_teardown(test_stats_no_file, setup_tmp, teardown_tmp),

@@ -89,6 +89,7 @@ static void assert_doc_equal(const struct status_doc *a, const struct status_doc
 		assert_int_equal(x->pid, y->pid);
 		assert_int_equal(x->restarts, y->restarts);
 		assert_int_equal(x->last_exit_code, y->last_exit_code);
+		assert_int_equal(x->last_oom, y->last_oom);
 		assert_int_equal(x->unstable, y->unstable);
 		assert_true(x->started_unix_ms == y->started_unix_ms);
 		assert_true(x->next_start_unix_ms == y->next_start_unix_ms);
@@ -117,12 +118,13 @@ static void test_format_exact(void **state)
 
 	(void)state;
 	n = status_format(buf, sizeof(buf), &d);
-	assert_string_equal(buf, "{\"jobshim_pid\":1,\"jobshim_starttime\":0,\"written\":"
-				 "1764385800123,\"ready_after_ms\":5000,"
-				 "\"jobs\":[{\"name\":\"sidekiq\",\"kind\":\"worker\",\"size\":"
-				 "\"micro\",\"state\":\"running\",\"pid\":42,\"restarts\":3,"
-				 "\"last_exit_code\":1,\"unstable\":0,\"started\":1764385700000,"
-				 "\"next_start\":0}]}\n");
+	assert_string_equal(
+	    buf, "{\"jobshim_pid\":1,\"jobshim_starttime\":0,\"written\":"
+		 "1764385800123,\"ready_after_ms\":5000,"
+		 "\"jobs\":[{\"name\":\"sidekiq\",\"kind\":\"worker\",\"size\":"
+		 "\"micro\",\"state\":\"running\",\"pid\":42,\"restarts\":3,"
+		 "\"last_exit_code\":1,\"last_oom\":false,\"unstable\":0,\"started\":1764385700000,"
+		 "\"next_start\":0}]}\n");
 	assert_int_equal(n, (int)strlen(buf));
 	/* Too small: an error, never a truncated file. */
 	for (size_t cap = 0; cap <= (size_t)n; cap++)
@@ -132,8 +134,8 @@ static void test_format_exact(void **state)
 
 static void test_round_trip(void **state)
 {
-	struct status_doc docs[4], back;
-	char buf[8192];
+	static struct status_doc docs[4], back;
+	static char buf[65536];
 
 	(void)state;
 	/* 0: the sample; 1: no jobs; 2: every state, odd names, extreme values;
@@ -148,12 +150,22 @@ static void test_round_trip(void **state)
 	docs[2].written_unix_ms = INT64_MAX;
 	docs[2].jobshim_starttime = INT64_MAX;
 	docs[2].jobs[0] = job("quote\"back\\slash/", RS_WAITING, 0, 0, 7, -1);
+	docs[2].jobs[0].last_exit_code = 137;
+	docs[2].jobs[0].last_oom = true;
 	docs[2].jobs[0].next_start_unix_ms = NOW + 4000;
 	docs[2].jobs[1] = job("tab\tnl\ncr\r\x01\x1f\x7f", RS_TERMINATING, INT_MAX, NOW, 0, 255);
 	docs[2].jobs[1].restarts = UINT_MAX;
 	docs[2].jobs[1].unstable = UINT_MAX;
 	docs[2].jobs[2] = job("utf8-\xc3\xa9-\xf0\x9f\x98\x80", RS_EXITED, 0, INT64_MAX, 0, 0);
 	docs[2].jobs[3] = job("web", RS_RUNNING, 1, 1, 0, INT_MAX);
+	docs[2].jobs[4] = job("nightly", RS_FAILED, 0, NOW, 0, 124);
+	strcpy(docs[2].jobs[4].kind, "scheduled");
+	docs[2].jobs[4].attempt = 3;
+	docs[2].jobs[4].attempts = 3;
+	docs[2].jobs[4].timed_out = 1;
+	docs[2].jobs[4].next_run_unix_ms = NOW + 60000;
+	strcpy(docs[2].jobs[4].next_local, "2026-11-29 03:10 CET");
+	docs[2].n_jobs = 5;
 	strcpy(docs[2].jobs[3].kind, "main");
 	strcpy(docs[2].jobs[3].size, "standard-4");
 	docs[3] = sample_doc();
@@ -234,7 +246,12 @@ static const struct parse_row parse_rows[] = {
 	 "\"state\":\"running\"}"),
      -EINVAL, 0, NULL},
     {DOC(J_OK "," J_OK "," J_OK "," J_OK), 0, 4, "w"},
-    {DOC(J_OK "," J_OK "," J_OK "," J_OK "," J_OK), -EINVAL, 0, NULL},
+    /* One-shot members. */
+    {DOC("{\"name\":\"n\",\"kind\":\"scheduled\",\"state\":\"succeeded\",\"attempt\":2,"
+	 "\"attempts\":3,\"timed_out\":1,\"next_run\":1764385800000,\"next_local\":\"03:00\"}"),
+     0, 1, "n"},
+    {DOC("{\"name\":\"n\",\"state\":\"failed\",\"timed_out\":2}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"n\",\"state\":\"failed\",\"attempt\":1001}"), -EINVAL, 0, NULL},
     /* Not JSON, or not ours. */
     {"", -EINVAL, 0, NULL},
     {" ", -EINVAL, 0, NULL},
@@ -280,8 +297,12 @@ static const struct parse_row parse_rows[] = {
     {DOC("{\"name\":\"w\",\"state\":\"sleeping\"}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"pid\":-1}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_exit_code\":-2}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":1}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":tru}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"last_oom\":\"true\"}"), -EINVAL, 0, NULL},
     {DOC("{\"name\":\"w\",\"state\":\"running\",\"restarts\":4294967296}"), -EINVAL, 0, NULL},
-    {DOC("{\"name\":\"w\",\"state\":\"running\",\"kind\":\"workerXX\"}"), -EINVAL, 0, NULL},
+    {DOC("{\"name\":\"w\",\"state\":\"running\",\"kind\":\"workerXXworkerXXy\"}"), -EINVAL, 0,
+     NULL},
     {DOC("{\"name\":7,\"state\":\"running\"}"), -EINVAL, 0, NULL},
     /* Strings. */
     {DOC("{\"name\":\"w,\"state\":\"running\"}"), -EINVAL, 0, NULL},
@@ -320,6 +341,26 @@ static void test_parse_table(void **state)
 		assert_int_equal(d.n_jobs, r->n_jobs);
 		if (r->name0 != NULL)
 			assert_string_equal(d.jobs[0].name, r->name0);
+	}
+}
+
+/* STATUS_JOBS_MAX jobs are read, one more is not ours. */
+static void test_parse_job_limit(void **state)
+{
+	static char text[STATUS_JOBS_MAX * 64 + 128];
+	static struct status_doc d;
+
+	(void)state;
+	for (size_t n = STATUS_JOBS_MAX; n <= STATUS_JOBS_MAX + 1; n++) {
+		size_t len = (size_t)snprintf(text, sizeof(text), "{\"jobshim_pid\":7,\"jobs\":[");
+
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s" J_OK,
+						i ? "," : "");
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "]}");
+		assert_int_equal(status_parse(text, len, &d), n == STATUS_JOBS_MAX ? 0 : -EINVAL);
+		if (n == STATUS_JOBS_MAX)
+			assert_int_equal(d.n_jobs, STATUS_JOBS_MAX);
 	}
 }
 
@@ -440,7 +481,7 @@ static void test_write_read(void **state)
 	fp = fopen(big, "w");
 	assert_non_null(fp);
 	fputs("{\"jobshim_pid\":7,\"jobs\":[],\"pad\":\"", fp);
-	for (int i = 0; i < 70000; i++)
+	for (int i = 0; i < 140000; i++)
 		fputc('x', fp);
 	fputs("\"}", fp);
 	fclose(fp);
@@ -566,6 +607,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_round_trip_invalid_utf8),
 	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_job_limit),
 	    cmocka_unit_test(test_parse_defaults),
 	    cmocka_unit_test(test_parse_truncated),
 	    cmocka_unit_test(test_parse_depth),

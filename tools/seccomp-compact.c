@@ -5,6 +5,8 @@
  *   a balanced tree of `nr >= start` over the runs; each leaf is the run's
  *   action, or for a syscall with an argument rule, that rule on the low
  *   32 bits of args[0]
+ *   the four returns (KILL_PROCESS, ALLOW, EPERM, ENOSYS), shared: every
+ *   leaf is a jump to one of them, so a run costs one comparison
  *
  * which is what libseccomp decides for the same table (its attributes:
  * SCMP_FLTATR_ACT_BADARCH = KILL_PROCESS, default action ENOSYS). */
@@ -31,11 +33,22 @@ struct run {
 	struct scprof_argrule rule; /* CL_ARGS: a run of one syscall */
 };
 
+/* Jump targets: a position in the program, or one of the shared returns
+ * placed after all the code. */
+enum { L_KILL = -1, L_ALLOW = -2, L_EPERM = -3, L_ENOSYS = -4, SHARED = 4 };
+
+struct fixup {
+	size_t at;  /* the jump instruction */
+	int jt, jf; /* targets: positions (>= 0) or L_* */
+};
+
 struct prog {
 	struct run runs[SCPROF_MAX_NR + 1];
 	size_t nruns;
 	struct sock_filter *out;
 	size_t cap, n;
+	struct fixup fix[2 * (SCPROF_MAX_NR + 1) + 64];
+	size_t nfix;
 };
 
 static enum cls classify(enum scprof p, int nr)
@@ -79,74 +92,81 @@ static void emit(struct prog *g, struct sock_filter f)
 	g->n++;
 }
 
-static size_t leaf_size(const struct run *r)
+/* A conditional jump whose targets are resolved at the end. */
+static void emit_jump(struct prog *g, uint16_t code, uint32_t k, int jt, int jf)
 {
-	if (r->cls != CL_ARGS)
-		return 1;
-	/* load, one comparison a value (or one JSET), two returns */
-	return 1 + (r->rule.kind == SCA_REFUSE_FLAGS ? 1 : r->rule.n) + 2;
+	if (g->nfix < sizeof(g->fix) / sizeof(g->fix[0]))
+		g->fix[g->nfix] = (struct fixup){g->n, jt, jf};
+	g->nfix++;
+	emit(g, (struct sock_filter)BPF_JUMP(code, k, 0, 0));
 }
 
-static size_t tree_size(const struct prog *g, size_t lo, size_t hi)
+static int label_of(enum cls c)
 {
-	if (lo == hi)
-		return leaf_size(&g->runs[lo]);
-	size_t mid = (lo + hi + 1) / 2, left = tree_size(g, lo, mid - 1);
-	return 1 + (left > JMP_MAX) + left + tree_size(g, mid, hi);
+	return c == CL_ALLOW ? L_ALLOW : c == CL_EPERM ? L_EPERM : L_ENOSYS;
 }
 
-static uint32_t action(enum cls c)
+/* An argument rule on the low half of args[0] (x86_64 is little-endian),
+ * ending in the shared returns. */
+static void emit_rule(struct prog *g, const struct scprof_argrule *a)
 {
-	return c == CL_ALLOW ? RET_ALLOW : c == CL_EPERM ? RET_EPERM : RET_ENOSYS;
-}
+	int match = a->kind == SCA_ALLOW_VALUES ? L_ALLOW : L_EPERM;
+	int other = a->kind == SCA_ALLOW_VALUES ? L_EPERM : L_ALLOW;
 
-static void emit_leaf(struct prog *g, const struct run *r)
-{
-	const struct scprof_argrule *a = &r->rule;
-
-	if (r->cls != CL_ARGS) {
-		emit(g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action(r->cls)));
-		return;
-	}
-	/* The low half of args[0] (x86_64 is little-endian). */
 	emit(g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					     offsetof(struct seccomp_data, args[0])));
 	if (a->kind == SCA_REFUSE_FLAGS) {
-		emit(g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, a->flags, 1, 0));
-	} else {
-		/* a match jumps over the remaining comparisons and the first
-		 * return, to the second */
-		for (size_t i = 0; i < a->n; i++)
-			emit(g,
-			     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->values[i],
-							  (uint8_t)(a->n - 1 - i + 1), 0));
-	}
-	bool match_allowed = a->kind == SCA_ALLOW_VALUES;
-	emit(g,
-	     (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_EPERM : RET_ALLOW));
-	emit(g,
-	     (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, match_allowed ? RET_ALLOW : RET_EPERM));
-}
-
-/* [JGE start(mid)] [left] [right], with a JA after the JGE when the left
- * subtree is too long for an 8-bit jump. */
-static void emit_tree(struct prog *g, size_t lo, size_t hi)
-{
-	if (lo == hi) {
-		emit_leaf(g, &g->runs[lo]);
+		emit_jump(g, BPF_JMP | BPF_JSET | BPF_K, a->flags, L_EPERM, L_ALLOW);
 		return;
 	}
-	size_t mid = (lo + hi + 1) / 2, left = tree_size(g, lo, mid - 1);
-	uint32_t k = g->runs[mid].start;
-	if (left <= JMP_MAX) {
-		emit(g,
-		     (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, (uint8_t)left, 0));
-	} else {
-		emit(g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, 0, 1));
-		emit(g, (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)left));
+	for (size_t i = 0; i < a->n; i++) {
+		int next = i + 1 < a->n ? (int)(g->n + 1) : other;
+		emit_jump(g, BPF_JMP | BPF_JEQ | BPF_K, a->values[i], match, next);
 	}
-	emit_tree(g, lo, mid - 1);
-	emit_tree(g, mid, hi);
+}
+
+/* Emits the subtree of runs lo..hi and returns where it starts: a shared
+ * return when it is a single run with a plain action (no code at all), else
+ * the position of its code: [JGE start(mid)] [left] [right]. */
+static int emit_tree(struct prog *g, size_t lo, size_t hi)
+{
+	if (lo == hi && g->runs[lo].cls != CL_ARGS)
+		return label_of(g->runs[lo].cls);
+	int here = (int)g->n;
+	if (lo == hi) {
+		emit_rule(g, &g->runs[lo].rule);
+		return here;
+	}
+	size_t mid = (lo + hi + 1) / 2, jge = g->nfix;
+	emit_jump(g, BPF_JMP | BPF_JGE | BPF_K, g->runs[mid].start, 0, 0);
+	int left = emit_tree(g, lo, mid - 1);
+	int right = emit_tree(g, mid, hi);
+	if (jge < sizeof(g->fix) / sizeof(g->fix[0])) {
+		g->fix[jge].jt = right;
+		g->fix[jge].jf = left;
+	}
+	return here;
+}
+
+/* Resolves the jumps: an 8-bit forward offset each. */
+static int resolve(struct prog *g, size_t shared_at)
+{
+	if (g->nfix > sizeof(g->fix) / sizeof(g->fix[0]) || g->n > g->cap)
+		return -E2BIG;
+	for (size_t i = 0; i < g->nfix; i++) {
+		const struct fixup *f = &g->fix[i];
+		int t[2] = {f->jt, f->jf};
+		size_t off[2];
+		for (int k = 0; k < 2; k++) {
+			size_t pos = t[k] >= 0 ? (size_t)t[k] : shared_at + (size_t)(-t[k] - 1);
+			if (pos <= f->at || pos - f->at - 1 > JMP_MAX)
+				return -E2BIG; /* backwards, or too far for 8 bits */
+			off[k] = pos - f->at - 1;
+		}
+		g->out[f->at].jt = (uint8_t)off[0];
+		g->out[f->at].jf = (uint8_t)off[1];
+	}
+	return 0;
 }
 
 size_t scprof_compact_runs(enum scprof p)
@@ -164,19 +184,26 @@ int scprof_compact(enum scprof p, struct sock_filter *out, size_t cap)
 	g.out = out;
 	g.cap = cap;
 	g.n = 0;
+	g.nfix = 0;
 	emit(&g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch)));
-	emit(&g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
-	emit(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_KILL));
+	emit_jump(&g, BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, (int)g.n + 1, L_KILL);
 	emit(&g, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr)));
 	/* x32: the x86_64 arch with bit 30 in the number; -1 is no syscall
-	 * (ptrace's "skip"), which falls to the tree as unknown. */
-	emit(&g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_BIT, 0, 2));
-	emit(&g, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 1, 0));
+	 * (ptrace's "skip"), which goes on to the tree as unknown. */
+	emit_jump(&g, BPF_JMP | BPF_JGE | BPF_K, X32_BIT, (int)g.n + 1, (int)g.n + 2);
+	emit_jump(&g, BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, (int)g.n + 1, L_KILL);
+	int tree = emit_tree(&g, 0, g.nruns - 1);
+	if (tree < 0) /* a table of one action: no tree, just that return */
+		emit_jump(&g, BPF_JMP | BPF_JEQ | BPF_K, 0, tree, tree);
+	size_t shared_at = g.n;
+	/* in the order of the L_* values: -1 first */
 	emit(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_KILL));
-	emit_tree(&g, 0, g.nruns - 1);
-	if (g.n > cap || g.n > BPF_MAXINSNS)
+	emit(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ALLOW));
+	emit(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_EPERM));
+	emit(&g, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, RET_ENOSYS));
+	if (g.n > BPF_MAXINSNS || (rc = resolve(&g, shared_at)) < 0)
 		return -E2BIG;
 	return (int)g.n;
 }
