@@ -100,6 +100,11 @@ ln -s "$PY" "$T/bin/python3"
 gcc -O1 -o "$T/build/sigconf-test" "$TINI_SRC/test/sigconf/sigconf-test.c" ||
 	die "cannot build sigconf-test"
 export PATH="$T/bin:$PATH"
+# A HOME of their own: dumb-init's tty test runs an interactive `bash -m`,
+# which would read the machine's ~/.bashrc (and wait there for whatever it
+# runs, e.g. a pyenv rehash lock).
+mkdir -p "$T/home"
+export HOME=$T/home
 
 # ns CMD...: CMD under a reaping PID 1 in fresh PID and mount namespaces,
 # with a private /run (jobshim's default run dir).
