@@ -309,4 +309,43 @@ check "the worker it had started got the stop signal" \
 	grep -qE '^jobshim: first (killed by signal 15 \(SIGTERM\)|exited with status 0) after' "$ERR"
 expect "nothing of the failed start is left running" "" "$(pgrep -u 54321)"
 
+# ---------------------------------------------------------------- start-up
+# A FIFO as .deploio.yaml never hangs jobshim: the main app starts with a
+# warning; a worker (which needs the file) fails with 2.
+mkdir -p "$TMP/fifo-app"
+mkfifo "$TMP/fifo-app/.deploio.yaml"
+(cd "$TMP/fifo-app" && timeout -s KILL 20 unshare --pid --fork --mount-proc "$JOBSHIM" \
+	--run-dir "$TMP/run-fifo" -- sh -c 'exit 4' 2>"$ERR")
+expect "FIFO as .deploio.yaml: the main app still runs (its status 4)" 4 "$?"
+check "FIFO as .deploio.yaml: a warning says it is not a regular file" \
+	grep -q 'warning: unable to read .*\.deploio\.yaml: not a regular file' "$ERR"
+JOBSHIM_JOB=sidekiq JOBSHIM_CONFIG=$TMP/fifo-app/.deploio.yaml timeout -s KILL 20 \
+	unshare --pid --fork --mount-proc "$JOBSHIM" --run-dir "$TMP/run-fifo2" 2>"$ERR"
+expect "FIFO as the worker's config: configuration error 2, no hang" 2 "$?"
+JOBSHIM_CONFIG=$TMP/fifo-app/.deploio.yaml timeout -s KILL 20 "$JOBSHIM" check >/dev/null 2>"$ERR"
+expect "FIFO as the config: check fails with 2, no hang" 2 "$?"
+
+# A flood of queued real-time signals does not delay a TERM: jobshim
+# forwards them a bounded number a turn (the app ignores them) and the
+# TERM, queued after them, still ends the job at once.
+F=$TMP/flooded
+worker flooded "$W quiet $F" --grace 1s
+wait_file "$F.ready" 10
+t0=$(date +%s%N)
+queued=$("$W" sigflood "$J_PID" 60000)
+wait_bg 30
+took=$(ms_since "$t0")
+check "signal flood: ${queued:-0} real-time signals were queued" test "${queued:-0}" -ge 10000
+expect "signal flood: TERM still ends the job with its own status" 0 "$BG_STATUS"
+check "signal flood: within 5 s of the flood (took ${took}ms)" test "$took" -lt 5000
+check "signal flood: TERM reached the app, not a SIGKILL at the grace's end" grep -qx TERM "$F"
+
+# check rejects a command the kernel would refuse (E2BIG: more than
+# MAX_ARG_STRLEN, 131072 bytes, in one argument).
+python3 -c 'print("workerJobs:\n  - name: big\n    command: \"echo " + "x" * 200000 + "\"")' >"$TMP/big.yaml"
+JOBSHIM_CONFIG=$TMP/big.yaml "$JOBSHIM" check >/dev/null 2>"$ERR"
+expect "check: a 200 kB command is a configuration error" 2 "$?"
+check "check: it says the command is too long, with line and column" \
+	grep -qE 'big\.yaml:[0-9]+:[0-9]+: workerJobs\[0\]\.command: too long: 200005 bytes' "$ERR"
+
 finish

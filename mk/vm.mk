@@ -14,7 +14,7 @@
 
 VM_CACHE   ?= /var/cache/jobshim/vm
 VM_DIR     := build/vm
-VM_TIMEOUT ?= 900
+VM_TIMEOUT ?= 600
 VM_STAMP   := build/.vm-deps-ok
 VM_HELPERS := build/helpers/sysprobe build/helpers/memhog $(VM_DIR)/i386probe $(VM_DIR)/vm-pod
 

@@ -1064,8 +1064,13 @@ int config_load(const char *path, struct config *out, struct errlist *errs)
 	buf = malloc(CONFIG_FILE_MAX + 1);
 	if (buf == NULL)
 		return -ENOMEM;
-	n = read_file(path, buf, CONFIG_FILE_MAX + 1);
-	if (n == -EFBIG) {
+	/* Never blocking, only a regular file: a FIFO planted as the file
+	 * would otherwise hang jobshim before anything starts. */
+	n = read_regular_file(path, buf, CONFIG_FILE_MAX + 1);
+	if (n == -EFTYPE_NOT_REGULAR) {
+		errlist_add(errs, "unable to read %s: not a regular file", path);
+		r = -EINVAL;
+	} else if (n == -EFBIG) {
 		errlist_add(errs, "%s: file is larger than 1 MiB", path);
 		r = -EINVAL;
 	} else if (n < 0) {

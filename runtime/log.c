@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "outq.h"
 #include "xio.h"
 
 #define LOG_LINE_MAX 4096
@@ -15,8 +17,37 @@ static bool log_ts;
 static int log_verbosity;
 static const char *log_job = "jobshim";
 
+static bool finished;
+
+static void log_at_exit(void)
+{
+	log_finish(outq_now_ms() + 1000, 0);
+}
+
+void log_finish(uint64_t deadline_ms, uint64_t undelivered)
+{
+	uint64_t left, lost;
+
+	if (finished)
+		return;
+	finished = true;
+	left = outq_drain_all(deadline_ms);
+	lost = outq_lost(outq_std(STDOUT_FILENO)) + outq_lost(outq_std(STDERR_FILENO));
+	if (left + lost + undelivered == 0)
+		return;
+	log_msg("%llu bytes of output could not be delivered (%llu discarded, %llu still "
+		"waiting at exit)",
+		(unsigned long long)(left + lost + undelivered), (unsigned long long)lost,
+		(unsigned long long)(left + undelivered));
+	(void)outq_drain_all(outq_now_ms());
+}
+
 void log_setup(enum log_format format, bool timestamps, int verbose)
 {
+	static bool registered;
+
+	if (!registered && atexit(log_at_exit) == 0)
+		registered = true;
 	log_fmt = format;
 	log_ts = timestamps;
 	log_verbosity = verbose;
@@ -157,7 +188,12 @@ static void log_emit(const char *fmt, va_list ap)
 	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 	if (line[len - 1] != '\n')
 		line[len - 1] = '\n';
-	(void)xwrite_all(STDERR_FILENO, line, len);
+	{
+		/* Never blocking: into stderr's queue, dropped (and counted)
+		 * only when even jobshim's reserve there is full. */
+		struct iovec iov = {.iov_base = line, .iov_len = len};
+		(void)outq_writev(outq_std(STDERR_FILENO), &iov, 1);
+	}
 out:
 	errno = saved;
 }

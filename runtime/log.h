@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "options.h"
@@ -19,6 +20,12 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -vv / JOBSHIM_VERBOSE=2 (every forwarded signal). */
 void log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* At exit (also registered with atexit by log_setup; the first call
+ * counts): writes what waits on stdout and stderr until deadline_ms
+ * (monotonic), then says how many bytes could not be delivered, adding
+ * `undelivered` (bytes still in the jobs' pipes), if any. */
+void log_finish(uint64_t deadline_ms, uint64_t undelivered);
 
 /* In a forked child: "jobshim: <step>: <strerror(err)>\n" with one write(2),
  * no stdio, no allocation. */

@@ -572,6 +572,59 @@ int logpfx_feed(struct logpfx *p, const char *buf, size_t len)
 	return take_error(p);
 }
 
+/* Worst case bytes out per line (prefix, time, JSON framing) and per
+ * input byte (escaping). */
+static size_t line_overhead(const struct logpfx *p)
+{
+	return p->fixed_len + LOGPFX_TS_MAX + 16 + sizeof(JSON_PARTIAL) +
+	       (p->o.format == LOG_JSON ? 9 : 0);
+}
+
+static size_t per_byte(const struct logpfx *p)
+{
+	return p->o.format == LOG_JSON ? 6 : 1;
+}
+
+size_t logpfx_flush_max(const struct logpfx *p)
+{
+	return per_byte(p) * p->len + 2 * line_overhead(p);
+}
+
+size_t logpfx_input_for(const struct logpfx *p, size_t room)
+{
+	/* out(n) <= e*(C+n) + (n + (C+n)/LINE_MAX + 2) * h: every new byte may
+	 * end a line, every LINE_MAX bytes make a cut piece. */
+	size_t h = line_overhead(p), e = per_byte(p), c = p->len;
+	size_t fixed = e * c + (c / LOGPFX_LINE_MAX + 2) * h;
+	size_t n;
+
+	if (room <= fixed)
+		return 0;
+	n = (room - fixed) / (e + h + 1);
+	if (n > LOGPFX_BUF_CAP - p->len)
+		n = LOGPFX_BUF_CAP - p->len;
+	return n;
+}
+
+ssize_t logpfx_read_max(struct logpfx *p, int fd, size_t max)
+{
+	size_t cap = LOGPFX_BUF_CAP - p->len;
+	ssize_t n;
+	size_t carried;
+	int r;
+
+	if (max == 0)
+		return -EAGAIN;
+	n = xread(fd, p->buf + p->len, max < cap ? max : cap);
+	if (n <= 0)
+		return n;
+	carried = p->len;
+	p->len += (size_t)n;
+	process(p, carried);
+	r = take_error(p);
+	return r < 0 ? r : n;
+}
+
 ssize_t logpfx_read(struct logpfx *p, int fd)
 {
 	ssize_t n = xread(fd, p->buf + p->len, LOGPFX_BUF_CAP - p->len);

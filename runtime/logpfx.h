@@ -44,6 +44,14 @@ int logpfx_feed(struct logpfx *p, const char *buf, size_t len);
 /* One read(2) from fd into the buffer, then emit. Returns bytes read, 0 at
  * EOF, -EAGAIN when the (non-blocking) fd is empty, other -errno. */
 ssize_t logpfx_read(struct logpfx *p, int fd);
+/* logpfx_read reading at most max bytes (max 0: none, returns -EAGAIN). */
+ssize_t logpfx_read_max(struct logpfx *p, int fd, size_t max);
+/* The most input bytes whose output (with what is carried) fits in room
+ * bytes, at worst: every byte a line, every byte escaped; 0 when even one
+ * byte might not fit. For back-pressure: read no more than that. */
+size_t logpfx_input_for(const struct logpfx *p, size_t room);
+/* The most output a logpfx_flush can make now. */
+size_t logpfx_flush_max(const struct logpfx *p);
 /* Emit a pending partial line, terminated by a newline. */
 int logpfx_flush(struct logpfx *p);
 /* 0 while the output works; its -errno once it failed (EPIPE: jobshim's

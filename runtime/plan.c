@@ -699,8 +699,9 @@ static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
 	v->extension = cron_extension(&sched);
 	v->with_seconds = sched.seconds || sched.every_s > 0;
 	cron_zone_describe(getenv("TZ"), v->zone, sizeof(v->zone));
-	for (int i = 0; i < CHECK_NEXT_TIMES; i++) {
-		t = t >= 0 ? cron_next(&sched, (int64_t)time(NULL), t) : -1;
+	/* @every counts from now, as if the schedules started now. */
+	for (int64_t anchor = t, i = 0; i < CHECK_NEXT_TIMES; i++) {
+		t = t >= 0 ? cron_next(&sched, anchor, t) : -1;
 		v->next[i] = t;
 	}
 }
@@ -891,6 +892,43 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
 		check_job_table(out, &jobs[i]);
 }
 
+/* The kernel takes at most MAX_ARG_STRLEN (32 pages) in one argument of
+ * execve; a worker's command is one (after "exec "). A longer one fails
+ * with E2BIG at every start: check says so. */
+#define ARG_STRLEN_MAX 131072
+
+static void check_arg_lengths(const struct layers *l, const struct options *o, struct errlist *errs)
+{
+	static const char *const field[] = {"workerJobs", "deployJob", "scheduledJobs"};
+	size_t index[3] = {0, 0, 0}, limit = ARG_STRLEN_MAX - sizeof("exec ");
+	const char *cmd = command_override(o);
+
+	if (cmd != NULL && strlen(cmd) > limit)
+		errlist_add(errs,
+			    "command: too long: %zu bytes (the kernel takes at most %zu in "
+			    "one argument)",
+			    strlen(cmd), limit);
+	for (size_t i = 0; l->have_cfg && i < l->cfg.n_jobs; i++) {
+		const struct config_job *j = &l->cfg.jobs[i];
+		unsigned k = j->kind == CONFIG_WORKER ? 0 : j->kind == CONFIG_DEPLOY ? 1 : 2;
+		size_t at = index[k]++;
+		if (j->command == NULL || strlen(j->command) <= limit)
+			continue;
+		if (k == 1)
+			errlist_add(errs,
+				    "%s:%u:%u: %s.command: too long: %zu bytes (the kernel takes "
+				    "at most %zu in one argument)",
+				    l->cfg.path, j->line, j->col, field[k], strlen(j->command),
+				    limit);
+		else
+			errlist_add(errs,
+				    "%s:%u:%u: %s[%zu].command: too long: %zu bytes (the kernel "
+				    "takes at most %zu in one argument)",
+				    l->cfg.path, j->line, j->col, field[k], at, strlen(j->command),
+				    limit);
+	}
+}
+
 int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err)
 {
 	struct errlist errs = {0};
@@ -898,6 +936,8 @@ int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *er
 	int r;
 
 	r = layers_load(o, env, true, &l, &errs);
+	if (r != -ENOMEM)
+		check_arg_lengths(&l, o, &errs);
 	if (r == 0 && errs.n == 0 && errs.dropped == 0) {
 		check_print(out, o, &l);
 		layers_free(&l);

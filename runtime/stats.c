@@ -16,14 +16,31 @@
 
 /* ------------------------------------------------------------ stats output */
 
-static void copy_fixed(char *dst, size_t cap, const char *src, size_t srccap)
+/* status.json is untrusted: a name is shown with every byte outside
+ * printable ASCII (escape sequences, C1 controls) as \xNN and a backslash
+ * as \\, never sent raw to a terminal. Cut, never overrun, at cap. */
+static void copy_escaped(char *dst, size_t cap, const char *src, size_t srccap)
 {
-	size_t n = strnlen(src, srccap);
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strnlen(src, srccap), o = 0;
 
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		char tmp[4];
+		size_t l = 1;
+
+		tmp[0] = (char)c;
+		if (c == '\\')
+			tmp[1] = '\\', l = 2;
+		else if (c < 0x20 || c > 0x7e)
+			tmp[0] = '\\', tmp[1] = 'x', tmp[2] = hex[c >> 4], tmp[3] = hex[c & 15],
+			l = 4;
+		if (o + l >= cap)
+			break;
+		memcpy(dst + o, tmp, l);
+		o += l;
+	}
+	dst[o] = '\0';
 }
 
 void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now_unix_ms,
@@ -32,9 +49,9 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 	int instance = j->pid > 0 && (j->state == RS_RUNNING || j->state == RS_TERMINATING);
 
 	memset(r, 0, sizeof(*r));
-	copy_fixed(r->job, sizeof(r->job), j->name, sizeof(j->name));
-	copy_fixed(r->kind, sizeof(r->kind), j->kind, sizeof(j->kind));
-	copy_fixed(r->size, sizeof(r->size), j->size, sizeof(j->size));
+	copy_escaped(r->job, sizeof(r->job), j->name, sizeof(j->name));
+	copy_escaped(r->kind, sizeof(r->kind), j->kind, sizeof(j->kind));
+	copy_escaped(r->size, sizeof(r->size), j->size, sizeof(j->size));
 	r->pid = j->pid > 0 ? j->pid : 0;
 	r->status = status_label(j, now_unix_ms, ready_after_ms);
 	r->restarts = j->restarts;
@@ -50,7 +67,7 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
 	r->attempts = j->attempts;
 	r->attempt = j->attempt;
 	r->timed_out = j->timed_out;
-	copy_fixed(r->next, sizeof(r->next), j->next_local, sizeof(j->next_local));
+	copy_escaped(r->next, sizeof(r->next), j->next_local, sizeof(j->next_local));
 }
 
 int format_duration_short(char *buf, size_t cap, int64_t s)
@@ -101,7 +118,7 @@ enum {
 	COL_NEXT,
 	NCOLS
 };
-#define CELL_MAX 72
+#define CELL_MAX 264
 
 static const char *const col_header[NCOLS] = {"JOB",	  "KIND",	  "PID",     "STATUS",
 					      "RESTARTS", "LASTEXITCODE", "UPTIME",  "CPU",
@@ -326,14 +343,25 @@ int stats_command(const char *run_dir_opt, enum output_format fmt, FILE *out)
 	int64_t cpu[STATUS_JOBS_MAX], mem[STATUS_JOBS_MAX], now;
 	struct status_doc d;
 	uint64_t start;
-	int r;
+	int r, fd;
 
-	if (run_dir_resolve(run_dir_opt, 0, dir, sizeof(dir)) < 0) {
+	r = run_dir_resolve(run_dir_opt, 0, dir, sizeof(dir));
+	if (r == -EPERM || r == -ELOOP || r == -ENOTDIR) {
+		fprintf(stderr,
+			"jobshim stats: %s is not a run dir of this user's own (%s): not read\n",
+			run_dir_opt ? run_dir_opt : dir,
+			r == -ELOOP ? "a symlink" : "owned by another user or writable by others");
+		return 1;
+	}
+	if (r < 0) {
 		say_not_running(run_dir_opt);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/" STATUS_FILE, dir);
-	r = status_read(path, &d);
+	fd = run_dir_open(dir);
+	r = fd < 0 ? fd : status_read_at(fd, &d);
+	if (fd >= 0)
+		close(fd);
 	if (r == -ENOENT) {
 		say_not_running(run_dir_opt);
 		return 1;

@@ -14,7 +14,7 @@
 /* One line of `jobshim stats` output. Absent values: pid 0,
  * last_exit_code / uptime_s / cpu_millicores / memory_bytes -1. */
 struct stats_row {
-	char job[64];
+	char job[256]; /* escaped: \xNN for bytes outside printable ASCII */
 	char kind[16];
 	char size[16];
 	pid_t pid;

@@ -18,130 +18,6 @@
 #define STATUS_READ_MAX 131072 /* a larger file is not ours */
 #define JSON_DEPTH_MAX	32
 
-/* ------------------------------------------------------------ run dir */
-
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0)
-		return -EINVAL;
-	if (len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* A default run dir may sit in a world-writable /tmp, where someone else
- * could have planted it (or a symlink) to feed us a status file or have
- * write_file_atomic follow a link: accept only a real directory of ours that
- * nobody else can write to. */
-static int private_dir_ok(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != geteuid() || (st.st_mode & 0022) != 0)
-		return -EPERM;
-	if (access(path, W_OK | X_OK) < 0)
-		return -errno;
-	return 0;
-}
-
-/* /run/jobshim, $TMPDIR/jobshim, and /tmp/jobshim when TMPDIR is elsewhere
- * (`docker exec` may not share the container's TMPDIR). */
-size_t run_dir_candidates(const char *primary, char out[RUN_DIR_MAX_CANDS][PATH_MAX])
-{
-	const char *t = getenv("TMPDIR");
-	size_t n = 0, tlen;
-
-	if (strlen(primary) < PATH_MAX)
-		strcpy(out[n++], primary);
-	if (t == NULL || t[0] != '/')
-		t = "/tmp";
-	tlen = strlen(t);
-	while (tlen > 1 && t[tlen - 1] == '/')
-		tlen--;
-	if (tlen == 1)
-		tlen = 0; /* TMPDIR=/ */
-	if (tlen + sizeof("/jobshim") <= PATH_MAX) {
-		memcpy(out[n], t, tlen);
-		memcpy(out[n] + tlen, "/jobshim", sizeof("/jobshim"));
-		n++;
-	}
-	if (n == 0 || strcmp(out[n - 1], "/tmp/jobshim") != 0)
-		strcpy(out[n++], "/tmp/jobshim");
-	return n;
-}
-
-static int copy_path(char *buf, size_t cap, const char *path)
-{
-	size_t len = strlen(path);
-
-	if (len >= cap)
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	return 0;
-}
-
-int run_dir_resolve(const char *opt, int create, char *buf, size_t cap)
-{
-	return run_dir_resolve_at(RUN_DIR_DEFAULT, opt, create, buf, cap);
-}
-
-int run_dir_resolve_at(const char *primary, const char *opt, int create, char *buf, size_t cap)
-{
-	char cand[RUN_DIR_MAX_CANDS][PATH_MAX];
-	size_t n;
-	int r = -ENOENT;
-
-	if (opt != NULL && opt[0] != '\0') {
-		struct stat st;
-
-		/* The user's choice is taken as given: no ownership rules. */
-		if (create) {
-			r = mkdir_parents(opt, 0755);
-			if (r < 0)
-				return r;
-			if (stat(opt, &st) < 0)
-				return -errno;
-			if (!S_ISDIR(st.st_mode))
-				return -ENOTDIR;
-		}
-		return copy_path(buf, cap, opt);
-	}
-	n = run_dir_candidates(primary, cand);
-	for (size_t i = 0; i < n; i++) {
-		if (create) {
-			r = mkdir_parents(cand[i], 0755);
-			if (r == 0)
-				r = private_dir_ok(cand[i]);
-		} else {
-			char file[PATH_MAX + sizeof("/" STATUS_FILE)];
-
-			snprintf(file, sizeof(file), "%s/" STATUS_FILE, cand[i]);
-			r = access(file, F_OK) < 0 ? -errno : 0;
-		}
-		if (r == 0)
-			return copy_path(buf, cap, cand[i]);
-	}
-	return r;
-}
-
 /* ------------------------------------------------------------ writing */
 
 const char *run_state_name(enum run_state s)
@@ -285,6 +161,28 @@ int status_write(const char *path, const struct status_doc *d)
 	if (len < 0)
 		return len;
 	return write_file_atomic(path, buf, (size_t)len);
+}
+
+int status_write_at(int dirfd, const struct status_doc *d)
+{
+	char buf[STATUS_TEXT_MAX];
+	struct status_doc copy = *d;
+	int len;
+
+	static uint64_t self_start;
+	static pid_t self_pid;
+
+	if (copy.jobshim_starttime == 0 && copy.jobshim_pid == getpid()) {
+		if (self_pid != copy.jobshim_pid) { /* once: it never changes */
+			self_start = process_starttime(copy.jobshim_pid);
+			self_pid = copy.jobshim_pid;
+		}
+		copy.jobshim_starttime = self_start;
+	}
+	len = status_format(buf, sizeof(buf), &copy);
+	if (len < 0)
+		return len;
+	return run_dir_write_atomic(dirfd, STATUS_FILE, buf, (size_t)len);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -750,6 +648,25 @@ int status_parse(const char *text, size_t len, struct status_doc *d)
 bad:
 	memset(d, 0, sizeof(*d));
 	return -EINVAL;
+}
+
+int status_read_at(int dirfd, struct status_doc *d)
+{
+	char *buf = malloc(STATUS_READ_MAX);
+	ssize_t len;
+	int r;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	/* Untrusted: a regular file within a size bound, or nothing. A FIFO
+	 * there neither blocks the open (O_NONBLOCK) nor is read. */
+	len = read_regular_at(dirfd, STATUS_FILE, buf, STATUS_READ_MAX);
+	if (len < 0)
+		r = len == -ENOENT ? -ENOENT : -EINVAL;
+	else
+		r = status_parse(buf, (size_t)len, d);
+	free(buf);
+	return r;
 }
 
 int status_read(const char *path, struct status_doc *d)

@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define STATUS_JOBS_MAX	  69 /* @all: web, 3 workers, the deploy job, 64 scheduled jobs */
-#define RUN_DIR_DEFAULT	  "/run/jobshim"
-#define RUN_DIR_MAX_CANDS 3
-#define STATUS_FILE	  "status.json"
+#include "rundir.h"
+
+#define STATUS_JOBS_MAX 69 /* @all: web, 3 workers, the deploy job, 64 scheduled jobs */
+#define STATUS_FILE	"status.json"
 
 enum run_state {
 	RS_RUNNING,	/* an instance runs */
@@ -54,19 +54,13 @@ struct status_doc {
 	struct job_status jobs[STATUS_JOBS_MAX];
 };
 
-/* The run dir: opt if given, else /run/jobshim when it can be created,
- * else $TMPDIR/jobshim (TMPDIR default /tmp). create=0 only looks for an
- * existing one (for stats). 0 or -errno. */
-int run_dir_resolve(const char *opt, int create, char *buf, size_t cap);
-/* The same with another first choice than /run/jobshim (for tests). A
- * default dir is used only when it is a real directory owned by us and
- * writable by nobody else (it may live in a shared /tmp). */
-int run_dir_resolve_at(const char *primary, const char *opt, int create, char *buf, size_t cap);
-/* The default run dirs in the order they are tried, primary first (what
- * run_dir_resolve_at looks at without opt). Returns how many were filled. */
-size_t run_dir_candidates(const char *primary, char out[RUN_DIR_MAX_CANDS][PATH_MAX]);
-
 int status_write(const char *path, const struct status_doc *d);
+/* The same into dir/STATUS_FILE, relative to the run dir's fd (rundir.h):
+ * a temp file created O_EXCL|O_NOFOLLOW, then renameat. */
+int status_write_at(int dirfd, const struct status_doc *d);
+/* status_read of dir/STATUS_FILE: only from a regular file (a FIFO or a
+ * symlink planted there is refused, never followed or waited on). */
+int status_read_at(int dirfd, struct status_doc *d);
 /* The start time of process pid in /proc/PID/stat ticks after boot (what
  * jobshim_starttime records), or 0 when unknown. */
 uint64_t process_starttime(pid_t pid);

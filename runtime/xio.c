@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 ssize_t xread(int fd, void *buf, size_t len)
@@ -102,18 +103,13 @@ int xwritev_all(int fd, struct iovec *iov, int iovcnt)
 	return 0;
 }
 
-ssize_t read_file(const char *path, char *buf, size_t cap)
+/* Reads all of fd (at most cap-1 bytes, NUL-terminated) and closes it. */
+static ssize_t read_fd_all(int fd, char *buf, size_t cap)
 {
 	size_t len = 0;
 	ssize_t r;
 	char extra;
-	int fd;
 
-	if (cap == 0) /* no room for the NUL */
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		if (len + 1 >= cap) {
 			/* Full: one more byte means the file is too large. */
@@ -131,6 +127,47 @@ ssize_t read_file(const char *path, char *buf, size_t cap)
 		return r;
 	buf[len] = '\0';
 	return (ssize_t)len;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd;
+
+	if (cap == 0) /* no room for the NUL */
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_fd_all(fd, buf, cap);
+}
+
+static ssize_t read_regular_fd(int fd, char *buf, size_t cap)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EFTYPE_NOT_REGULAR;
+	}
+	return read_fd_all(fd, buf, cap);
+}
+
+ssize_t read_regular_file(const char *path, char *buf, size_t cap)
+{
+	if (cap == 0)
+		return -EINVAL;
+	return read_regular_fd(open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), buf, cap);
+}
+
+ssize_t read_regular_at(int dirfd, const char *name, char *buf, size_t cap)
+{
+	if (cap == 0)
+		return -EINVAL;
+	return read_regular_fd(
+	    openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC), buf,
+	    cap);
 }
 
 int write_file_atomic(const char *path, const void *buf, size_t len)

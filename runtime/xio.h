@@ -22,6 +22,14 @@ void iov_advance(struct iovec **iov, int *cnt, size_t n);
 /* Reads a whole small file (at most cap-1 bytes, NUL-terminated).
  * Returns the length or -errno (-EFBIG when larger, -EINVAL when cap is 0). */
 ssize_t read_file(const char *path, char *buf, size_t cap);
+/* read_file for a file that must be a regular one: opened O_NONBLOCK (a
+ * FIFO does not hang the open), then fstat: -EFTYPE_NOT_REGULAR for
+ * anything else. Symlinks are followed (a Kubernetes ConfigMap is one). */
+#define EFTYPE_NOT_REGULAR ENODEV
+ssize_t read_regular_file(const char *path, char *buf, size_t cap);
+/* The same relative to dirfd, never following a symlink at the last
+ * component (O_NOFOLLOW): -ELOOP for one. */
+ssize_t read_regular_at(int dirfd, const char *name, char *buf, size_t cap);
 /* Writes a whole file atomically: path.tmp, fsync-free, rename. 0 or -errno. */
 int write_file_atomic(const char *path, const void *buf, size_t len);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "log.h"
 #include "plan.h"
 #include "stats.h"
@@ -35,6 +36,9 @@ static int run(const struct options *o)
 			"JOBSHIM_JOB=NAME for a worker)");
 		return EXIT_USAGE;
 	}
+	/* Before any file is read: a TERM during start-up stays pending. */
+	if (supervise_block_signals() < 0)
+		log_msg("unable to block signals: %s", strerror(errno));
 	r = plan_build(o, environ, &plan, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		log_msg("%s%s", r == 0 ? "warning: " : "", errs.msg[i]);
@@ -84,6 +88,10 @@ int main(int argc, char **argv)
 		return plan_check(&o, environ, stdout);
 	case CMD_STATS:
 		return stats_command(o.run_dir, o.output, stdout);
+	case CMD_RESTART:
+	case CMD_SIGNAL:
+	case CMD_RELOAD:
+		return ctl_command(&o);
 	case CMD_RUN:
 		break;
 	}

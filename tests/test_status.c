@@ -503,11 +503,28 @@ static void test_run_dir_explicit(void **state)
 	assert_int_equal(access(dir, W_OK), 0);
 	/* Again: it exists, fine. */
 	assert_int_equal(run_dir_resolve(dir, 1, buf, sizeof(buf)), 0);
-	/* For stats an explicit dir is taken as given, even without a file. */
+	/* Created 0700. */
+	{
+		struct stat st;
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0700);
+	}
+	/* For stats an explicit dir must exist. */
 	snprintf(file, sizeof(file), "%s/nothing", tmpdir);
-	assert_int_equal(run_dir_resolve(file, 0, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, file);
+	assert_int_equal(run_dir_resolve(file, 0, buf, sizeof(buf)), -ENOENT);
+	/* An explicit dir others may write to (JOBSHIM_RUN_DIR=/tmp) is not
+	 * jobshim's own: refused on both sides. */
+	snprintf(file, sizeof(file), "%s/shared-explicit", tmpdir);
+	assert_int_equal(mkdir(file, 0700), 0);
+	assert_int_equal(chmod(file, 01777), 0);
+	assert_int_equal(run_dir_resolve(file, 1, buf, sizeof(buf)), -EPERM);
+	assert_int_equal(run_dir_resolve(file, 0, buf, sizeof(buf)), -EPERM);
+	/* A symlink to a good directory: refused too. */
+	snprintf(file, sizeof(file), "%s/link-explicit", tmpdir);
+	assert_int_equal(symlink(dir, file), 0);
+	assert_int_equal(run_dir_resolve(file, 1, buf, sizeof(buf)), -ELOOP);
 	/* A file in the way. */
+	snprintf(file, sizeof(file), "%s/a-file", tmpdir);
 	write_text(file, "x");
 	assert_int_equal(run_dir_resolve(file, 1, buf, sizeof(buf)), -ENOTDIR);
 	snprintf(dir, sizeof(dir), "%s/sub", file);
@@ -524,7 +541,7 @@ static void test_run_dir_fallback(void **state)
 	(void)state;
 	snprintf(tmp, sizeof(tmp), "%s/tmp", tmpdir);
 	assert_int_equal(mkdir(tmp, 0755), 0);
-	snprintf(want, sizeof(want), "%s/jobshim", tmp);
+	snprintf(want, sizeof(want), "%s/jobshim-%u", tmp, (unsigned)geteuid());
 	/* Trailing slashes on TMPDIR do not show in the path. */
 	snprintf(buf, sizeof(buf), "%s//", tmp);
 	setenv("TMPDIR", buf, 1);
@@ -559,7 +576,7 @@ static void test_run_dir_fallback(void **state)
 	/* stats: the first candidate holding a status file. */
 	snprintf(primary, sizeof(primary), "%s/run/jobshim", tmpdir);
 	if (access("/run/jobshim/status.json", F_OK) != 0 &&
-	    access("/tmp/jobshim/status.json", F_OK) != 0) {
+	    access("/tmp/jobshim-0/status.json", F_OK) != 0) {
 		char file[300];
 		assert_int_equal(run_dir_resolve_at(primary, NULL, 0, buf, sizeof(buf)), -ENOENT);
 		snprintf(file, sizeof(file), "%s/status.json", want);

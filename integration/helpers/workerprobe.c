@@ -15,6 +15,11 @@
  *   workerprobe traceme FILE     ptrace(PTRACE_TRACEME), execs itself (which
  *                                raises the exec SIGTRAP), then records
  *                                USR1 ("USR1") and exits 0 on TERM
+ *   workerprobe flood FILE N     writes N numbered lines ("line I") to stdout
+ *                                (N 0: forever), recording TERM ("TERM", exit
+ *                                0) meanwhile
+ *   workerprobe sigflood PID N   queues N real-time signals (SIGRTMIN+1) to
+ *                                PID, then SIGTERM; prints how many it queued
  *   workerprobe tree FILE        forks a child and a grandchild that sleep;
  *                                appends their pids to FILE; sleeps
  */
@@ -153,6 +158,8 @@ static int quiet(const char *file)
 
 	open_out(file);
 	catch_signals(sigs, sizeof(sigs) / sizeof(sigs[0]), on_record);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, SIG_IGN); /* a flood of them is forwarded */
 	ready(file);
 	for (;;) {
 		pause();
@@ -214,6 +221,43 @@ static int traced(const char *file)
 	}
 }
 
+static int flood(const char *file, long n)
+{
+	static const int sigs[] = {SIGTERM};
+	char line[64];
+
+	open_out(file);
+	catch_signals(sigs, 1, on_record);
+	ready(file);
+	for (long i = 1; n == 0 || i <= n; i++) {
+		int len = snprintf(line, sizeof(line), "line %ld\n", i);
+		for (int off = 0; off < len;) {
+			ssize_t w = write(1, line + off, (size_t)(len - off));
+			if (w < 0 && errno != EINTR)
+				return 97;
+			off += w > 0 ? (int)w : 0;
+			if (got == SIGTERM)
+				return 0;
+		}
+		if (got == SIGTERM)
+			return 0;
+	}
+	return 0;
+}
+
+static int sigflood(pid_t pid, long n)
+{
+	union sigval v = {.sival_int = 0};
+	long sent = 0;
+
+	while (sent < n && sigqueue(pid, SIGRTMIN + 1, v) == 0)
+		sent++;
+	if (kill(pid, SIGTERM) < 0)
+		return 1;
+	printf("%ld\n", sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -225,6 +269,10 @@ int main(int argc, char **argv)
 		return quiet(file);
 	if (strcmp(cmd, "daemon") == 0)
 		return daemon_(file);
+	if (strcmp(cmd, "sigflood") == 0)
+		return sigflood((pid_t)atol(file), argc > 3 ? atol(argv[3]) : 1000);
+	if (strcmp(cmd, "flood") == 0)
+		return flood(file, argc > 3 ? atol(argv[3]) : 0);
 	if (strcmp(cmd, "tree") == 0)
 		return tree(file);
 	if (strcmp(cmd, "traceme") == 0) {

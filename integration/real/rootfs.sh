@@ -23,5 +23,5 @@ debootstrap --variant=minbase --include="$PACKAGES" bookworm "$root" "$MIRROR" >
 # No services, caches or logs from the build in the image.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
 mkdir -p "$root/app"
-tar -C "$root" --numeric-owner -czf "$out.tmp" .
-mv "$out.tmp" "$out"
+tar -C "$root" --numeric-owner -czf "$out.tmp.$$" .
+mv "$out.tmp.$$" "$out"

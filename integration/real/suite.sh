@@ -27,6 +27,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM # timeout(1): the containers are removed all the same
 
 ok() {
 	PASSED=$((PASSED + 1))

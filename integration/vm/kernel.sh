@@ -24,6 +24,9 @@ fi
 }
 ver=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
 dir=$cache/$pkg-$ver
+mkdir -p "$cache"
+exec 8>>"$cache/.lock" # one fetcher at a time; the others reuse its work
+flock -w 600 8
 if [ ! -s "$dir/vmlinuz" ]; then
 	echo "kernel.sh: fetching $pkg $ver" >&2
 	work=$(mktemp -d "${TMPDIR:-/tmp}/jobshim-kernel.XXXXXX")
@@ -32,8 +35,8 @@ if [ ! -s "$dir/vmlinuz" ]; then
 	(cd "$work" && apt-get download -q "$pkg=$ver" >/dev/null)
 	dpkg-deb -x "$work"/*.deb "$work/x"
 	mkdir -p "$dir"
-	cp "$work"/x/boot/vmlinuz-* "$dir/vmlinuz.tmp"
 	cp "$work"/x/boot/config-* "$dir/config"
+	cp "$work"/x/boot/vmlinuz-* "$dir/vmlinuz.tmp"
 	mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
 fi
 echo "$dir/vmlinuz"

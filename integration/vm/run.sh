@@ -8,7 +8,7 @@
 #   HELPERS    static helpers to put in /usr/local/bin
 #   VM_CACHE   kernel cache (default /var/cache/jobshim/vm)
 #   VM_DIR     work dir (default build/vm): initramfs, console.log
-#   VM_TIMEOUT seconds for the whole boot (default 900)
+#   VM_TIMEOUT seconds for the whole boot (default 600)
 #   VM_MEM     MiB of guest memory (default 1024)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 : "${HELPERS:?HELPERS must list the static helpers}"
 VM_CACHE=${VM_CACHE:-/var/cache/jobshim/vm}
 VM_DIR=${VM_DIR:-build/vm}
-VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TIMEOUT=${VM_TIMEOUT:-600}
 BUSYBOX=/bin/busybox
 
 file "$JOBSHIM" | grep -q 'statically linked' || {

@@ -142,6 +142,10 @@ t_limits() {
 	expect "lowered: micro then mini never raises memory.max" 268435456 \
 		"$(value $T/raise memory.max)"
 
+	JOBSHIM_SIZE=micro jobshim check >$T/check 2>&1
+	has "check: shows the cgroup it would set on this v2" $T/check \
+		'cgroup: /sys/fs/cgroup/jobshim/web memory\.max=268435456 memory\.swap\.max=0 pids\.max=256 cpu\.weight=12'
+
 	jobshim -- sh -c 'cat /proc/self/cgroup' >$T/nosize 2>&1
 	has "no size: the job stays in jobshim's cgroup" $T/nosize '^0::/$'
 }
@@ -203,6 +207,23 @@ t_oom_web() {
 	expect "oom @all: web's OOM kill ends jobshim with 137" 137 $?
 	has "oom @all: named: web killed by the OOM killer" $T/oomweb \
 		'^jobshim: web killed by the OOM killer \(memory\.max 256Mi\): stopping the other jobs$'
+}
+
+# A deploy job's attempt over its memory.max: the attempt line names the
+# OOM killer; the run fails with its status.
+t_oom_deploy() {
+	cat >$T/oomdeploy.yaml <<-'EOF'
+		deployJob:
+		  name: release
+		  command: memhog 400
+		  size: micro
+		  retries: 1
+	EOF
+	JOBSHIM_CONFIG=$T/oomdeploy.yaml JOBSHIM_JOB=release timeout 120 jobshim >$T/oomdeploy 2>&1
+	expect "oom deploy: the run fails with the attempt's 137" 137 $?
+	has "oom deploy: attempt 1 named: killed by the OOM killer" $T/oomdeploy \
+		'^jobshim: release attempt 1 of 2 killed by the OOM killer \(memory\.max 256Mi\) after .*; retry in 1s$'
+	has "oom deploy: the run fails after 2 attempts" $T/oomdeploy '^jobshim: release failed after 2 attempts$'
 }
 
 # ------------------------------------------------------------ pids.max
@@ -334,7 +355,7 @@ t_sandbox() {
 
 setup
 start=$(cut -d. -f1 /proc/uptime)
-for t in t_sandbox t_limits t_oom t_oom_web t_forkbomb t_all_kill t_cgroupns; do
+for t in t_sandbox t_limits t_oom t_oom_web t_oom_deploy t_forkbomb t_all_kill t_cgroupns; do
 	echo "# $t"
 	$t
 done
