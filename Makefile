@@ -58,7 +58,7 @@ all: $(BUILD)/jobshim
 # goal is on the command line.
 DEB_BUILD_PKGS := gcc make pkg-config libyaml-dev libcap-dev libseccomp-dev \
                   libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck \
-                  util-linux procps bsdutils python3 file git strace tzdata
+                  util-linux procps bsdutils python3 file git strace tzdata tmux
 DEPS_GOALS  = $(or $(MAKECMDGOALS),all)
 DEPS_PKGS   = $(sort $(DEB_BUILD_PKGS) $(foreach g,$(DEPS_GOALS),$(DEPS_PKGS_$(g))))
 DEPS_STAMP  := deps

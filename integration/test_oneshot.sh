@@ -30,7 +30,7 @@ wait_grep() {
 # stats_in_ns: `jobshim stats` inside the running jobshim's namespaces, as
 # `docker exec` would run it.
 stats_in_ns() {
-	nsenter -t "$J_PID" -p -m "$JOBSHIM" stats "$@" 2>&1
+	nsenter -t "$J_PID" -p -m -r "$JOBSHIM" stats "$@" 2>&1
 }
 
 # shellcheck disable=SC2317
@@ -115,6 +115,14 @@ check "timeout of the retry logged" grep -qx 'jobshim: release timed out after 1
 check "the stop signal came first" grep -qx 'release | ignoring TERM' "$OUT"
 check "then SIGKILL" grep -qE '^jobshim: release attempt 1 of 2 killed by signal 9 \(SIGKILL\) after 1\.[0-9]s; retry in 0\.2s$' "$ERR"
 
+# One attempt at a time: what an attempt left behind (a setsid daemon
+# included) is gone before the next one starts.
+deploy_config "if pgrep -x sleep >/dev/null; then echo leftover; else echo clean; fi; setsid sleep 100 & sleep 0.2; exit 1" 2
+pid1 --job release >"$OUT" 2>"$ERR"
+expect "leftovers: the last attempt's status" 1 "$?"
+expect "leftovers: every attempt started clean" "clean clean clean" \
+	"$(sed -n 's/^release | //p' "$OUT" | xargs)"
+
 # A stop during an attempt is forwarded; no further attempt starts; the
 # status is the attempt's.
 rm -f "$COUNT"
@@ -194,6 +202,17 @@ wait_grep '^jobshim: slow still running' "$ERR" 10
 check "stats: a scheduled row with its NEXT time in the zone" \
 	wait_stats '^yearly +scheduled +- +waiting +- +- +- +- +- +[a-z0-9-]+ +0/3 +20[0-9]{2}-01-01 00:00 UTC$'
 check "stats: a running scheduled job" wait_stats '^slow +scheduled +[0-9]+ +running '
+# Deadlines come from the wall clock: tick's next time is always an even
+# second, whenever jobshim woke up.
+nexts=""
+for _ in $(seq 5); do
+	nexts+=" $(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print([j for j in d["jobs"] if j["name"] == "tick"][0]["next_run"])' "$JOBSHIM_RUN_DIR/status.json")"
+	sleep 0.7
+done
+odd=$(for n in $nexts; do echo $((n % 2000)); done | grep -cv '^0$')
+expect "tick's next times are even wall-clock seconds ($nexts)" 0 "$odd"
 
 # Wait until each had its turn a few times, then stop.
 for _ in $(seq 100); do
@@ -236,6 +255,26 @@ pid1 --job nope >"$OUT" 2>"$ERR"
 expect "an unknown job: 2" 2 "$?"
 check "an unknown job: every runnable name" \
 	grep -qF 'unknown job "nope" (known jobs: tick, every, slow, yearly, @all, @cron)' "$ERR"
+
+# A run of the same job by another jobshim in the container (its lock) makes
+# @cron skip that time.
+printf 'scheduledJobs:\n  - name: hold\n    command: "exec sleep 30"\n    schedule: "@every 1s"\n' \
+	>"$JOBSHIM_CONFIG"
+pid1_bg --job hold >"$TMP/out2" 2>"$TMP/err2"
+HOLD_BG=$BG_PID HOLD_J=$J_PID
+wait_file "$JOBSHIM_RUN_DIR/status.json"
+pid1_bg --job @cron >"$OUT" 2>"$ERR"
+check "a locked job's time is skipped" \
+	wait_grep '^jobshim: hold runs under another jobshim in this container; skipped [0-9:]{8}$' "$ERR" 10
+expect "a locked job: not run by @cron" 0 "$(grep -c '^hold' "$OUT")"
+kill -TERM "$J_PID"
+wait_bg 20
+expect "@cron beside a locked run: stops with 0" 0 "$BG_STATUS"
+BG_PID=$HOLD_BG J_PID=$HOLD_J
+kill -TERM "$J_PID"
+wait_bg 20
+expect "the run that held the lock: 143" 143 "$BG_STATUS"
+cp "$TMP/good.yaml" "$JOBSHIM_CONFIG"
 
 # An idle @cron does not wake up between times.
 cat >"$JOBSHIM_CONFIG" <<'EOF'

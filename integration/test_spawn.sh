@@ -119,6 +119,16 @@ expect "main app, rlimit that cannot be set: exit 125" 125 "$?"
 check "main app: the message names the step" \
 	grep -qE '^jobshim: web: setup failed at step rlimits \(nofile\): ' "$ERR"
 
+# A deploy job's attempts are not retried when its setup fails: 125 at once.
+printf 'deployJob:\n  name: release\n  command: "echo migrating"\n  retries: 3\n' >"$TMP/deploy.yaml"
+JOBSHIM_CONFIG=$TMP/deploy.yaml JOBSHIM_RLIMITS=nofile=$want JOBSHIM_BACKOFF_MIN=10ms \
+	pid1 --run-dir "$TMP/run4" --job release >"$TMP/out" 2>"$ERR"
+expect "deploy job, rlimit that cannot be set: exit 125" 125 "$?"
+check "deploy job: the step is named" \
+	grep -qE '^jobshim: release: setup failed at step rlimits \(nofile\): ' "$ERR"
+expect "deploy job: no attempt ran, none retried" "0 0" \
+	"$(grep -c migrating "$TMP/out") $(grep -c 'attempt' "$ERR")"
+
 # ---------------------------------------------------------------- @all: one job cannot start
 # A fake cgroup v2 tree where one job's cgroup.procs cannot be written
 # (/dev/full): that job fails at step "cgroup" in its child; the jobs

@@ -22,6 +22,8 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_DEPS_config := runtime/config.c runtime/cron.c runtime/duration.c runtime/xio.c \
                     runtime/errlist.c runtime/sizes.c
 FUZZ_DEPS_logpfx := runtime/logpfx.c runtime/log.c runtime/xio.c
+FUZZ_DEPS_control := runtime/control.c runtime/signame.c runtime/log.c runtime/status.c \
+                     runtime/procstat.c runtime/xio.c
 FUZZ_DEPS_cron   := runtime/cron.c runtime/duration.c runtime/xio.c
 FUZZ_LIBS_config := -lyaml
 

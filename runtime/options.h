@@ -10,7 +10,17 @@
 
 #include "sigspec.h"
 
-enum command { CMD_RUN, CMD_CHECK, CMD_STATS, CMD_VERSION, CMD_HELP };
+enum command {
+	CMD_RUN,
+	CMD_CHECK,
+	CMD_STATS,
+	CMD_VERSION,
+	CMD_HELP,
+	CMD_RESTART, /* jobshim restart [JOB] (SPEC §10) */
+	CMD_SIGNAL,  /* jobshim signal JOB SIG */
+	CMD_RELOAD,  /* jobshim reload */
+};
+#define CTL_ARGS_MAX 2 /* words after a control command */
 enum log_format { LOG_PLAIN, LOG_JSON };
 enum output_format { OUT_TABLE, OUT_JSON };
 /* The name jobshim runs under (SPEC §11): argv[0]'s basename. */
@@ -56,8 +66,11 @@ struct options {
 	bool term_leftovers;	      /* with exit_with_main: SIGTERM the job's group first */
 	bool keep_sigmask;	      /* tini: the job gets the signal mask jobshim inherited */
 	bool leave_cwd;		      /* dumb-init: chdir / once the job runs */
+	bool watch_config;	      /* --watch-config: reload when the file changes */
 	enum output_format output;    /* check / stats -o */
-	char **argv;		      /* the main app's command, NULL-terminated */
+	const char *ctl_args[CTL_ARGS_MAX + 1]; /* restart/signal: JOB, SIG (one extra: an error) */
+	int ctl_argc;
+	char **argv; /* the main app's command, NULL-terminated */
 	int argc;
 };
 

@@ -699,8 +699,9 @@ static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
 	v->extension = cron_extension(&sched);
 	v->with_seconds = sched.seconds || sched.every_s > 0;
 	cron_zone_describe(getenv("TZ"), v->zone, sizeof(v->zone));
-	for (int i = 0; i < CHECK_NEXT_TIMES; i++) {
-		t = t >= 0 ? cron_next(&sched, (int64_t)time(NULL), t) : -1;
+	/* @every counts from now, as if the schedules started now. */
+	for (int64_t anchor = t, i = 0; i < CHECK_NEXT_TIMES; i++) {
+		t = t >= 0 ? cron_next(&sched, anchor, t) : -1;
 		v->next[i] = t;
 	}
 }

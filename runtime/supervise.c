@@ -5,13 +5,16 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -19,6 +22,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "config.h"
+#include "control.h"
 #include "cron.h"
 #include "log.h"
 #include "logpfx.h"
@@ -26,22 +31,29 @@
 #include "outq.h"
 #include "procstat.h"
 #include "reap.h"
+#include "reload.h"
 #include "sandbox.h"
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
 #include "xio.h"
 
-#define JOBS_MAX	 STATUS_JOBS_MAX
-#define GROUP_POLL_MS	 20   /* how often leftovers of a gone job are checked */
-#define KILL_SETTLE_MS	 2000 /* after SIGKILL, at most this long for the reaping */
-#define READY_AFTER_MS	 5000 /* an instance is "progressing" before that */
-#define READS_PER_TURN	 16   /* fairness between busy pipes */
-#define SIGNALS_PER_READ 16
-#define SIGNALS_PER_TURN 64 /* a signal flood yields to deadlines */
-#define JOB_PIPE_SIZE	 (1024 * 1024)
-#define STATUS_DELAY_MS	 100  /* status.json lags changes by at most this */
-#define STATUS_RETRY_MS	 1000 /* after a failed status.json write */
+#define JOBS_MAX	     STATUS_JOBS_MAX
+#define GROUP_POLL_MS	     20	  /* how often leftovers of a gone job are checked */
+#define KILL_SETTLE_MS	     2000 /* after SIGKILL, at most this long for the reaping */
+#define READY_AFTER_MS	     5000 /* an instance is "progressing" before that */
+#define READS_PER_TURN	     16	  /* fairness between busy pipes */
+#define SHORT_READ	     4096 /* below any read logpfx asks for (64 KiB) */
+#define SIGNALS_PER_READ     16
+#define SIGNALS_PER_TURN     64	  /* a signal flood yields to deadlines */
+#define STATUS_RETRY_MS	     1000 /* after a failed status.json write */
+#define JOB_PIPE_SIZE	     (1024 * 1024)
+#define STATUS_DELAY_MS	     100	    /* status.json lags changes by at most this */
+#define PLANS_MAX	     (JOBS_MAX + 2) /* plans in use: one a job, the latest, the caller's */
+#define WATCH_DEBOUNCE_MS    250	    /* a burst of changes to the file is one reload */
+#define WATCH_MAX_DELAY_MS   2000	    /* ... but a steady stream still reloads this often */
+#define WATCH_BUSY_RETRY_MS  200	    /* a change seen during a restart waits this long */
+#define WATCH_READS_PER_TURN 4
 
 enum phase {
 	PH_RUNNING, /* an instance runs */
@@ -51,6 +63,10 @@ enum phase {
 	PH_IDLE,    /* a scheduled job waiting for its next time */
 	PH_HELD,    /* @all: waiting for the deploy job to succeed */
 };
+
+/* A restart or removal asked for over the control channel or by a reload:
+ * stop signal, grace, SIGKILL, then (restart) a new instance at once. */
+enum transition { TR_NONE, TR_RESTART, TR_REMOVE };
 
 struct job {
 	const struct job_plan *plan;
@@ -69,6 +85,14 @@ struct job {
 	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
 	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
 	uint64_t started_ms, started_wall_ms, restart_at_ms;
+	enum transition transition;
+	uint64_t grace_at_ms; /* transition: SIGKILL after this */
+	bool grace_over;
+	bool removed;			  /* a reload removed it; its slot is freed */
+	struct run_plan *owner;		  /* the reloaded plan j->plan is in; NULL: the caller's */
+	const struct job_plan *next_plan; /* a reload's new definition, for the next instance */
+	struct run_plan *next_owner;
+	struct sandbox *next_sandbox;
 	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
 	struct oneshot os;
 	bool timed_out;		/* the running attempt hit its timeout */
@@ -81,6 +105,32 @@ struct job {
 	bool disabled;		/* could not be prepared: never runs */
 };
 
+/* A control client waiting for jobs to be restarted (by job index). */
+struct waiter {
+	uint32_t token;
+	size_t n_pending;
+	bool pending[JOBS_MAX], jobs[JOBS_MAX];
+};
+
+enum note_kind { RN_SAME, RN_RESTART, RN_ADD, RN_REMOVE, RN_MAIN, RN_DEPLOY, RN_SCHED };
+
+struct reload_note {
+	enum note_kind kind;
+	char name[JOB_NAME_MAX + 1];
+	char what[48];
+};
+
+struct reload_state {
+	struct reload_note notes[RELOAD_JOBS_MAX];
+	size_t n_notes;
+	bool active;
+	uint32_t token; /* 0: a --watch-config reload, nobody waits */
+	const struct job_plan *add[JOBS_MAX];
+	struct sandbox *add_sb[JOBS_MAX];
+	size_t n_add;
+	char summary[1024];
+};
+
 struct sup {
 	const struct options *o;
 	const struct run_plan *plan;
@@ -89,7 +139,8 @@ struct sup {
 	int sfd;
 	int run_fd; /* the run dir, -1 without one */
 	bool pid1;
-	bool ns_kill; /* PID 1 of one worker: a restart kills all jobshim's descendants */
+	bool ns_kill; /* PID 1 of one worker (or one-shot run): a restart (the next
+		       * attempt) kills all jobshim's descendants */
 	bool stopping;
 	bool killed;
 	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
@@ -109,6 +160,18 @@ struct sup {
 	uint64_t status_due_ms; /* 0: nothing to write */
 	char status_path[PATH_MAX];
 	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
+	size_t pad;		      /* @all: names padded to this */
+	bool color;
+	/* Operating (SPEC §10). */
+	struct control *ctl;
+	struct waiter waiters[CONTROL_CONNS_MAX];
+	const struct run_plan *cur; /* the configuration in force */
+	struct run_plan *owned[PLANS_MAX];
+	struct reload_state reload;
+	int watch_fd; /* inotify, -1 without --watch-config */
+	uint64_t watch_due_ms, watch_first_ms;
+	uint64_t config_hash;
+	char config_path[PATH_MAX];
 };
 
 static uint64_t now_ms(clockid_t clk)
@@ -167,10 +230,13 @@ static void status_write_now(struct sup *s)
 	d.jobshim_pid = getpid();
 	d.written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
 	d.ready_after_ms = READY_AFTER_MS;
-	d.n_jobs = s->n;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		struct job_status *js = &d.jobs[i];
+		struct job_status *js = &d.jobs[d.n_jobs];
+
+		if (j->removed)
+			continue; /* a reload removed it: gone from stats */
+		d.n_jobs++;
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
 		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
@@ -257,9 +323,35 @@ static int run_dir_setup(struct sup *s)
 	if (fd >= 0) {
 		snprintf(s->status_path, sizeof(s->status_path), "%s/" STATUS_FILE, s->run_dir);
 		s->status_on = true;
+		/* The same jobshim answers the control commands. */
+		r = control_listen(s->run_dir, &s->ctl);
+		if (r < 0)
+			log_msg("no control channel (%s/%s: %s): `jobshim restart|signal|reload` "
+				"cannot reach this jobshim",
+				s->run_dir, CONTROL_SOCKET,
+				r == -EEXIST ? "exists and is not jobshim's socket" : strerror(-r));
 	} else {
 		log_debug("another jobshim owns %s/" STATUS_FILE, s->run_dir);
 	}
+	return 0;
+}
+
+/* A job's job-NAME.lock in the run dir, held in j->lock_fd: 0 (also
+ * without a run dir, or when the lock cannot be opened: the job runs, as at
+ * start-up), -EEXIST when another jobshim of the container holds it. */
+static int job_lock(struct sup *s, struct job *j)
+{
+	char name[JOB_NAME_MAX + 16];
+	int fd;
+
+	if (s->run_fd < 0)
+		return 0;
+	snprintf(name, sizeof(name), "job-%s.lock", j->plan->name);
+	fd = run_dir_lock(s->run_fd, name);
+	if (fd == -EWOULDBLOCK)
+		return -EEXIST;
+	if (fd >= 0)
+		j->lock_fd = fd;
 	return 0;
 }
 
@@ -314,6 +406,12 @@ static void pump(struct job *j, int k, int max)
 		if (r > 0) {
 			if (j->flush_due[k])
 				j->owed[k] -= (size_t)r < j->owed[k] ? (size_t)r : j->owed[k];
+			/* A pipe read shorter than asked (the prefixer always asks
+			 * for more than SHORT_READ) emptied the pipe: poll says
+			 * when more comes, so no EAGAIN read follows. A worker
+			 * writing line by line costs one read a line, not two. */
+			if ((size_t)r < n && r < SHORT_READ)
+				break;
 			continue;
 		}
 		if (r < 0 && r != -EAGAIN && logpfx_output_error(pfx_of(j, k)) == (int)r) {
@@ -516,6 +614,8 @@ static void forward(const struct sup *s, const struct job *j, int sig)
 		kill(j->pid, sig);
 }
 
+static void control_stopping(struct sup *s);
+
 /* True when pid is stopped (state T; t is a ptrace-stop). */
 static bool stopped(pid_t pid)
 {
@@ -595,6 +695,8 @@ static void begin_stop(struct sup *s, int received, const char *why)
 {
 	int sig = s->o->stop_signal != 0 ? s->o->stop_signal : received;
 
+	if (!s->stopping)
+		control_stopping(s); /* what was asked for is not completed now */
 	if (!s->stopping || s->stop_send_at_ms != 0) {
 		/* The grace starts when the stop signal is sent: after the
 		 * stop delay, or now when a second stop signal cut it short. */
@@ -627,6 +729,7 @@ static void stop_requested(struct sup *s, int received, const char *why)
 		return;
 	}
 	say_why(s, why, s->o->stop_signal != 0 ? s->o->stop_signal : received);
+	control_stopping(s);
 	s->stopping = true;
 	s->stop_sig_pending = received;
 	s->stop_send_at_ms = mono() + s->o->stop_delay_ms;
@@ -722,8 +825,8 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 			j->phase = PH_CLEANUP;
 			if (s->stopping)
 				term_leftovers(j);
-			else if (group_alive(j->group))
-				kill(-j->group, SIGKILL);
+			else
+				kill_leftovers(s, j);
 			return;
 		}
 		if (!s->exit_final)
@@ -766,6 +869,8 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 	orphan_reaped(s, pid, wstatus);
 }
 
+static void transition_complete(struct sup *s, struct job *j);
+
 /* Called when a worker instance's whole process group is gone. */
 static void schedule_restart(struct sup *s, struct job *j)
 {
@@ -799,13 +904,17 @@ static bool settle_groups(struct sup *s)
 			continue;
 		if (j->group == 0)
 			continue;
-		if (j->phase == PH_CLEANUP ? kill_leftovers(s, j) : group_alive(j->group)) {
+		/* A one-shot attempt that ended in a stop keeps the grace. */
+		bool kill_now = j->phase == PH_CLEANUP && !(is_oneshot(j) && s->stopping);
+		if (kill_now ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
 		j->group = 0;
 		instance_done(j);
-		if (j->phase == PH_CLEANUP && is_oneshot(j))
+		if (j->phase == PH_CLEANUP && j->transition != TR_NONE && !s->stopping)
+			transition_complete(s, j);
+		else if (j->phase == PH_CLEANUP && is_oneshot(j))
 			oneshot_attempt_end(s, j);
 		else if (j->phase == PH_CLEANUP && s->stopping)
 			j->phase = PH_DONE; /* it died as the stop began */
@@ -992,28 +1101,30 @@ static int leave_cwd(const struct sup *s)
  * Under the dumb-init name the fault signals are blocked and forwarded as
  * well, as dumb-init does (its suite sends every signal 1-31): a real fault
  * still kills jobshim, as Linux unblocks a fault signal it must deliver. */
-static void blocked_set(bool dumb_init, sigset_t *set)
+static void blocked_set(sigset_t *set, bool block_faults)
 {
 	static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
 
 	sigfillset(set);
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-		if (!dumb_init)
+		if (!block_faults)
 			sigdelset(set, faults[i]);
 }
 
-/* The mask jobshim was started with, saved by the first block. */
-static sigset_t started_mask;
-static bool started_mask_saved;
+/* The mask jobshim was started with (tini's -s... keeps it for the child):
+ * saved by the first of supervise_block_signals and signals_setup. One a
+ * process, like the mask itself. */
+static sigset_t start_mask;
+static bool start_mask_saved;
 
 int supervise_block_signals(void)
 {
 	sigset_t set;
 
-	blocked_set(false, &set);
-	if (sigprocmask(SIG_SETMASK, &set, started_mask_saved ? NULL : &started_mask) < 0)
+	blocked_set(&set, false);
+	if (sigprocmask(SIG_SETMASK, &set, start_mask_saved ? NULL : &start_mask) < 0)
 		return -errno;
-	started_mask_saved = true;
+	start_mask_saved = true;
 	return 0;
 }
 
@@ -1021,11 +1132,11 @@ static int signals_setup(const struct options *o, sigset_t *set, sigset_t *orig)
 {
 	int fd;
 
-	blocked_set(o->persona == PERSONA_DUMB_INIT, set);
-	if (sigprocmask(SIG_SETMASK, set, orig) < 0)
+	blocked_set(set, o->persona == PERSONA_DUMB_INIT);
+	if (sigprocmask(SIG_SETMASK, set, start_mask_saved ? NULL : &start_mask) < 0)
 		return -errno;
-	if (started_mask_saved)
-		*orig = started_mask;
+	start_mask_saved = true;
+	*orig = start_mask;
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
@@ -1077,6 +1188,911 @@ static void handle_signal(struct sup *s, int sig)
 	}
 }
 
+/* ------------------------------------------------------------ operating */
+
+/* SPEC §10: restart, signal and reload, asked for over RUN_DIR/control or
+ * (reload) by a change of the configuration file. Each request is answered
+ * when it is done: a restart once the new instance runs. */
+
+/* What a restart or a removal sends first: --stop-signal, else SIGTERM. */
+static int stop_signal(const struct sup *s)
+{
+	return s->o->stop_signal != 0 ? s->o->stop_signal : SIGTERM;
+}
+
+static const char *sig_label(int sig, char *buf, size_t cap)
+{
+	if (signal_name(sig) != NULL)
+		snprintf(buf, cap, "SIG%s", signal_name(sig));
+	else
+		snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+static void answer(struct sup *s, uint32_t token, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void answer(struct sup *s, uint32_t token, int code, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	if (token == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	control_reply(s->ctl, token, code, text);
+}
+
+/* Appends to buf (cap bytes, *len used); silently cut when full. */
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
+static struct job *job_named(struct sup *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->jobs[i].removed && strcmp(s->jobs[i].plan->name, name) == 0)
+			return &s->jobs[i];
+	return NULL;
+}
+
+static void job_list(const struct sup *s, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->jobs[i].removed)
+			append(buf, cap, &len, "%s%s", len ? ", " : "", s->jobs[i].plan->name);
+}
+
+/* A restart or a reload is under way: another reload waits or is refused,
+ * so that no job is ever stopped twice over. */
+static bool busy(const struct sup *s)
+{
+	if (s->reload.active)
+		return true;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (j->transition != TR_NONE)
+			return true;
+		/* @all's release phase: web and the workers wait for it. */
+		if (j->plan->kind == JOB_DEPLOY && !s->plan->oneshot && j->phase != PH_DONE)
+			return true;
+	}
+	return false;
+}
+
+static void waiter_reply(struct sup *s, struct waiter *w)
+{
+	char text[1024];
+	size_t len = 0;
+	int code = CONTROL_DONE;
+
+	text[0] = '\0';
+	for (size_t i = 0; i < s->n; i++) {
+		const struct job *j = &s->jobs[i];
+		if (!w->jobs[i])
+			continue;
+		if (j->pid > 0) {
+			append(text, sizeof(text), &len, "restarted %s: pid %d\n", j->plan->name,
+			       (int)j->pid);
+		} else {
+			code = CONTROL_CANNOT;
+			append(
+			    text, sizeof(text), &len,
+			    "jobshim: %s did not start again (see jobshim's log); it is retried\n",
+			    j->plan->name);
+		}
+	}
+	control_reply(s->ctl, w->token, code, text);
+	memset(w, 0, sizeof(*w));
+}
+
+static void waiters_job_done(struct sup *s, size_t idx)
+{
+	for (size_t i = 0; i < CONTROL_CONNS_MAX; i++) {
+		struct waiter *w = &s->waiters[i];
+		if (w->token == 0 || idx >= JOBS_MAX || !w->pending[idx])
+			continue;
+		w->pending[idx] = false;
+		if (--w->n_pending == 0)
+			waiter_reply(s, w);
+	}
+}
+
+/* A reload's new definition takes over (before the next instance or run). */
+static void apply_next(struct job *j)
+{
+	if (j->next_plan == NULL)
+		return;
+	sandbox_free(j->sandbox);
+	j->sandbox = j->next_sandbox;
+	j->plan = j->next_plan;
+	j->owner = j->next_owner;
+	j->next_plan = NULL;
+	j->next_sandbox = NULL;
+	j->next_owner = NULL;
+}
+
+/* Out of the table at the end of the reload (reload_progress). */
+static void job_remove(struct sup *s, struct job *j)
+{
+	j->phase = PH_DONE;
+	j->removed = true;
+	if (j->lock_fd >= 0) {
+		close(j->lock_fd);
+		j->lock_fd = -1;
+	}
+	status_changed(s);
+}
+
+static void job_release(struct job *j)
+{
+	int *fds[] = {&j->out[0], &j->out[1], &j->err[0], &j->err[1]};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	logpfx_free(j->pfx_out);
+	logpfx_free(j->pfx_err);
+	sandbox_free(j->sandbox);
+	sandbox_free(j->next_sandbox);
+	j->pfx_out = j->pfx_err = NULL;
+	j->sandbox = j->next_sandbox = NULL;
+}
+
+/* The instance is gone (or there was none): a restart starts the next one
+ * at once, without backoff and without counting it as a crash. */
+static void transition_complete(struct sup *s, struct job *j)
+{
+	enum transition tr = j->transition;
+	char what[96], ran[32];
+	int r;
+
+	if (j->phase == PH_CLEANUP) {
+		status_describe(j->last_wstatus, what, sizeof(what));
+		format_ms(mono() - j->started_ms, ran, sizeof(ran));
+		log_msg("%s %s after %s (%s)", j->plan->name, what, ran,
+			tr == TR_RESTART ? "restart requested" : "removed by a reload");
+	}
+	j->transition = TR_NONE;
+	if (tr == TR_REMOVE) {
+		job_remove(s, j);
+		return;
+	}
+	apply_next(j);
+	j->restarts++;
+	r = start(s, j);
+	if (r < 0) {
+		log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
+		j->phase = PH_WAITING;
+		j->restart_at_ms = mono() + s->o->backoff_max_ms;
+	} else {
+		log_msg("%s restarted: pid %d", j->plan->name, (int)j->pid);
+	}
+	status_changed(s);
+	waiters_job_done(s, (size_t)(j - s->jobs));
+}
+
+/* Begins a restart or a removal: the stop signal to the job's main process
+ * now, SIGKILL to its group once the grace period is over. */
+static void transition_begin(struct sup *s, struct job *j, enum transition tr)
+{
+	char grace[32], sig[24];
+
+	j->transition = tr;
+	j->grace_over = false;
+	j->grace_at_ms = mono() + s->o->grace_ms;
+	if (j->phase == PH_CLEANUP)
+		return; /* its leader is gone: settle_groups completes it */
+	if (j->phase != PH_RUNNING || j->pid <= 0) {
+		transition_complete(s, j); /* no instance: nothing to stop */
+		return;
+	}
+	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	log_msg("%s %s: %s to pid %d (grace %s)", tr == TR_RESTART ? "restarting" : "stopping",
+		j->plan->name, sig_label(stop_signal(s), sig, sizeof(sig)), (int)j->pid, grace);
+	send_stop(s, j, stop_signal(s));
+	status_changed(s);
+}
+
+static void transitions_deadlines(struct sup *s, uint64_t now)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->transition == TR_NONE || j->phase != PH_RUNNING || j->grace_over ||
+		    now < j->grace_at_ms)
+			continue;
+		j->grace_over = true;
+		log_msg("%s did not stop within the grace period: sending SIGKILL", j->plan->name);
+		if (group_alive(j->group))
+			kill(-j->group, SIGKILL);
+		if (j->pid > 0)
+			kill(j->pid, SIGKILL);
+	}
+}
+
+/* A stop began: nothing asked for is completed any more; say so. */
+static void control_stopping(struct sup *s)
+{
+	for (size_t i = 0; i < CONTROL_CONNS_MAX; i++) {
+		if (s->waiters[i].token != 0)
+			control_reply(
+			    s->ctl, s->waiters[i].token, CONTROL_CANNOT,
+			    "jobshim: jobshim is stopping: the restart was not completed\n");
+		memset(&s->waiters[i], 0, sizeof(s->waiters[i]));
+	}
+	if (s->reload.active) {
+		answer(s, s->reload.token, CONTROL_CANNOT,
+		       "jobshim: jobshim is stopping: the reload was not completed\n");
+		for (size_t i = 0; i < s->reload.n_add; i++)
+			sandbox_free(s->reload.add_sb[i]);
+		memset(&s->reload, 0, sizeof(s->reload));
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->jobs[i].transition = TR_NONE;
+	s->watch_due_ms = 0;
+}
+
+static bool restartable(const struct job *j)
+{
+	return !j->removed && j->plan->kind == JOB_WORKER && j->phase != PH_DONE;
+}
+
+static void ctl_restart(struct sup *s, uint32_t token, const char *name)
+{
+	struct waiter *w = NULL;
+	struct job *one = NULL;
+	char names[256];
+
+	if (s->stopping) {
+		answer(s, token, CONTROL_CANNOT,
+		       "jobshim: jobshim is stopping: nothing restarted\n");
+		return;
+	}
+	if (s->reload.active) {
+		answer(s, token, CONTROL_CANNOT,
+		       "jobshim: a reload is in progress: nothing restarted; try again once it is "
+		       "done\n");
+		return;
+	}
+	if (name[0] != '\0') {
+		one = job_named(s, name);
+		if (one == NULL) {
+			job_list(s, names, sizeof(names));
+			answer(s, token, CONTROL_BAD,
+			       "jobshim: unknown job \"%s\" (jobs here: %s)\n", name, names);
+			return;
+		}
+		if (one->plan->kind == JOB_MAIN) {
+			answer(
+			    s, token, CONTROL_BAD,
+			    "jobshim: %s is the main app: jobshim never restarts it (the platform "
+			    "restarts containers: restart the container instead)\n",
+			    name);
+			return;
+		}
+		if (one->plan->kind != JOB_WORKER) {
+			answer(s, token, CONTROL_BAD,
+			       "jobshim: %s is a %s job: it runs %s; restart applies to workers\n",
+			       name, kind_name(one->plan->kind),
+			       one->plan->kind == JOB_SCHEDULED ? "on its schedule" : "once");
+			return;
+		}
+		if (!restartable(one)) {
+			answer(s, token, CONTROL_CANNOT, "jobshim: %s cannot be restarted now\n",
+			       name);
+			return;
+		}
+	}
+	for (size_t i = 0; i < CONTROL_CONNS_MAX && w == NULL; i++)
+		if (s->waiters[i].token == 0)
+			w = &s->waiters[i];
+	if (w == NULL) {
+		answer(s, token, CONTROL_CANNOT, "jobshim: too many restarts pending\n");
+		return;
+	}
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < s->n; i++) {
+		if (one != NULL ? &s->jobs[i] != one : !restartable(&s->jobs[i]))
+			continue;
+		w->pending[i] = w->jobs[i] = true;
+		w->n_pending++;
+	}
+	if (w->n_pending == 0) {
+		answer(s, token, CONTROL_BAD,
+		       "jobshim: nothing to restart: the main app is never restarted by jobshim "
+		       "(the platform restarts containers)\n");
+		return;
+	}
+	w->token = token;
+	log_msg("control: restart of %s requested", name[0] ? name : "every worker");
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (!w->jobs[i])
+			continue;
+		if (j->transition == TR_NONE)
+			transition_begin(s, j, TR_RESTART);
+		else
+			log_msg("%s is already restarting: answered when that is done",
+				j->plan->name);
+	}
+}
+
+static void ctl_signal(struct sup *s, uint32_t token, const char *name, int sig)
+{
+	struct job *j = job_named(s, name);
+	char names[256], label[24];
+
+	sig_label(sig, label, sizeof(label));
+	if (j == NULL) {
+		job_list(s, names, sizeof(names));
+		answer(s, token, CONTROL_BAD, "jobshim: unknown job \"%s\" (jobs here: %s)\n", name,
+		       names);
+		return;
+	}
+	if (j->pid <= 0) {
+		answer(s, token, CONTROL_CANNOT,
+		       "jobshim: %s is not running now (%s): no signal sent\n", name,
+		       j->phase == PH_WAITING ? "waiting to restart" : "stopped");
+		return;
+	}
+	if (s->o->signal_group) {
+		forward(s, j, sig); /* its whole process group, as forwarded signals */
+	} else if (kill(j->pid, sig) < 0) {
+		answer(s, token, CONTROL_CANNOT, "jobshim: unable to send %s to %s (pid %d): %s\n",
+		       label, name, (int)j->pid, strerror(errno));
+		return;
+	}
+	log_msg("control: sent %s to %s (pid %d)", label, name, (int)j->pid);
+	answer(s, token, CONTROL_DONE, "sent %s to %s (pid %d)\n", label, name, (int)j->pid);
+}
+
+/* ------------------------------------------------------------ reload */
+
+static const char *config_file(const struct sup *s)
+{
+	if (s->config_path[0] != '\0')
+		return s->config_path;
+	if (s->cur->config_path != NULL)
+		return s->cur->config_path;
+	return s->o->config != NULL ? s->o->config : ".deploio.yaml";
+}
+
+/* FNV-1a of the file's bytes (bounded), 0 when it cannot be read. Opened
+ * non-blocking and read only when it is a regular file: a FIFO put in its
+ * place cannot hold jobshim. */
+static uint64_t file_hash(const char *path)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t total = 0;
+	char buf[4096];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	while (total <= CONFIG_FILE_MAX && (n = xread(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
+		total += (size_t)n;
+	}
+	close(fd);
+	return h == 0 ? 1 : h;
+}
+
+static void plans_gc(struct sup *s)
+{
+	for (size_t k = 0; k < PLANS_MAX; k++) {
+		struct run_plan *p = s->owned[k];
+		bool used = p == s->cur;
+
+		for (size_t i = 0; p != NULL && i < s->n && !used; i++)
+			used = s->jobs[i].owner == p || s->jobs[i].next_owner == p;
+		if (p == NULL || used)
+			continue;
+		plan_free(p);
+		free(p);
+		s->owned[k] = NULL;
+	}
+}
+
+static struct run_plan **plan_slot(struct sup *s)
+{
+	for (size_t k = 0; k < PLANS_MAX; k++)
+		if (s->owned[k] == NULL)
+			return &s->owned[k];
+	return NULL;
+}
+
+/* The configuration read again and validated; nothing has changed yet.
+ * NULL with the reply sent when it is not valid. */
+static struct run_plan *reload_read(struct sup *s, uint32_t token)
+{
+	static char text[CONTROL_REPLY_MAX];
+	struct errlist errs = {0};
+	struct run_plan *np;
+	const char *path = config_file(s);
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	/* read_file blocks on a FIFO: only a regular file (symlinks, as in a
+	 * ConfigMap, followed) or none at all is read. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		log_msg("reload refused: %s is not a regular file; nothing changed", path);
+		answer(s, token, CONTROL_BAD,
+		       "jobshim: %s: not a regular file\njobshim: reload refused: nothing "
+		       "changed\n",
+		       path);
+		return NULL;
+	}
+	np = calloc(1, sizeof(*np));
+	if (np == NULL) {
+		answer(s, token, CONTROL_CANNOT, "jobshim: reload: out of memory\n");
+		return NULL;
+	}
+	r = plan_build(s->o, environ, np, &errs);
+	if (r == 0 && errs.n == 0)
+		return np;
+	for (size_t i = 0; i < errs.n; i++) {
+		log_msg("%s", errs.msg[i]);
+		append(text, sizeof(text), &len, "jobshim: %s\n", errs.msg[i]);
+	}
+	if (errs.dropped > 0)
+		append(text, sizeof(text), &len, "jobshim: ... and %zu more errors\n",
+		       errs.dropped);
+	log_msg("reload refused: the configuration is not valid; nothing changed");
+	append(text, sizeof(text), &len,
+	       "jobshim: reload refused: the configuration is not valid; nothing changed, the "
+	       "jobs go on\n");
+	if (token != 0)
+		control_reply(s->ctl, token, CONTROL_BAD, text);
+	errlist_free(&errs);
+	if (r == 0)
+		plan_free(np);
+	free(np);
+	return NULL;
+}
+
+/* The new sandboxes of changed and added jobs, made before anything
+ * changes: one that cannot be made refuses the whole reload. */
+static int reload_prepare(struct sup *s, const struct run_plan *np, const struct plan_diff *d,
+			  struct sandbox **changed, struct sandbox **added, uint32_t token)
+{
+	char err[512];
+
+	for (size_t i = 0; i < s->cur->n_jobs; i++) {
+		const struct job_plan *nj = &np->jobs[d->to_new[i]];
+		if (d->old[i] != JC_CHANGED || nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
+			continue;
+		if (sandbox_prepare(&nj->sandbox, &changed[i], err, sizeof(err)) < 0)
+			goto fail;
+	}
+	for (size_t k = 0; k < d->n_added; k++) {
+		const struct job_plan *nj = &np->jobs[d->added[k]];
+		if (nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
+			continue;
+		if (sandbox_prepare(&nj->sandbox, &added[k], err, sizeof(err)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	log_msg("reload refused: %s; nothing changed", err);
+	answer(s, token, CONTROL_BAD, "jobshim: %s\njobshim: reload refused: nothing changed\n",
+	       err);
+	for (size_t i = 0; i < RELOAD_JOBS_MAX; i++) {
+		sandbox_free(changed[i]);
+		sandbox_free(added[i]);
+	}
+	return -EINVAL;
+}
+
+static void schedules_plan(struct sup *s, int64_t now);
+
+/* A scheduled job's new definition: at once when no run of it is under
+ * way, else once that run is over (oneshot_run_over). */
+static void schedule_changed(struct sup *s, struct job *j)
+{
+	if (j->phase != PH_IDLE && j->phase != PH_HELD && j->phase != PH_DONE)
+		return;
+	apply_next(j);
+	if (s->tfd >= 0)
+		schedules_plan(s, wall_s());
+}
+
+/* The single-instance lock of a worker a reload added (run_dir_setup takes
+ * the others'): held while it is in the table. */
+static int worker_lock(struct sup *s, struct job *j)
+{
+	return job_lock(s, j);
+}
+
+/* A scheduled job a reload added waits for its first time. */
+static void schedule_added(struct sup *s, struct job *j)
+{
+	if (s->tfd < 0) {
+		s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->tfd < 0) {
+			log_msg("unable to create the schedules' timer: %s; %s never runs",
+				strerror(errno), j->plan->name);
+			j->phase = PH_DONE;
+			return;
+		}
+		s->cron_anchor = wall_s();
+	}
+	j->phase = PH_IDLE;
+	schedules_plan(s, wall_s());
+	log_msg("%s scheduled", j->plan->name);
+}
+
+static void reload_note(struct sup *s, enum note_kind k, const char *name, const char *what)
+{
+	struct reload_note *n;
+
+	if (s->reload.n_notes >= RELOAD_JOBS_MAX)
+		return;
+	n = &s->reload.notes[s->reload.n_notes++];
+	n->kind = k;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->what, sizeof(n->what), "%s", what);
+}
+
+/* Re-reads the configuration and applies what differs: changed workers
+ * restart gracefully, removed ones stop, added ones start once those are
+ * gone (reload_progress answers then); unchanged jobs and the main app are
+ * left alone. token 0: a --watch-config reload. */
+static void reload(struct sup *s, uint32_t token)
+{
+	struct sandbox *changed[RELOAD_JOBS_MAX] = {0}, *added[RELOAD_JOBS_MAX] = {0};
+	struct run_plan *np, **slot;
+	struct plan_diff d;
+	char what[96];
+	size_t live = 0;
+
+	if (s->stopping) {
+		answer(s, token, CONTROL_CANNOT,
+		       "jobshim: jobshim is stopping: nothing reloaded\n");
+		return;
+	}
+	if (busy(s)) {
+		answer(s, token, CONTROL_CANNOT,
+		       "jobshim: a restart or reload is in progress: nothing changed; try again "
+		       "once it is done\n");
+		return;
+	}
+	log_msg("reloading %s", config_file(s));
+	if (s->watch_fd >= 0)
+		s->config_hash = file_hash(config_file(s));
+	np = reload_read(s, token);
+	if (np == NULL)
+		return;
+	slot = plan_slot(s);
+	for (size_t i = 0; i < s->n; i++)
+		live += !s->jobs[i].removed;
+	if (plan_diff(s->cur, np, &d) < 0 || slot == NULL ||
+	    live - d.n_removed + d.n_added > JOBS_MAX ||
+	    reload_prepare(s, np, &d, changed, added, token) < 0) {
+		if (slot == NULL || live - d.n_removed + d.n_added > JOBS_MAX)
+			answer(s, token, CONTROL_BAD, "jobshim: reload refused: too many jobs\n");
+		plan_free(np);
+		free(np);
+		return;
+	}
+	memset(&s->reload, 0, sizeof(s->reload));
+	*slot = np;
+	for (size_t i = 0; i < s->cur->n_jobs; i++) {
+		struct job *j = job_named(s, s->cur->jobs[i].name);
+		const struct job_plan *nj = &np->jobs[d.to_new[i]];
+
+		if (j == NULL)
+			continue;
+		switch (d.old[i]) {
+		case JC_SAME:
+			j->plan = nj;
+			j->owner = np;
+			reload_note(s, RN_SAME, j->plan->name, "");
+			break;
+		case JC_CHANGED:
+			job_fields_describe(d.fields[i], what, sizeof(what));
+			if (j->plan->kind == JOB_MAIN) {
+				log_msg("reload: %s (the main app) changed (%s): not restarted; "
+					"restart the container to apply it",
+					j->plan->name, what);
+				reload_note(s, RN_MAIN, j->plan->name, what);
+				break;
+			}
+			if (j->plan->kind == JOB_DEPLOY) {
+				log_msg("reload: %s (the deploy job) changed (%s): it ran already; "
+					"the change applies at the next start",
+					j->plan->name, what);
+				reload_note(s, RN_DEPLOY, j->plan->name, what);
+				break;
+			}
+			log_msg("reload: %s changed (%s)", j->plan->name, what);
+			sandbox_free(j->next_sandbox); /* an earlier reload's, not yet applied */
+			j->next_plan = nj;
+			j->next_owner = np;
+			j->next_sandbox = changed[i];
+			if (j->plan->kind == JOB_SCHEDULED) {
+				reload_note(s, RN_SCHED, j->plan->name, what);
+				schedule_changed(s, j);
+				break;
+			}
+			reload_note(s, RN_RESTART, j->plan->name, what);
+			transition_begin(s, j, TR_RESTART);
+			break;
+		case JC_REMOVED:
+			log_msg("reload: %s is no longer in the configuration", j->plan->name);
+			reload_note(s, RN_REMOVE, j->plan->name, "");
+			transition_begin(s, j, TR_REMOVE);
+			break;
+		}
+	}
+	for (size_t k = 0; k < d.n_added; k++) {
+		if (np->jobs[d.added[k]].kind == JOB_MAIN ||
+		    np->jobs[d.added[k]].kind == JOB_DEPLOY)
+			continue; /* the release phase is over: a deploy job is for the next start
+				   */
+		log_msg("reload: %s added", np->jobs[d.added[k]].name);
+		reload_note(s, RN_ADD, np->jobs[d.added[k]].name, "");
+		s->reload.add[s->reload.n_add] = &np->jobs[d.added[k]];
+		s->reload.add_sb[s->reload.n_add++] = added[k];
+	}
+	if (d.n_changed == 0 && d.n_removed == 0 && d.n_added == 0)
+		log_msg("reload: the configuration is unchanged; no job touched");
+	s->cur = np;
+	s->reload.active = true;
+	s->reload.token = token;
+	plans_gc(s);
+}
+
+/* Once the restarts and removals of a reload are done: removed jobs leave
+ * the table, added ones start, and the client gets the summary. */
+static void reload_progress(struct sup *s)
+{
+	static char text[CONTROL_REPLY_MAX];
+	size_t k = 0, len = 0, same = 0;
+
+	if (!s->reload.active)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].transition != TR_NONE)
+			return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->jobs[i].removed) {
+			job_release(&s->jobs[i]);
+			continue;
+		}
+		if (k != i)
+			s->jobs[k] = s->jobs[i];
+		k++;
+	}
+	s->n = k;
+	for (size_t a = 0; a < s->reload.n_add && s->n < JOBS_MAX; a++) {
+		struct job *j = &s->jobs[s->n];
+		int r;
+
+		memset(j, 0, sizeof(*j));
+		j->out[0] = j->out[1] = j->err[0] = j->err[1] = -1;
+		j->last_code = -1;
+		j->lock_fd = -1;
+		j->next_fire = -1;
+		j->plan = s->reload.add[a];
+		j->owner = (struct run_plan *)s->cur;
+		j->sandbox = s->reload.add_sb[a];
+		s->reload.add_sb[a] = NULL;
+		s->n++;
+		r = open_pipes(s, j, s->pad, s->color);
+		if (r == 0 && j->plan->kind == JOB_SCHEDULED) {
+			schedule_added(s, j);
+			continue;
+		}
+		if (r == 0 && worker_lock(s, j) < 0) {
+			log_msg("%s already runs under another jobshim in this container: not "
+				"started",
+				j->plan->name);
+			j->phase = PH_DONE;
+			continue;
+		}
+		if (r == 0)
+			r = start(s, j);
+		if (r < 0) {
+			log_msg("unable to start %s: %s; retried in %llums", j->plan->name,
+				strerror(-r), (unsigned long long)s->o->backoff_max_ms);
+			j->phase = PH_WAITING;
+			j->restart_at_ms = mono() + s->o->backoff_max_ms;
+		} else {
+			log_msg("%s started: pid %d", j->plan->name, (int)j->pid);
+		}
+	}
+	text[0] = '\0';
+	for (size_t i = 0; i < s->reload.n_notes; i++) {
+		const struct reload_note *n = &s->reload.notes[i];
+		const struct job *j = job_named(s, n->name);
+		int pid = j != NULL ? (int)j->pid : 0;
+
+		switch (n->kind) {
+		case RN_SAME:
+			same++;
+			break;
+		case RN_RESTART:
+			append(text, sizeof(text), &len, "restarted %s (%s changed): pid %d\n",
+			       n->name, n->what, pid);
+			break;
+		case RN_ADD:
+			if (j != NULL && j->plan->kind == JOB_SCHEDULED)
+				append(text, sizeof(text), &len, "scheduled %s (added)\n", n->name);
+			else
+				append(text, sizeof(text), &len, "started %s (added): pid %d\n",
+				       n->name, pid);
+			break;
+		case RN_REMOVE:
+			append(text, sizeof(text), &len, "stopped %s (removed)\n", n->name);
+			break;
+		case RN_MAIN:
+			append(text, sizeof(text), &len,
+			       "%s (the main app) changed (%s): not restarted; restart the "
+			       "container to apply it\n",
+			       n->name, n->what);
+			break;
+		case RN_DEPLOY:
+			append(text, sizeof(text), &len,
+			       "%s (the deploy job) changed (%s): applies at the next start\n",
+			       n->name, n->what);
+			break;
+		case RN_SCHED:
+			append(text, sizeof(text), &len, "%s changed (%s): %s\n", n->name, n->what,
+			       j != NULL && j->next_plan != NULL
+				   ? "applies once its current run is over"
+				   : "applies from its next time");
+			break;
+		}
+	}
+	if (len == 0)
+		append(text, sizeof(text), &len,
+		       "the configuration is unchanged: no job touched\n");
+	else if (same > 0)
+		append(text, sizeof(text), &len, "%zu unchanged job%s left alone\n", same,
+		       same == 1 ? "" : "s");
+	log_msg("reload done");
+	if (s->reload.token != 0)
+		control_reply(s->ctl, s->reload.token, CONTROL_DONE, text);
+	memset(&s->reload, 0, sizeof(s->reload));
+	plans_gc(s);
+	status_changed(s);
+}
+
+static void on_request(void *ctx, uint32_t token, const struct control_req *req)
+{
+	struct sup *s = ctx;
+
+	switch (req->verb) {
+	case CTL_RESTART:
+		ctl_restart(s, token, req->job);
+		break;
+	case CTL_SIGNAL:
+		ctl_signal(s, token, req->job, req->sig);
+		break;
+	case CTL_RELOAD:
+		log_msg("control: reload requested");
+		reload(s, token);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ --watch-config */
+
+/* The directory of path, and of what it resolves to: a ConfigMap mounts
+ * the file as a symlink through ..data, which the kubelet swaps by renaming
+ * a new symlink over it in that directory. inotify_add_watch on a watched
+ * directory returns the same watch, so this is cheap to repeat. */
+static void watch_dirs(struct sup *s)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *path = config_file(s);
+	const char *paths[2] = {path, NULL};
+
+	if (realpath(path, real) != NULL)
+		paths[1] = real;
+	for (size_t i = 0; i < 2 && paths[i] != NULL; i++) {
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", paths[i]);
+		slash = strrchr(dir, '/');
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (inotify_add_watch(s->watch_fd, dir,
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+					  IN_DELETE | IN_ATTRIB | IN_DONT_FOLLOW | IN_ONLYDIR) < 0)
+			log_debug("watch-config: unable to watch %s: %s", dir, strerror(errno));
+	}
+}
+
+static void watch_setup(struct sup *s)
+{
+	snprintf(s->config_path, sizeof(s->config_path), "%s", config_file(s));
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd < 0) {
+		log_msg("--watch-config: inotify: %s; the configuration is not watched",
+			strerror(errno));
+		return;
+	}
+	watch_dirs(s);
+	s->config_hash = file_hash(s->config_path);
+	log_debug("watching %s for changes", s->config_path);
+}
+
+/* Something changed in a watched directory: the reload is due a moment
+ * after the last change of a burst, and at most WATCH_MAX_DELAY_MS after
+ * the first. */
+static void watch_read(struct sup *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool seen = false;
+	uint64_t now;
+
+	for (int i = 0; i < WATCH_READS_PER_TURN; i++) {
+		ssize_t n = xread(s->watch_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		seen = true;
+	}
+	if (!seen || s->stopping)
+		return;
+	now = mono();
+	if (s->watch_due_ms == 0)
+		s->watch_first_ms = now;
+	s->watch_due_ms = now + WATCH_DEBOUNCE_MS;
+	if (s->watch_due_ms > s->watch_first_ms + WATCH_MAX_DELAY_MS)
+		s->watch_due_ms = s->watch_first_ms + WATCH_MAX_DELAY_MS;
+}
+
+static void watch_reload(struct sup *s, uint64_t now)
+{
+	uint64_t h;
+
+	s->watch_due_ms = 0;
+	watch_dirs(s);
+	h = file_hash(s->config_path);
+	if (h == s->config_hash)
+		return; /* touched, not changed */
+	if (busy(s)) {
+		s->watch_due_ms = now + WATCH_BUSY_RETRY_MS; /* queued, never doubled */
+		return;
+	}
+	log_msg("%s changed: reloading", s->config_path);
+	reload(s, 0);
+}
+
 /* ------------------------------------------------------------ main loop */
 
 /* A running attempt whose timeout (or the SIGKILL after it) is ahead. */
@@ -1105,6 +2121,14 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 		next = s->give_up_ms;
 	if (s->status_due_ms != 0 && s->status_due_ms < next)
 		next = s->status_due_ms;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->jobs[i].transition != TR_NONE && s->jobs[i].phase == PH_RUNNING &&
+		    !s->jobs[i].grace_over && s->jobs[i].grace_at_ms < next)
+			next = s->jobs[i].grace_at_ms;
+	if (control_deadline(s->ctl) < next)
+		next = control_deadline(s->ctl);
+	if (s->watch_due_ms != 0 && s->watch_due_ms < next)
+		next = s->watch_due_ms;
 	if (groups_pending && now + GROUP_POLL_MS < next)
 		next = now + GROUP_POLL_MS;
 	for (int fd = 1; fd <= 2; fd++) {
@@ -1135,6 +2159,9 @@ static void run_deadlines(struct sup *s)
 	}
 	if (s->stopping)
 		return;
+	transitions_deadlines(s, now);
+	if (s->watch_due_ms != 0 && now >= s->watch_due_ms)
+		watch_reload(s, now);
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		if (oneshot_timeout_pending(s, j) && now >= j->timeout_at_ms)
@@ -1161,13 +2188,15 @@ static void run_deadlines(struct sup *s)
 	}
 }
 
-/* The poll set: signals first, then each job pipe that may be read now
- * (none while the output it goes to is full: back-pressure), then jobshim's
- * stdout and stderr while they hold output. */
+/* The poll set: signalfd, timerfd, each job pipe that may be read now
+ * (none while the output it goes to is full: back-pressure), jobshim's
+ * stdout and stderr while they hold output, inotify, the control socket
+ * and its clients. */
+#define POLLSET_MAX (2 + 2 * JOBS_MAX + 2 + 1 + 1 + CONTROL_CONNS_MAX)
 struct pollset {
-	struct pollfd pfd[1 + 2 * JOBS_MAX + 2];
-	struct job *job[1 + 2 * JOBS_MAX + 2];
-	int stream[1 + 2 * JOBS_MAX + 2];
+	struct pollfd pfd[POLLSET_MAX];
+	struct job *job[POLLSET_MAX];
+	int stream[POLLSET_MAX];
 	nfds_t n;
 };
 
@@ -1259,8 +2288,10 @@ static int loop(struct sup *s)
 
 	for (;;) {
 		struct pollset ps = {.n = 0};
+		size_t tfd_at = 0, watch_at, ctl_at, nctl;
 		bool pending = settle_groups(s);
 
+		reload_progress(s);
 		if (s->stopping && all_gone(s))
 			break;
 		if (s->killed && mono() >= s->give_up_ms) {
@@ -1269,20 +2300,33 @@ static int loop(struct sup *s)
 			break;
 		}
 		pollset_add(&ps, s->sfd, POLLIN, NULL, 0);
-		if (s->tfd >= 0)
+		if (s->tfd >= 0) {
+			tfd_at = ps.n;
 			pollset_add(&ps, s->tfd, POLLIN, NULL, 0);
+		}
 		pollset_outputs(s, &ps);
+		/* One slot for inotify (-1 without --watch-config: poll skips it),
+		 * then the control socket and its clients. */
+		watch_at = ps.n;
+		pollset_add(&ps, s->watch_fd, POLLIN, NULL, 0);
+		ctl_at = ps.n;
+		nctl = control_pollfds(s->ctl, ps.pfd + ctl_at, POLLSET_MAX - ctl_at);
+		ps.n += nctl;
 		if (poll(ps.pfd, ps.n, poll_timeout(s, pending)) < 0 && errno != EINTR) {
 			log_msg("poll: %s", strerror(errno));
 			continue;
 		}
 		pump_output(&ps);
+		/* Signals before requests: a flood of clients never delays a stop. */
 		if (ps.pfd[0].revents & POLLIN)
 			handle_signals(s);
 		if (s->exit_now)
 			break;
-		if (s->tfd >= 0 && (ps.pfd[1].revents & POLLIN))
+		if (tfd_at != 0 && (ps.pfd[tfd_at].revents & POLLIN))
 			schedules_wake(s);
+		if (ps.pfd[watch_at].revents & POLLIN)
+			watch_read(s);
+		control_serve(s->ctl, ps.pfd + ctl_at, nctl, mono(), on_request, s);
 		run_deadlines(s);
 	}
 	drain_at_exit(s);
@@ -1304,6 +2348,8 @@ static int prepare(struct sup *s)
 		if ((s->plan->all_mode || s->plan->cron_mode) && l > pad)
 			pad = l;
 	}
+	s->pad = pad;
+	s->color = color;
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		int r;
@@ -1398,6 +2444,9 @@ static void release_held(struct sup *s)
 /* The run is over (its state says how). */
 static void oneshot_run_over(struct sup *s, struct job *j)
 {
+	bool changed = j->next_plan != NULL;
+
+	apply_next(j); /* a reload changed it during the run */
 	j->phase = PH_DONE;
 	if (j->lock_fd >= 0) {
 		close(j->lock_fd);
@@ -1412,6 +2461,8 @@ static void oneshot_run_over(struct sup *s, struct job *j)
 	if (j->plan->kind == JOB_SCHEDULED) {
 		if (!s->stopping)
 			j->phase = PH_IDLE; /* until its next time */
+		if (changed && !s->stopping && s->tfd >= 0)
+			schedules_plan(s, wall_s()); /* the new schedule's */
 		return;
 	}
 	/* @all's deploy job: web and the workers start only after a success. */
@@ -1602,19 +2653,7 @@ static void schedules_start(struct sup *s)
  * container (JOBSHIM_JOB=NAME beside @cron) makes this time a skip. */
 static int run_lock(struct sup *s, struct job *j)
 {
-	char name[JOB_NAME_MAX + 16];
-	int fd;
-
-	if (s->run_fd < 0)
-		return 0;
-	snprintf(name, sizeof(name), "job-%s.lock", j->plan->name);
-	fd = run_dir_lock(s->run_fd, name);
-	if (fd == -EWOULDBLOCK)
-		return -EEXIST;
-	if (fd < 0)
-		return 0; /* no lock, no stop: the run goes on */
-	j->lock_fd = fd;
-	return 0;
+	return job_lock(s, j);
 }
 
 /* The time `due` of job j has come. */
@@ -1671,7 +2710,8 @@ static void schedules_wake(struct sup *s)
 }
 
 /* What runs first: standalone one-shot, its one job; @all with a deploy
- * job, only that; the scheduled jobs wait for their times. */
+ * job, only that; the scheduled jobs wait for their times. A job that
+ * cannot start stops the others (the loop then ends with 125). */
 static int start_jobs(struct sup *s)
 {
 	bool deploy_first = false;
@@ -1729,9 +2769,11 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.pid1 = getpid() == 1;
 	/* Only with a /proc of its own namespace: another one's PID 1 is not
 	 * jobshim, and its descendants are not the job's. */
-	s.ns_kill = s.pid1 && s.n == 1 && plan->jobs[0].kind == JOB_WORKER && !plan->all_mode &&
-		    proc_is_ours(NULL);
+	s.ns_kill = s.pid1 && s.n == 1 && (plan->jobs[0].kind == JOB_WORKER || plan->oneshot) &&
+		    !plan->all_mode && proc_is_ours(NULL);
 	s.exit_code = 0;
+	s.cur = plan;
+	s.watch_fd = -1;
 	s.cwd_fd = -1;
 	for (size_t i = 0; i < s.n; i++) {
 		struct job *j = &s.jobs[i];
@@ -1773,7 +2815,13 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	if (r != 0)
 		return r;
 	status_changed(&s);
+	if (o->watch_config)
+		watch_setup(&s);
 	r = loop(&s);
+	control_close(s.ctl);
+	s.ctl = NULL;
+	if (s.watch_fd >= 0)
+		close(s.watch_fd);
 	if (s.status_written)
 		unlinkat(s.run_fd, STATUS_FILE, 0);
 	return r;

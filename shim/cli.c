@@ -16,6 +16,7 @@ const char cli_usage[] =
     "usage: jobshim [OPTIONS] [--] COMMAND [ARG...]   run the main app or a worker job\n"
     "       jobshim check [OPTIONS] [-o table|json]  validate the configuration, print the plan\n"
     "       jobshim stats [--run-dir DIR] [-o table|json]  status of this container's jobs\n"
+    "       jobshim restart [JOB] | reload | signal JOB SIG   operate the running jobshim\n"
     "       jobshim --version | --help\n"
     "\n"
     "options (environment twin in brackets; a flag wins over its variable):\n"
@@ -39,7 +40,8 @@ const char cli_usage[] =
     "  --rlimits LIST        [JOBSHIM_RLIMITS]        e.g. nofile=4096,core=0,as=2G\n"
     "  --log-format F        [JOBSHIM_LOG_FORMAT]     plain or json\n"
     "  --log-timestamps      [JOBSHIM_LOG_TIMESTAMPS=1]\n"
-    "  --run-dir DIR         [JOBSHIM_RUN_DIR]        status file and locks (/run/jobshim)\n"
+    "  --run-dir DIR         [JOBSHIM_RUN_DIR]        status, locks, control (/run/jobshim)\n"
+    "  --watch-config        [JOBSHIM_WATCH_CONFIG=1] reload when the configuration changes\n"
     "  --stop-delay DUR      [JOBSHIM_STOP_DELAY]     wait before sending the stop signal (0s)\n"
     "  --rewrite LIST        [JOBSHIM_REWRITE]        rewrite forwarded signals: TERM:INT,USR1:0\n"
     "                                                 (0 drops the signal)\n"
@@ -118,6 +120,7 @@ static const struct opt_def opt_table[] = {
     OPT("--log-format", "JOBSHIM_LOG_FORMAT", OPT_STR, log_format_name),
     OPT("--log-timestamps", "JOBSHIM_LOG_TIMESTAMPS", OPT_BOOL, log_timestamps),
     OPT("--run-dir", "JOBSHIM_RUN_DIR", OPT_STR, run_dir),
+    OPT("--watch-config", "JOBSHIM_WATCH_CONFIG", OPT_BOOL, watch_config),
     OPT("--stop-delay", "JOBSHIM_STOP_DELAY", OPT_DUR, stop_delay_ms),
     OPT("--rewrite", "JOBSHIM_REWRITE", OPT_REWRITE, rewrite),
     OPT("--success-exit", "JOBSHIM_SUCCESS_EXIT", OPT_EXITS, success_exit),
@@ -627,6 +630,7 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		  size_t errlen)
 {
 	int i = 1, r;
+	bool ctl;
 
 	set_defaults(o);
 	r = apply_env(envp, o, err, errlen);
@@ -644,6 +648,13 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		o->cmd = CMD_CHECK, i = 2;
 	else if (argc > 1 && strcmp(argv[1], "stats") == 0)
 		o->cmd = CMD_STATS, i = 2;
+	else if (argc > 1 && strcmp(argv[1], "restart") == 0)
+		o->cmd = CMD_RESTART, i = 2;
+	else if (argc > 1 && strcmp(argv[1], "signal") == 0)
+		o->cmd = CMD_SIGNAL, i = 2;
+	else if (argc > 1 && strcmp(argv[1], "reload") == 0)
+		o->cmd = CMD_RELOAD, i = 2;
+	ctl = o->cmd == CMD_RESTART || o->cmd == CMD_SIGNAL || o->cmd == CMD_RELOAD;
 
 	for (; i < argc; i++) {
 		const char *arg = argv[i], *val;
@@ -651,6 +662,13 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		if (strcmp(arg, "--") == 0) {
 			i++;
 			break;
+		}
+		if ((arg[0] != '-' || arg[1] == '\0') && ctl) {
+			/* restart JOB, signal JOB SIG: ctl.c checks the count. */
+			if (o->ctl_argc > CTL_ARGS_MAX)
+				return fail(err, errlen, "unexpected argument \"%s\"", arg);
+			o->ctl_args[o->ctl_argc++] = arg;
+			continue;
 		}
 		if (arg[0] != '-' || arg[1] == '\0')
 			break; /* the command starts */
@@ -664,7 +682,7 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		}
 		if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ||
 		    strncmp(arg, "--output=", 9) == 0) {
-			if (o->cmd == CMD_RUN)
+			if (o->cmd != CMD_CHECK && o->cmd != CMD_STATS)
 				return fail(err, errlen, "%s: only for check and stats", arg);
 			if (arg[1] == '-' && arg[8] == '=')
 				val = arg + 9;

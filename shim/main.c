@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "log.h"
 #include "plan.h"
 #include "stats.h"
@@ -87,6 +88,10 @@ int main(int argc, char **argv)
 		return plan_check(&o, environ, stdout);
 	case CMD_STATS:
 		return stats_command(o.run_dir, o.output, stdout);
+	case CMD_RESTART:
+	case CMD_SIGNAL:
+	case CMD_RELOAD:
+		return ctl_command(&o);
 	case CMD_RUN:
 		break;
 	}

@@ -195,6 +195,30 @@ has "stats: the worker's row" '^worker +worker +[0-9]+ +(ready|progressing) +0 +
 S=$(docker exec "$C" jobshim stats -o json 2>&1)
 has "stats -o json: the worker" '"job":"worker","kind":"worker","pid":[0-9]+' "$S"
 
+# ---------------------------------------------------------------- operating (SPEC §10)
+dstart ops -e JOBSHIM_JOB=worker -e JOBSHIM_COMMAND='exec sleep 3600' --
+wait_cmd 10 docker exec "$C" test -S /run/jobshim/control
+S=$(docker exec "$C" jobshim restart worker 2>&1)
+expect "docker exec jobshim restart worker: exit 0" 0 $?
+has "restart: the new pid" '^restarted worker: pid [0-9]+$' "$S"
+has "restart: logged by the running jobshim" '^jobshim: worker restarted: pid [0-9]+$' "$(logs "$C" stderr)"
+S=$(docker exec "$C" jobshim signal worker FOO 2>&1)
+expect "docker exec jobshim signal worker FOO: exit 2" 2 $?
+S=$(docker exec "$C" jobshim signal worker TERM 2>&1)
+expect "docker exec jobshim signal worker TERM: exit 0" 0 $?
+has "signal: said so" '^sent SIGTERM to worker \(pid [0-9]+\)$' "$S"
+# As user 1000 the run dir is /tmp/jobshim-1000 (a uid's own). docker exec
+# runs as the container's user by default; root is not jobshim's user and
+# has a run dir of its own, where no jobshim listens.
+dstart ops-user --user 1000:1000 -e JOBSHIM_JOB=worker -e JOBSHIM_COMMAND='exec sleep 3600' --
+wait_cmd 10 docker exec "$C" test -S /tmp/jobshim-1000/control
+S=$(docker exec "$C" jobshim restart worker 2>&1)
+expect "user 1000: docker exec jobshim restart worker: exit 0" 0 $?
+has "user 1000: the new pid" '^restarted worker: pid [0-9]+$' "$S"
+S=$(docker exec --user 0 "$C" jobshim restart worker 2>&1)
+expect "user 1000: docker exec --user 0 finds no jobshim of its own (1)" 1 $?
+has "user 1000: ... saying who may" 'a jobshim answers only its own user' "$S"
+
 # ---------------------------------------------------------------- seccomp
 # Docker's default profile filters jobshim (PID 1) and everything under it;
 # jobshim stacks its own filter on the job only.
@@ -222,7 +246,7 @@ drun --read-only -- sigprobe exit 5
 expect "read-only: main app runs" 5 "$RC"
 dstart ro -e JOBSHIM_JOB=worker --read-only -e JOBSHIM_COMMAND='echo ro-ok; exec sleep 3600' --
 wait_log "$C" '^worker \| ro-ok$' 10
-has "read-only: no run dir is a warning" '^jobshim: no writable run dir' "$(logs "$C" stderr)"
+has "read-only: no run dir is a warning" '^jobshim: no run dir of jobshim.s own \(Read-only file system\)' "$(logs "$C" stderr)"
 expect "read-only: the worker keeps running" true "$(state "$C" Running)"
 S=$(docker exec "$C" jobshim stats 2>&1)
 expect "read-only: stats says no jobshim (exit 1)" 1 $?
@@ -252,7 +276,7 @@ has "user 1000: main app runs as app" '^uid=1000\(app\) gid=1000\(app\)' "$OUT"
 dstart user --user 1000:1000 -e JOBSHIM_JOB=worker -e JOBSHIM_COMMAND='echo uid=$(id -u); exec sleep 3600' --
 wait_log "$C" '^worker \| uid=' 10
 has "user 1000: worker runs as 1000" '^worker \| uid=1000$' "$(logs "$C" stdout)"
-wait_cmd 10 docker exec "$C" test -s /tmp/jobshim/status.json
+wait_cmd 10 docker exec "$C" test -s /tmp/jobshim-1000/status.json
 has "user 1000: stats works (run dir in /tmp)" '^worker +worker +[0-9]+' \
 	"$(docker exec "$C" jobshim stats 2>&1)"
 
@@ -267,5 +291,48 @@ drun_cp "$TMP/bad.yaml" /app/.deploio.yaml -- sh -c 'echo main-started'
 expect "bad .deploio.yaml: main app still starts" "main-started" "$OUT"
 expect "bad .deploio.yaml: main app's status" 0 "$RC"
 has "bad .deploio.yaml: main app warned" '^jobshim: warning: .*\.deploio\.yaml:4:11:' "$ERR"
+
+# ---------------------------------------------------------------- one-shot, @cron
+# A deploy job and a schedule from a file copied in: the one-shot run's exit
+# status is the container's; @cron ticks until `docker stop`; a FROM scratch
+# image has no zone files, so TZ names one that is not there.
+cat >"$TMP/oneshot.yaml" <<'EOF'
+deployJob:
+  name: release
+  command: "n=$(cat /tmp/n 2>/dev/null || echo 0); n=$((n + 1)); echo $n >/tmp/n; echo attempt $n; [ $n -ge 2 ]"
+  retries: 2
+scheduledJobs:
+  - name: tick
+    command: "echo tick"
+    schedule: "* * * * * *"
+EOF
+chmod 644 "$TMP/oneshot.yaml"
+ONESHOT=(-e JOBSHIM_CONFIG=/app/oneshot.yaml -e JOBSHIM_BACKOFF_MIN=100ms)
+drun_cp "$TMP/oneshot.yaml" /app/oneshot.yaml "${ONESHOT[@]}" -e JOBSHIM_JOB=release --
+expect "deploy job: succeeded on attempt 2, exit 0" 0 "$RC"
+has "deploy job: its lines prefixed" '^release \| attempt 2$' "$OUT"
+has "deploy job: the retry logged" '^jobshim: release attempt 1 of 3 exited with status 1 after [0-9.]+m?s; retry in 0\.1s$' "$ERR"
+has "deploy job: the success logged" '^jobshim: release succeeded on attempt 2 of 3$' "$ERR"
+drun_cp "$TMP/oneshot.yaml" /app/oneshot.yaml "${ONESHOT[@]}" -e JOBSHIM_JOB=@cron -e TZ=Europe/Zurich --
+expect "no zone files in the image: TZ=Europe/Zurich exits 2" 2 "$RC"
+has "no zone files: says which file was looked for" \
+	'^jobshim: TZ: unknown time zone "Europe/Zurich" \(looked for the zone file /usr/share/zoneinfo/Europe/Zurich' "$ERR"
+C=jobshim-test-$$-cron
+if docker create --name "$C" --network none --label "$RUN_LABEL" "${ONESHOT[@]}" \
+	-e JOBSHIM_JOB=@cron "$IMG" >/dev/null 2>"$TMP/err" &&
+	docker cp "$TMP/oneshot.yaml" "$C:/app/oneshot.yaml" 2>>"$TMP/err" &&
+	docker start "$C" >/dev/null 2>>"$TMP/err"; then
+	if wait_log "$C" '^tick \| tick$' 15; then ok "@cron: a seconds schedule ticks"; else
+		fail "@cron: a seconds schedule ticks" "$(logs "$C" | tail -n 5 | tr '\n' '|')"
+	fi
+	# status.json follows a change by up to 100 ms: the first tick may come first.
+	wait_cmd 10 docker exec "$C" jobshim stats
+	has "@cron: the zone is UTC without TZ or /etc/localtime" '^tick +scheduled +.* UTC$' \
+		"$(docker exec "$C" jobshim stats 2>&1)"
+	docker stop -t 10 "$C" >/dev/null 2>&1
+	expect "@cron: docker stop ends it with 0" 0 "$(docker inspect -f '{{.State.ExitCode}}' "$C" 2>&1)"
+else
+	fail "@cron: container" "$(cat "$TMP/err")"
+fi
 
 finish

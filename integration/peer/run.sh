@@ -100,6 +100,11 @@ ln -s "$PY" "$T/bin/python3"
 gcc -O1 -o "$T/build/sigconf-test" "$TINI_SRC/test/sigconf/sigconf-test.c" ||
 	die "cannot build sigconf-test"
 export PATH="$T/bin:$PATH"
+# A HOME of their own: dumb-init's tty test runs an interactive `bash -m`,
+# which would read the machine's ~/.bashrc (and wait there for whatever it
+# runs, e.g. a pyenv rehash lock).
+mkdir -p "$T/home"
+export HOME=$T/home
 
 # ns CMD...: CMD under a reaping PID 1 in fresh PID and mount namespaces,
 # with a private /run (jobshim's default run dir).
@@ -115,8 +120,12 @@ results=$T/results.tsv # SUITE<TAB>TEST<TAB>passed|failed
 : >"$results"
 
 say "dumb-init: pytest tests/ ($(basename "$DI_TGZ"))"
+# Generous bounds for a loaded machine: 60 s a test instead of pytest.ini's
+# 5 s, 20 s for the suite's sleep_until instead of 1.5 s (report.py).
+PYTEST=("$PY" -m pytest -q -rf -p report -p no:cacheprovider --timeout=60)
+export PEER_WAIT_S=20
 (cd "$DI_SRC" && PEER_REPORT=$T/di.tsv PYTHONPATH=$HERE \
-	ns "$PY" -m pytest -q -p report -p no:cacheprovider tests) >"$T/di.log" 2>&1
+	ns "${PYTEST[@]}" tests) >"$T/di.log" 2>&1
 [ -s "$T/di.tsv" ] || {
 	tail -n 30 "$T/di.log"
 	die "dumb-init's suite reported nothing"
@@ -131,7 +140,7 @@ tail -n 1 "$T/di.log"
 say "dumb-init: tests/cwd_test.py with SYS_PTRACE in JOBSHIM_CAPS"
 (cd "$DI_SRC" && PEER_REPORT=$T/cwd.tsv PYTHONPATH=$HERE \
 	JOBSHIM_CAPS=CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,SYS_PTRACE \
-	ns "$PY" -m pytest -q -p report -p no:cacheprovider tests/cwd_test.py) >"$T/cwd.log" 2>&1
+	ns "${PYTEST[@]}" tests/cwd_test.py) >"$T/cwd.log" 2>&1
 if [ -s "$T/cwd.tsv" ]; then
 	sed 's/^/dumb-init\t(SYS_PTRACE) /' "$T/cwd.tsv" >>"$results"
 else
@@ -161,9 +170,17 @@ grep '^peer: check failed' "$T/tini.log" | cut -c 1-300
 # ---------------------------------------------------------------- verdict
 known=$HERE/known-differences.txt
 [ "$mode" = peers ] && known=/dev/null
-"$PY" - "$results" "$known" <<'EOF'
+cat "$T/di.log" "$T/cwd.log" >"$T/pytest.log" 2>/dev/null
+"$PY" - "$results" "$known" "$T/pytest.log" <<'EOF'
 import fnmatch
 import sys
+
+# pytest -rf's "FAILED NODEID - reason" lines, for the unexpected failures.
+reasons = {}
+for line in open(sys.argv[3], errors="replace"):
+    if line.startswith("FAILED "):
+        nodeid, _, why = line[7:].rstrip("\n").partition(" - ")
+        reasons[nodeid] = why[:240]
 
 results = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 known = []
@@ -184,7 +201,8 @@ for suite, test, outcome in results:
         expected += 1
     elif outcome == "failed":
         failed += 1
-        print("peer: FAILED {}: {}".format(suite, test))
+        why = reasons.get(test.replace("(SYS_PTRACE) ", ""), "")
+        print("peer: FAILED {}: {}{}".format(suite, test, " - " + why if why else ""))
     else:
         failed += 1
         print("peer: PASSED but listed in known-differences.txt {}: {}".format(suite, test))

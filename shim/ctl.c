@@ -1,0 +1,119 @@
+#include "ctl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+
+/* A restart waits for the stop (grace, SIGKILL) and the new start; jobshim
+ * always answers within its own bounds, this only guards against a jobshim
+ * that is stopped or wedged. */
+#define CTL_TIMEOUT_MS (10 * 60 * 1000)
+
+static const char *verb_of(enum command c)
+{
+	return c == CMD_RESTART ? "restart" : c == CMD_SIGNAL ? "signal" : "reload";
+}
+
+/* The request from argv, checked by the very parser the server uses. */
+static int build_request(const struct options *o, struct control_req *req)
+{
+	char line[CONTROL_REQ_MAX + 1];
+	const char *why;
+	size_t len;
+
+	len = (size_t)snprintf(line, sizeof(line), "%s", verb_of(o->cmd));
+	for (int i = 0; i < o->ctl_argc && len < sizeof(line); i++) {
+		if (o->ctl_args[i][0] == '\0' || strpbrk(o->ctl_args[i], " \t\r\n") != NULL) {
+			fprintf(stderr, "jobshim %s: bad argument \"%s\"\n", verb_of(o->cmd),
+				o->ctl_args[i]);
+			return -EINVAL;
+		}
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", o->ctl_args[i]);
+	}
+	if (len >= sizeof(line) - 1 || control_parse(line, len, req, &why) < 0) {
+		fprintf(stderr, "jobshim %s: %s\n", verb_of(o->cmd),
+			len >= sizeof(line) - 1 ? "arguments too long" : why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void say_not_running(const char *verb, const char *dir)
+{
+	if (dir != NULL)
+		fprintf(stderr,
+			"jobshim %s: no jobshim is running in this container (nothing listens on "
+			"%s/" CONTROL_SOCKET ")\n",
+			verb, dir);
+	else
+		fprintf(stderr,
+			"jobshim %s: no jobshim of uid %u is running in this container (no "
+			"control socket in /run/jobshim, $TMPDIR/jobshim-%u or /tmp/jobshim-%u; "
+			"--run-dir names another; a jobshim answers only its own user: run this "
+			"as that user, e.g. docker exec --user UID)\n",
+			verb, (unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid());
+}
+
+int ctl_command(const struct options *o)
+{
+	const char *verb = verb_of(o->cmd);
+	static char reply[CONTROL_REPLY_MAX];
+	char dir[PATH_MAX];
+	struct control_req req;
+	int r;
+
+	if (build_request(o, &req) < 0)
+		return CONTROL_BAD;
+	if (control_find_dir(o->run_dir, dir, sizeof(dir)) < 0) {
+		say_not_running(verb, NULL);
+		return CONTROL_CANNOT;
+	}
+	r = control_request(dir, &req, CTL_TIMEOUT_MS, reply, sizeof(reply));
+	switch (r) {
+	case CONTROL_DONE:
+		fputs(reply, stdout);
+		return CONTROL_DONE;
+	case CONTROL_CANNOT:
+	case CONTROL_BAD:
+		fputs(reply, stderr);
+		return r;
+	case -ENOENT:
+	case -ECONNREFUSED:
+		say_not_running(verb, dir);
+		return CONTROL_CANNOT;
+	case -ENOTSOCK:
+	case -ELOOP:
+		fprintf(stderr,
+			"jobshim %s: %s/" CONTROL_SOCKET " is not a socket (a symlink, FIFO or "
+			"file is never followed); no jobshim can be reached there\n",
+			verb, dir);
+		return CONTROL_CANNOT;
+	case -EPERM:
+	case -EACCES:
+		fprintf(stderr,
+			"jobshim %s: %s/" CONTROL_SOCKET ": %s: only the user jobshim runs as may "
+			"operate it (you are uid %u)\n",
+			verb, dir, r == -EPERM ? "owned by another user" : strerror(-r),
+			(unsigned)geteuid());
+		return CONTROL_BAD;
+	case -ETIMEDOUT:
+		fprintf(stderr, "jobshim %s: no answer from jobshim within %ds\n", verb,
+			CTL_TIMEOUT_MS / 1000);
+		return CONTROL_CANNOT;
+	case -ECONNRESET:
+		fprintf(stderr,
+			"jobshim %s: jobshim closed the connection without an answer (it is "
+			"stopping)\n",
+			verb);
+		return CONTROL_CANNOT;
+	default:
+		fprintf(stderr,
+			"jobshim %s: unable to reach jobshim at %s/" CONTROL_SOCKET ": %s\n", verb,
+			dir, strerror(-r));
+		return CONTROL_CANNOT;
+	}
+}
