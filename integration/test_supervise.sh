@@ -244,8 +244,16 @@ outsider_sh=$(pgrep -P "$OUTSIDER")
 outsider_sleep=$(pgrep -P "$outsider_sh")
 max=0
 deadline=$((SECONDS + 20))
+# pgrep reads /proc one process after the other: an old instance's daemon
+# seen early in a scan and the next instance seen late are not proof of two
+# at once. So each one seen is counted only if it is still alive (and not a
+# zombie) after the scan: then all were alive together at its end.
 while [ "$(wc -l <"$F" 2>/dev/null || echo 0)" -lt 6 ] && [ "$SECONDS" -lt "$deadline" ]; do
-	n=$(pgrep -P "$J_PID" -x workerprobe | wc -l)
+	n=0
+	for p in $(pgrep -P "$J_PID" -x workerprobe); do
+		st=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] && n=$((n + 1))
+	done
 	[ "$n" -gt "$max" ] && max=$n
 	sleep 0.02
 done
@@ -296,9 +304,13 @@ workerJobs:
   - name: second
     command: "sleep 1000"
 EOF
+# RLIMIT_NPROC counts every process of the uid on the machine: one no other
+# run (another clone's tests, at the same time) uses.
+NPROC_UID=$((50000 + $$ % 10000))
+while pgrep -u "$NPROC_UID" >/dev/null; do NPROC_UID=$((NPROC_UID + 1)); done
 chmod 777 "$TMP"
 JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/all-three.yaml timeout -s KILL 30 \
-	unshare --pid --fork --mount-proc setpriv --reuid 54321 --regid 54321 --clear-groups \
+	unshare --pid --fork --mount-proc setpriv --reuid "$NPROC_UID" --regid "$NPROC_UID" --clear-groups \
 	prlimit --nproc=3 "$JOBSHIM" --run-dir "$TMP/run-nproc" --grace 2s -- "$PROBE" record "$F.web" \
 	>"$OUT" 2>"$ERR"
 rc=$?
@@ -307,7 +319,7 @@ expect "a failed @all start exits 125" 125 "$rc"
 check "it says which job could not start" grep -q 'unable to start second: ' "$ERR"
 check "the worker it had started got the stop signal" \
 	grep -qE '^jobshim: first (killed by signal 15 \(SIGTERM\)|exited with status 0) after' "$ERR"
-expect "nothing of the failed start is left running" "" "$(pgrep -u 54321)"
+expect "nothing of the failed start is left running" "" "$(pgrep -u "$NPROC_UID")"
 
 # ---------------------------------------------------------------- start-up
 # A FIFO as .deploio.yaml never hangs jobshim: the main app starts with a
