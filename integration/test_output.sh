@@ -70,7 +70,7 @@ JOBSHIM_JOB=loop JOBSHIM_COMMAND='echo crashing; exit 1' pid1_bg --run-dir "$TMP
 	--backoff-min 100ms --backoff-max 100ms >"$STALL" 2>"$ERR"
 wait_file "$TMP/run2/status.json" 10
 sleep 3
-nsenter -t "$J_PID" -p -m "$JOBSHIM" stats --run-dir "$TMP/run2" >"$TMP/stats" 2>&1
+nsenter -t "$J_PID" -p -m -r "$JOBSHIM" stats --run-dir "$TMP/run2" >"$TMP/stats" 2>&1
 stats_rc=$?
 kill -TERM "$J_PID"
 wait_bg 20
