@@ -81,6 +81,25 @@ static void setup(struct outq *q, int fd)
 	q->mode = MODE_NONBLOCK;
 }
 
+struct outq *outq_new(int fd)
+{
+	struct outq *q = calloc(1, sizeof(*q));
+
+	if (q != NULL)
+		setup(q, fd);
+	return q;
+}
+
+void outq_free(struct outq *q)
+{
+	if (q == NULL)
+		return;
+	if (q->mode == MODE_NONBLOCK)
+		close(q->fd);
+	free(q->buf);
+	free(q);
+}
+
 struct outq *outq_std(int fd)
 {
 	struct outq *q;

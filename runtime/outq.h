@@ -35,6 +35,10 @@ struct outq;
 /* Events a caller reports (one message each way). */
 enum outq_event { OUTQ_NONE, OUTQ_FAILED, OUTQ_RECOVERED, OUTQ_CLOSED };
 
+/* A queue of its own for any fd (tests); outq_free closes nothing but the
+ * description outq_new opened. */
+struct outq *outq_new(int fd);
+void outq_free(struct outq *q);
 /* The queue of fd 1 or 2, set up on first use. NULL for other fds. */
 struct outq *outq_std(int fd);
 /* Queues (after a direct non-blocking attempt when nothing waits) all of

@@ -43,6 +43,7 @@
 #define KILL_SETTLE_MS	     2000 /* after SIGKILL, at most this long for the reaping */
 #define READY_AFTER_MS	     5000 /* an instance is "progressing" before that */
 #define READS_PER_TURN	     16	  /* fairness between busy pipes */
+#define SHORT_READ	     4096 /* below any read logpfx asks for (64 KiB) */
 #define SIGNALS_PER_READ     16
 #define SIGNALS_PER_TURN     64	  /* a signal flood yields to deadlines */
 #define STATUS_RETRY_MS	     1000 /* after a failed status.json write */
@@ -405,6 +406,12 @@ static void pump(struct job *j, int k, int max)
 		if (r > 0) {
 			if (j->flush_due[k])
 				j->owed[k] -= (size_t)r < j->owed[k] ? (size_t)r : j->owed[k];
+			/* A pipe read shorter than asked (the prefixer always asks
+			 * for more than SHORT_READ) emptied the pipe: poll says
+			 * when more comes, so no EAGAIN read follows. A worker
+			 * writing line by line costs one read a line, not two. */
+			if ((size_t)r < n && r < SHORT_READ)
+				break;
 			continue;
 		}
 		if (r < 0 && r != -EAGAIN && logpfx_output_error(pfx_of(j, k)) == (int)r) {

@@ -51,10 +51,11 @@ static void say_not_running(const char *verb, const char *dir)
 			verb, dir);
 	else
 		fprintf(stderr,
-			"jobshim %s: no jobshim is running in this container (no control socket "
-			"in /run/jobshim, $TMPDIR/jobshim or /tmp/jobshim; --run-dir names "
-			"another)\n",
-			verb);
+			"jobshim %s: no jobshim of uid %u is running in this container (no "
+			"control socket in /run/jobshim, $TMPDIR/jobshim-%u or /tmp/jobshim-%u; "
+			"--run-dir names another; a jobshim answers only its own user: run this "
+			"as that user, e.g. docker exec --user UID)\n",
+			verb, (unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid());
 }
 
 int ctl_command(const struct options *o)

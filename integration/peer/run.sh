@@ -100,6 +100,11 @@ ln -s "$PY" "$T/bin/python3"
 gcc -O1 -o "$T/build/sigconf-test" "$TINI_SRC/test/sigconf/sigconf-test.c" ||
 	die "cannot build sigconf-test"
 export PATH="$T/bin:$PATH"
+# A HOME of their own: dumb-init's tty test runs an interactive `bash -m`,
+# which would read the machine's ~/.bashrc (and wait there for whatever it
+# runs, e.g. a pyenv rehash lock).
+mkdir -p "$T/home"
+export HOME=$T/home
 
 # ns CMD...: CMD under a reaping PID 1 in fresh PID and mount namespaces,
 # with a private /run (jobshim's default run dir).
@@ -126,7 +131,6 @@ export PEER_WAIT_S=20
 	die "dumb-init's suite reported nothing"
 }
 sed 's/^/dumb-init\t/' "$T/di.tsv" >>"$results"
-grep '^FAILED ' "$T/di.log" | cut -c 1-300
 tail -n 1 "$T/di.log"
 
 # cwd_test reads /proc/$PPID/cwd from the job, which the default
@@ -166,9 +170,17 @@ grep '^peer: check failed' "$T/tini.log" | cut -c 1-300
 # ---------------------------------------------------------------- verdict
 known=$HERE/known-differences.txt
 [ "$mode" = peers ] && known=/dev/null
-"$PY" - "$results" "$known" <<'EOF'
+cat "$T/di.log" "$T/cwd.log" >"$T/pytest.log" 2>/dev/null
+"$PY" - "$results" "$known" "$T/pytest.log" <<'EOF'
 import fnmatch
 import sys
+
+# pytest -rf's "FAILED NODEID - reason" lines, for the unexpected failures.
+reasons = {}
+for line in open(sys.argv[3], errors="replace"):
+    if line.startswith("FAILED "):
+        nodeid, _, why = line[7:].rstrip("\n").partition(" - ")
+        reasons[nodeid] = why[:240]
 
 results = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 known = []
@@ -189,7 +201,8 @@ for suite, test, outcome in results:
         expected += 1
     elif outcome == "failed":
         failed += 1
-        print("peer: FAILED {}: {}".format(suite, test))
+        why = reasons.get(test.replace("(SYS_PTRACE) ", ""), "")
+        print("peer: FAILED {}: {}{}".format(suite, test, " - " + why if why else ""))
     else:
         failed += 1
         print("peer: PASSED but listed in known-differences.txt {}: {}".format(suite, test))
