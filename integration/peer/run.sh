@@ -166,6 +166,7 @@ SOURCE_DIR=$TINI_SRC BUILD_DIR=$T/build FORCE_SUBREAPER=1 \
 }
 cut -f 1,2 "$T/tini.tsv" | sed 's/^/tini\t/' >>"$results"
 grep '^peer: check failed' "$T/tini.log" | cut -c 1-300
+awk -F '\t' '$2 == "failed" { print "peer: tini: " $1 ": " substr($3, 1, 300) }' "$T/tini.tsv"
 
 # ---------------------------------------------------------------- verdict
 known=$HERE/known-differences.txt
