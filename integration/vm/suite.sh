@@ -353,9 +353,40 @@ t_sandbox() {
 	has "off: reboot reaches the kernel (bad magic)" $T/sb '^reboot: EINVAL$'
 }
 
+# ------------------------------------------------------------ clock changes
+# The VM's clock is the suite's own, so it may be set: @cron waits for a
+# wall-clock time (a timerfd with TFD_TIMER_CANCEL_ON_SET), and a clock set
+# forward to just before that time makes it fire then, not months later.
+t_clock() {
+	cat >$T/clock.yaml <<-'EOF'
+		scheduledJobs:
+		  - name: newyear
+		    command: echo happy new year
+		    schedule: "0 0 1 1 *"
+	EOF
+	date -u -s '2030-06-01 12:00:00' >/dev/null
+	rm -f /run/jobshim/status.json
+	JOBSHIM_CONFIG=$T/clock.yaml JOBSHIM_JOB=@cron JOBSHIM_RUN_DIR=/run/jobshim \
+		jobshim >$T/clock 2>&1 &
+	local pid=$!
+	if waitfor 10 test -s /run/jobshim/status.json; then ok "clock: @cron runs"; else
+		fail "clock: @cron runs" "$(tr '\n' '|' <$T/clock)"
+	fi
+	hasnt "clock: nothing fires in June" $T/clock 'happy new year'
+	date -u -s '2030-12-31 23:59:57' >/dev/null
+	if waitfor 20 inlog $T/clock '^newyear \| happy new year$'; then
+		ok "clock: set forward, the yearly job fires at the new midnight"
+	else
+		fail "clock: set forward, the yearly job fires at the new midnight" \
+			"$(date -u); $(tr '\n' '|' <$T/clock)"
+	fi
+	stop $pid
+	stopped "clock: @cron stops"
+}
+
 setup
 start=$(cut -d. -f1 /proc/uptime)
-for t in t_sandbox t_limits t_oom t_oom_web t_oom_deploy t_forkbomb t_all_kill t_cgroupns; do
+for t in t_sandbox t_limits t_oom t_oom_web t_oom_deploy t_forkbomb t_all_kill t_cgroupns t_clock; do
 	echo "# $t"
 	$t
 done
