@@ -120,10 +120,15 @@ if mount -t tmpfs -o size=256k jobshim-small "$SMALL"; then
 	wait_grep "$ERR" 'stdout works again' 10
 	back=$?
 	wait_grep "$ERR" 'full exited with status 0' 20
+	wait_grep "$ERR" '/status.json written again' 10
 	kill -TERM "$J_PID"
 	wait_bg 20
 	expect "ENOSPC: said once that output is held" "0 1" "$held $(grep -c 'unable to write to stdout' "$ERR")"
 	expect "ENOSPC: said once that it works again" "0 1" "$back $(grep -c 'stdout works again' "$ERR")"
+	check "ENOSPC: a failed status.json write is said and retried" \
+		grep -q 'unable to write .*/status.json: No space left on device; retrying' "$ERR"
+	check "ENOSPC: status.json is written again once there is room" \
+		grep -q '/status.json written again' "$ERR"
 	expect "ENOSPC: nothing lost: all 3000 lines, in order" \
 		"$(seq 1 3000 | sed 's/^/full | line /' | md5sum)" "$(md5sum <"$SMALL/out")"
 	umount "$SMALL"

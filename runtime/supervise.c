@@ -164,6 +164,7 @@ struct sup {
 	bool color;
 	/* Operating (SPEC §10). */
 	struct control *ctl;
+	bool ctl_due; /* the control socket opens with the first status write */
 	struct waiter waiters[CONTROL_CONNS_MAX];
 	const struct run_plan *cur; /* the configuration in force */
 	struct run_plan *owned[PLANS_MAX];
@@ -220,12 +221,31 @@ static void status_changed(struct sup *s)
 		s->status_due_ms = mono() + STATUS_DELAY_MS;
 }
 
+/* The same jobshim answers the control commands. Its socket opens with the
+ * first status write, like status.json at most STATUS_DELAY_MS after the
+ * start: a job that exits at once costs no socket (a bind on the run dir's
+ * file system is a tenth of a start-up), and `jobshim restart` finds both
+ * at the same moment. */
+static void control_open(struct sup *s)
+{
+	int r = control_listen(s->run_dir, &s->ctl);
+
+	s->ctl_due = false;
+	if (r < 0)
+		log_msg("no control channel (%s/%s: %s): `jobshim restart|signal|reload` "
+			"cannot reach this jobshim",
+			s->run_dir, CONTROL_SOCKET,
+			r == -EEXIST ? "exists and is not jobshim's socket" : strerror(-r));
+}
+
 static void status_write_now(struct sup *s)
 {
 	static struct status_doc d;
 
 	if (!s->status_on)
 		return;
+	if (s->ctl_due)
+		control_open(s);
 	memset(&d, 0, sizeof(d));
 	d.jobshim_pid = getpid();
 	d.written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
@@ -323,13 +343,7 @@ static int run_dir_setup(struct sup *s)
 	if (fd >= 0) {
 		snprintf(s->status_path, sizeof(s->status_path), "%s/" STATUS_FILE, s->run_dir);
 		s->status_on = true;
-		/* The same jobshim answers the control commands. */
-		r = control_listen(s->run_dir, &s->ctl);
-		if (r < 0)
-			log_msg("no control channel (%s/%s: %s): `jobshim restart|signal|reload` "
-				"cannot reach this jobshim",
-				s->run_dir, CONTROL_SOCKET,
-				r == -EEXIST ? "exists and is not jobshim's socket" : strerror(-r));
+		s->ctl_due = true;
 	} else {
 		log_debug("another jobshim owns %s/" STATUS_FILE, s->run_dir);
 	}
