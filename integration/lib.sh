@@ -20,8 +20,6 @@
 set -u
 : "${JOBSHIM:?JOBSHIM must name the binary under test}"
 : "${HELPERS:?HELPERS must name the helpers directory}"
-# shellcheck disable=SC2034 # used by the scripts that source this file
-PROBE=$HELPERS/sigprobe
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jobshim-it.XXXXXX")
 # build/yamlcheck sits beside the helpers' dir (test_examples.sh)
 YAMLCHECK=${YAMLCHECK:-$(dirname "$HELPERS")/yamlcheck}
@@ -37,6 +35,8 @@ cp -p "$JOBSHIM" "$PUBLIC/jobshim"
 chmod -R a+rX "$PUBLIC"
 JOBSHIM=$PUBLIC/jobshim
 HELPERS=$PUBLIC/helpers
+# shellcheck disable=SC2034 # used by the scripts that source this file
+PROBE=$HELPERS/sigprobe
 PASSED=0
 FAILED=0
 
