@@ -14,13 +14,6 @@ W=$HELPERS/workerprobe
 ERR=$TMP/err
 RUNS=0
 
-wait_grep() {
-	local deadline=$((SECONDS + ${3:-15}))
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # stalled_fifo: $STALL is a FIFO with a reader that never reads (a stalled

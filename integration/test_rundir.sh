@@ -14,13 +14,6 @@ PUB=$(mktemp -d "${TMPDIR:-/tmp}/jobshim-it-pub.XXXXXX")
 chmod 1777 "$PUB"
 trap 'rm -rf "$TMP" "$PUB"' EXIT
 
-wait_grep() {
-	local deadline=$((SECONDS + ${3:-15}))
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
 mode() { stat -c %a "$1"; }
 
 # ---------------------------------------------------------------- modes

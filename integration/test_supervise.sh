@@ -25,15 +25,6 @@ worker() {
 	JOBSHIM_JOB=$name JOBSHIM_COMMAND=$cmd pid1_bg --run-dir "$RUN" "$@" >"$OUT" 2>"$ERR"
 }
 
-# wait_grep FILE ERE [SECONDS]: until a line of FILE matches.
-wait_grep() {
-	local deadline=$((SECONDS + ${3:-15}))
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
-
 # state PID: the process state letter of PID (R, S, T, ...), or "gone".
 state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null || echo gone; }
 

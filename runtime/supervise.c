@@ -2518,30 +2518,30 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	oneshot_run_over(s, j);
 }
 
-/* A scheduled job's attempt could not even start (start() said why): the
- * run failed, the schedule goes on. */
-static void oneshot_cannot_start(struct sup *s, struct job *j)
+/* The run ends without another attempt: "NAME failed after N attempts". */
+static void oneshot_give_up(struct sup *s, struct job *j)
 {
 	char l2[128];
 
 	oneshot_cancel(&j->os);
-	j->os.last_code = j->last_code;
 	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
 		 j->os.attempt == 1 ? "" : "s");
 	log_lines("", l2);
 	oneshot_run_over(s, j);
 }
 
+/* A scheduled job's attempt could not even start (start() said why): the
+ * run failed, the schedule goes on. */
+static void oneshot_cannot_start(struct sup *s, struct job *j)
+{
+	j->os.last_code = j->last_code;
+	oneshot_give_up(s, j);
+}
+
 /* A stop during the backoff between attempts: none follows. */
 static void oneshot_stopped_waiting(struct sup *s, struct job *j)
 {
-	char l2[128];
-
-	oneshot_cancel(&j->os);
-	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
-		 j->os.attempt == 1 ? "" : "s");
-	log_lines("", l2);
-	oneshot_run_over(s, j);
+	oneshot_give_up(s, j);
 }
 
 /* The attempt's time is up: the stop signal, then SIGKILL after grace. */
