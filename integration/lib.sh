@@ -78,6 +78,17 @@ pid1_bg() {
 	return 1
 }
 
+# worker NAME CMD [JOBSHIM ARGS...]: CMD as worker NAME (environment only),
+# in the background, with a run dir of its own ($RUN, counted in $RUNS),
+# output in $OUT/$ERR (set by the caller).
+worker() {
+	local name=$1 cmd=$2
+	shift 2
+	RUNS=$((${RUNS:-0} + 1))
+	RUN=$TMP/run$RUNS
+	JOBSHIM_JOB=$name JOBSHIM_COMMAND=$cmd pid1_bg --run-dir "$RUN" "$@" >"$OUT" 2>"$ERR"
+}
+
 wait_file() {
 	local deadline=$((SECONDS + ${2:-10}))
 	while [ ! -s "$1" ]; do

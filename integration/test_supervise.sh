@@ -16,15 +16,6 @@ OUT=$TMP/out
 ERR=$TMP/err
 RUNS=0
 
-# worker NAME CMD [JOBSHIM ARGS...]: CMD as worker NAME, in the background.
-worker() {
-	local name=$1 cmd=$2
-	shift 2
-	RUNS=$((RUNS + 1))
-	RUN=$TMP/run$RUNS
-	JOBSHIM_JOB=$name JOBSHIM_COMMAND=$cmd pid1_bg --run-dir "$RUN" "$@" >"$OUT" 2>"$ERR"
-}
-
 # state PID: the process state letter of PID (R, S, T, ...), or "gone".
 state() { sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null || echo gone; }
 

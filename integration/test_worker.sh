@@ -15,16 +15,6 @@ OUT=$TMP/out
 ERR=$TMP/err
 RUNS=0
 
-# worker NAME CMD [JOBSHIM ARGS...]: CMD as worker NAME (environment only),
-# in the background, with a run dir of its own ($RUN), output in $OUT/$ERR.
-worker() {
-	local name=$1 cmd=$2
-	shift 2
-	RUNS=$((RUNS + 1))
-	RUN=$TMP/run$RUNS
-	JOBSHIM_JOB=$name JOBSHIM_COMMAND=$cmd pid1_bg --run-dir "$RUN" "$@" >"$OUT" 2>"$ERR"
-}
-
 stop() {
 	kill -TERM "$J_PID" 2>/dev/null
 	wait_bg 20
