@@ -42,9 +42,18 @@ expect() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want [$2], got [$3]
 # logs NAME: the container's output so far (stdout and stderr).
 logs() { docker logs "$1" 2>&1; }
 
+# inlog CONTAINER REGEX: a line of the container's log matches. The log is
+# read whole before grep sees it: under pipefail, `logs | grep -q` fails
+# when grep stops at an early match and docker logs dies of SIGPIPE.
+inlog() {
+	local text
+	text=$(logs "$1")
+	grep -Eq -- "$2" <<<"$text"
+}
+
 # has NAME CONTAINER REGEX: a line of the container's log matches.
 has() {
-	if logs "$2" | grep -Eq -- "$3"; then ok "$1"; else
+	if inlog "$2" "$3"; then ok "$1"; else
 		fail "$1" "no /$3/ in the log of $2: $(logs "$2" | tail -n 12 | tr '\n' '|')"
 	fi
 }
@@ -58,7 +67,6 @@ waitfor() {
 		sleep 0.5
 	done
 }
-inlog() { logs "$1" | grep -Eq -- "$2"; }
 rcli() { docker exec "$REDIS" redis-cli "$@"; }
 llen_is() { [ "$(rcli -n 1 llen "$1")" -ge "$2" ]; }
 # A Sidekiq process has registered itself in Redis (it fetches from then on).
