@@ -24,12 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == -EINVAL && e.n == 0 && e.dropped == 0)
 		abort(); /* invalid means at least one error */
 	for (size_t i = 0; i < e.n; i++)
-		if (strncmp(e.msg[i], "f.yaml", 6) != 0)
+		if (strncmp(e.item[i].msg, "f.yaml", 6) != 0)
 			abort(); /* every message names the file */
 	for (size_t i = 0; i < c.n_jobs; i++)
 		if (c.jobs[i].name == NULL || c.jobs[i].command == NULL)
 			abort();
 	config_free(&c);
-	errlist_free(&e);
 	return 0;
 }

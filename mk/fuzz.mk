@@ -20,7 +20,7 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 
 # The runtime sources each target needs (kept small: no libcap/libseccomp).
 FUZZ_DEPS_config := runtime/config.c runtime/cron.c runtime/duration.c runtime/xio.c \
-                    runtime/errlist.c runtime/sizes.c
+                    runtime/err.c runtime/sizes.c
 FUZZ_DEPS_logpfx := runtime/logpfx.c runtime/log.c runtime/outq.c runtime/xio.c
 FUZZ_DEPS_control := runtime/control.c runtime/signame.c runtime/log.c runtime/outq.c runtime/status.c \
                      runtime/rundir.c runtime/procstat.c runtime/xio.c

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "errlist.h"
+#include "err.h"
 #include "sizes.h"
 
 #define CONFIG_FILE_MAX	      (1024 * 1024) /* bigger files are refused */

@@ -141,13 +141,6 @@ static char **worker_argv(const char *command)
 	return v;
 }
 
-static void copy_errors(struct errlist *dst, const struct errlist *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		errlist_add(dst, "%s", src->msg[i]);
-	dst->dropped += src->dropped;
-}
-
 static bool want_dns_label(struct errlist *errs, const char *name)
 {
 	if (config_valid_job_name(name, strlen(name)))
@@ -462,8 +455,7 @@ static int layers_load(const struct options *o, char *const *env, bool checking,
 	memset(l, 0, sizeof(*l));
 	r = options_validate(o, errs);
 	l->cfg_rc = config_read(o, &l->cfg, &l->have_cfg, &cerrs);
-	copy_errors(errs, &cerrs);
-	errlist_free(&cerrs);
+	errlist_append(errs, &cerrs);
 	if (l->cfg_rc == -ENOMEM)
 		return -ENOMEM;
 	if (names_build(&l->cfg, NULL, false, &l->known) < 0)
@@ -947,7 +939,7 @@ int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *er
 	if (r == -ENOMEM)
 		errlist_add(&errs, "out of memory");
 	for (size_t i = 0; i < errs.n; i++)
-		fprintf(err, "jobshim: %s\n", errs.msg[i]);
+		fprintf(err, "jobshim: %s\n", errs.item[i].msg);
 	if (errs.dropped > 0)
 		fprintf(err, "jobshim: ... and %zu more errors\n", errs.dropped);
 	if (o->output == OUT_JSON) {
@@ -960,14 +952,13 @@ int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *er
 		for (size_t i = 0; i < errs.n; i++) {
 			if (i > 0)
 				fputc(',', out);
-			json_str(out, errs.msg[i]);
+			json_str(out, errs.item[i].msg);
 		}
 		fputs("]}\n", out);
 	}
 	fflush(out);
 	fflush(err);
 	layers_free(&l);
-	errlist_free(&errs);
 	return 2;
 }
 

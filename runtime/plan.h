@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "cron.h"
-#include "errlist.h"
+#include "err.h"
 #include "options.h"
 #include "sandbox.h"
 #include "sizes.h"

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "errlist.h"
+#include "err.h"
 #include "sizes.h"
 
 struct sandbox_opts {

@@ -1674,8 +1674,8 @@ static struct run_plan *reload_read(struct sup *s, uint32_t token)
 	if (r == 0 && errs.n == 0)
 		return np;
 	for (size_t i = 0; i < errs.n; i++) {
-		log_msg("%s", errs.msg[i]);
-		append(text, sizeof(text), &len, "jobshim: %s\n", errs.msg[i]);
+		log_msg("%s", errs.item[i].msg);
+		append(text, sizeof(text), &len, "jobshim: %s\n", errs.item[i].msg);
 	}
 	if (errs.dropped > 0)
 		append(text, sizeof(text), &len, "jobshim: ... and %zu more errors\n",
@@ -1686,7 +1686,6 @@ static struct run_plan *reload_read(struct sup *s, uint32_t token)
 	       "jobs go on\n");
 	if (token != 0)
 		control_reply(s->ctl, token, CONTROL_BAD, text);
-	errlist_free(&errs);
 	if (r == 0)
 		plan_free(np);
 	free(np);

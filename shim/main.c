@@ -41,13 +41,12 @@ static int run(const struct options *o)
 		log_msg("unable to block signals: %s", strerror(errno));
 	r = plan_build(o, environ, &plan, &errs);
 	for (size_t i = 0; i < errs.n; i++)
-		log_msg("%s%s", r == 0 ? "warning: " : "", errs.msg[i]);
+		log_msg("%s%s", r == 0 ? "warning: " : "", errs.item[i].msg);
 	if (errs.dropped > 0)
 		log_msg("... and %zu more errors", errs.dropped);
 	if (r == 0 && errs.n > 0)
 		log_msg("warning: the configuration is not valid (see above); the main app starts "
 			"anyway, with the settings of the layers that are valid");
-	errlist_free(&errs);
 	if (r == -ENOMEM) {
 		log_msg("out of memory");
 		return EXIT_USAGE;

@@ -216,11 +216,12 @@ static void validate(void **state)
 	assert_int_equal(sandbox_validate(&o, &errs), -EINVAL);
 	assert_int_equal(errs.n, 4);
 	assert_string_equal(
-	    errs.msg[0], "seccomp: unknown profile \"paranoid\" (expected default, strict, off)");
-	assert_string_equal(errs.msg[1], "caps: unknown capability \"BOGUS\"");
-	assert_non_null(strstr(errs.msg[2], "user: invalid character"));
-	assert_non_null(strstr(errs.msg[3], "rlimits: nofile: bad value \"lots\""));
-	errlist_free(&errs);
+	    errs.item[0].msg,
+	    "seccomp: unknown profile \"paranoid\" (expected default, strict, off)");
+	assert_string_equal(errs.item[1].msg, "caps: unknown capability \"BOGUS\"");
+	assert_non_null(strstr(errs.item[2].msg, "user: invalid character"));
+	assert_non_null(strstr(errs.item[3].msg, "rlimits: nofile: bad value \"lots\""));
+	errlist_clear(&errs);
 
 	memset(&errs, 0, sizeof(errs));
 	struct sandbox_opts good = {.job_name = "x",

@@ -298,13 +298,13 @@ static void test_rules(void **state)
 		print_message("rule: %s\n", r->rule);
 		rc = config_parse(r->yaml, strlen(r->yaml), "t.yaml", &c, &e);
 		for (size_t k = 0; k < e.n; k++)
-			print_message("  got: %s\n", e.msg[k]);
+			print_message("  got: %s\n", e.item[k].msg);
 		assert_int_equal(rc, -EINVAL);
 		assert_int_equal(e.n, want);
 		for (size_t k = 0; k < want; k++)
-			assert_string_equal(e.msg[k], r->errors[k]);
+			assert_string_equal(e.item[k].msg, r->errors[k]);
 		config_free(&c);
-		errlist_free(&e);
+		errlist_clear(&e);
 	}
 }
 
@@ -387,7 +387,7 @@ static void test_valid_full(void **state)
 	assert_int_equal(c.jobs[3].timeout_ms, 5 * 60 * 1000);
 	assert_null(c.jobs[0].schedule);
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 }
 
 /* Files that are valid with nothing (or little) in them. */
@@ -419,11 +419,11 @@ static void test_valid_small(void **state)
 
 		print_message("valid %zu\n", i);
 		for (size_t k = 0; k < e.n; k++)
-			print_message("  got: %s\n", e.msg[k]);
+			print_message("  got: %s\n", e.item[k].msg);
 		assert_int_equal(rc, 0);
 		assert_int_equal(e.n, 0);
 		config_free(&c);
-		errlist_free(&e);
+		errlist_clear(&e);
 	}
 }
 
@@ -445,14 +445,14 @@ static void test_partial_result(void **state)
 	assert_int_equal(c.n_jobs, 1);
 	assert_string_equal(c.jobs[0].name, "ok");
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	/* after a syntax error: nothing */
 	assert_int_equal(config_parse("size: mini\n[", 12, "t.yaml", &c, &e), -EINVAL);
 	assert_null(c.size);
 	assert_int_equal(c.n_jobs, 0);
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 }
 
 static double elapsed(const struct timespec *a)
@@ -473,9 +473,9 @@ static void expect_one_error(const char *text, size_t len, const char *want)
 	assert_int_equal(config_parse(text, len, "t.yaml", &c, &e), -EINVAL);
 	assert_true(elapsed(&t0) < 1.0);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0], want);
+	assert_string_equal(e.item[0].msg, want);
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 }
 
 static void test_billion_laughs(void **state)
@@ -575,15 +575,15 @@ static void test_too_large(void **state)
 	assert_int_equal(config_load(path, &c, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
 	snprintf(want, sizeof(want), "%s: file is larger than 1 MiB", path);
-	assert_string_equal(e.msg[0], want);
+	assert_string_equal(e.item[0].msg, want);
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	/* the same through config_parse */
 	assert_int_equal(config_parse(s, len, "t.yaml", &c, &e), -EINVAL);
-	assert_string_equal(e.msg[0], "t.yaml: file is larger than 1 MiB");
+	assert_string_equal(e.item[0].msg, "t.yaml: file is larger than 1 MiB");
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	/* exactly 1 MiB is fine */
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -619,10 +619,10 @@ static void test_load(void **state)
 
 	assert_int_equal(config_load("/nonexistent/.deploio.yaml", &c, &e), -ENOENT);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0],
+	assert_string_equal(e.item[0].msg,
 			    "unable to read /nonexistent/.deploio.yaml: No such file or directory");
 	config_free(&c);
-	errlist_free(&e);
+	errlist_clear(&e);
 }
 
 static void test_name_helpers(void **state)

@@ -318,11 +318,11 @@ static void test_unknown_job(void **state)
 		print_message("row %zu\n", i);
 		assert_int_equal(plan_build(&o, no_env, &p, &e), rows[i].rc);
 		assert_int_equal(e.n, 1);
-		assert_string_equal(e.msg[0], rows[i].msg);
+		assert_string_equal(e.item[0].msg, rows[i].msg);
 		assert_int_equal(p.n_jobs, 0);
 		assert_null(p.jobs);
 		plan_free(&p);
-		errlist_free(&e);
+		errlist_clear(&e);
 		opts_free(&o);
 	}
 }
@@ -358,10 +358,10 @@ static void test_env_only_job(void **state)
 		assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 		assert_int_equal(e.n, 1);
 		assert_string_equal(
-		    e.msg[0], "job: \"Clock_1\" is not a valid job name (lowercase letters, "
-			      "digits and '-', starting and ending with a letter or digit, at "
-			      "most 63 characters)");
-		errlist_free(&e);
+		    e.item[0].msg, "job: \"Clock_1\" is not a valid job name (lowercase letters, "
+				   "digits and '-', starting and ending with a letter or digit, at "
+				   "most 63 characters)");
+		errlist_clear(&e);
 		opts_free(&o);
 	}
 }
@@ -387,25 +387,25 @@ static void test_broken_file(void **state)
 		 o.config);
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_int_equal(e.n, 2);
-	assert_string_equal(e.msg[0], want0);
-	assert_string_equal(e.msg[1], want1);
+	assert_string_equal(e.item[0].msg, want0);
+	assert_string_equal(e.item[1].msg, want1);
 	assert_int_equal(p.n_jobs, 1);
 	assert_string_equal(p.jobs[0].name, "web");
 	assert_string_equal(p.jobs[0].size->name, "mini"); /* the valid size */
 	assert_strv(p.jobs[0].envp, env_want);		   /* the valid env */
 	plan_free(&p);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	o.job = "sidekiq";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 2);
 	assert_int_equal(p.n_jobs, 0);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	o.job = "@all";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 2);
-	errlist_free(&e);
+	errlist_clear(&e);
 	opts_free(&o);
 }
 
@@ -419,18 +419,18 @@ static void test_missing_explicit_file(void **state)
 	o.config_explicit = true; /* JOBSHIM_CONFIG=/nonexistent/.deploio.yaml */
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0],
+	assert_string_equal(e.item[0].msg,
 			    "unable to read /nonexistent/.deploio.yaml: No such file or directory");
 	assert_int_equal(p.n_jobs, 1);
 	assert_null(p.config_path);
 	plan_free(&p);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	o.job = "w";
 	o.command = "run";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	errlist_free(&e);
+	errlist_clear(&e);
 }
 
 static void test_default_file(void **state)
@@ -454,8 +454,8 @@ static void test_default_file(void **state)
 	/* gone: the worker is unknown, and that is all */
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -ENOENT);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0], "unknown job \"sidekiq\" (no jobs are configured)");
-	errlist_free(&e);
+	assert_string_equal(e.item[0].msg, "unknown job \"sidekiq\" (no jobs are configured)");
+	errlist_clear(&e);
 	assert_int_equal(chdir(cwd), 0);
 }
 
@@ -507,17 +507,17 @@ static void test_oneshot_plans(void **state)
 	plan_free(&p);
 	assert_int_equal(plan_build(&o, bad_tz, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	assert_non_null(strstr(e.msg[0], "TZ: unknown time zone \"Mars/Base\" (looked for the "
-					 "zone file /usr/share/zoneinfo/Mars/Base"));
-	errlist_free(&e);
+	assert_non_null(strstr(e.item[0].msg, "TZ: unknown time zone \"Mars/Base\" (looked for the "
+					      "zone file /usr/share/zoneinfo/Mars/Base"));
+	errlist_clear(&e);
 	opts_free(&o);
 
 	/* @cron without scheduled jobs */
 	o = opts("workerJobs:\n  - name: w\n    command: x\n", "@cron");
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	assert_non_null(strstr(e.msg[0], "nothing to run: @cron runs scheduledJobs"));
-	errlist_free(&e);
+	assert_non_null(strstr(e.item[0].msg, "nothing to run: @cron runs scheduledJobs"));
+	errlist_clear(&e);
 	opts_free(&o);
 }
 
@@ -573,22 +573,22 @@ static void test_all_mode(void **state)
 	o.argv = empty;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	errlist_free(&e);
+	errlist_clear(&e);
 	opts_free(&o);
 
 	/* no file at all */
 	o = opts(NULL, "@all");
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
-	assert_string_equal(e.msg[0],
+	assert_string_equal(e.item[0].msg,
 			    "job: @all needs a configuration file (.deploio.yaml, or --config)");
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	/* --command cannot pick a command for all workers */
 	o = opts(full_yaml, "@all");
 	o.command = "x";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	errlist_free(&e);
+	errlist_clear(&e);
 	opts_free(&o);
 }
 
@@ -625,23 +625,23 @@ static void test_options(void **state)
 	o.job = NULL;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0], "size: unknown size \"huge\" (expected micro, mini, "
-				      "standard-1, standard-2, standard-4)");
-	errlist_free(&e);
+	assert_string_equal(e.item[0].msg, "size: unknown size \"huge\" (expected micro, mini, "
+					   "standard-1, standard-2, standard-4)");
+	errlist_clear(&e);
 
 	/* so does an invalid sandbox option (sandbox_validate's message) */
 	o.size = NULL;
 	o.seccomp = "bogus";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_true(e.n >= 1);
-	errlist_free(&e);
+	errlist_clear(&e);
 
 	/* the main app without a command */
 	o.seccomp = NULL;
 	o.argv = no_env;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	errlist_free(&e);
+	errlist_clear(&e);
 	opts_free(&o);
 }
 
