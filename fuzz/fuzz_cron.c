@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 9 < sizeof(expr) - 1 ? size - 9 : sizeof(expr) - 1;
 	memcpy(expr, data + 9, len);
 	expr[len] = '\0';
-	if (cron_parse(expr, &s, err, sizeof(err)) < 0) {
-		if (err[0] == '\0')
+	if (cron_parse(expr, &s, &err) < 0) {
+		if (err.msg[0] == '\0')
 			abort(); /* every refusal says why */
 		return 0;
 	}

@@ -748,7 +748,8 @@ static int job_check(struct vctx *v, const struct ynode *n, const char *path,
 				  : kind == CONFIG_DEPLOY ? deploy_keys
 							  : scheduled_keys;
 	const struct ynode *vals[8];
-	char fp[128], err[160];
+	char fp[128];
+	struct err err;
 	const char *name, *command;
 	int before = v->nerr;
 
@@ -794,8 +795,8 @@ static int job_check(struct vctx *v, const struct ynode *n, const char *path,
 
 			if (s != NULL && *s == '\0')
 				verr(v, val, fp, "must not be empty");
-			else if (s != NULL && cron_validate(s, err, sizeof(err)) < 0)
-				verr(v, val, fp, "invalid cron schedule: %s", err);
+			else if (s != NULL && cron_validate(s, &err) < 0)
+				verr(v, val, fp, "invalid cron schedule: %s", err.msg);
 			else if (s != NULL)
 				j->schedule = xstrdup(v, s);
 		}

@@ -48,8 +48,7 @@ static const struct macro macros[] = {
 
 /* A number or (where the field has them) a name; advances *p. Numbers are
  * parsed digit by digit with a bound, so "99999999999" cannot wrap. */
-static int cron_value(const struct cron_field *f, const char **p, unsigned *v, char *err,
-		      size_t errlen)
+static int cron_value(const struct cron_field *f, const char **p, unsigned *v, struct err *err)
 {
 	const char *s = *p;
 	unsigned n = 0;
@@ -69,28 +68,22 @@ static int cron_value(const struct cron_field *f, const char **p, unsigned *v, c
 		}
 		/* Vixie cron's names are exactly three letters: "monday" is not
 		 * one. */
-		snprintf(err, errlen, "%s: unknown name \"%.*s\" (expected %s, or %u-%u)", f->what,
-			 (int)(word > 20 ? 20 : word), s,
-			 f->names == months ? MONTH_NAMES : WEEKDAY_NAMES, f->min, f->max);
-		return -EINVAL;
+		return err_set(err, -EINVAL, "%s: unknown name \"%.*s\" (expected %s, or %u-%u)",
+			       f->what, (int)(word > 20 ? 20 : word), s,
+			       f->names == months ? MONTH_NAMES : WEEKDAY_NAMES, f->min, f->max);
 	}
 	while (*s >= '0' && *s <= '9') {
-		if (n > 1000) {
-			snprintf(err, errlen, "%s: number too large", f->what);
-			return -EINVAL;
-		}
+		if (n > 1000)
+			return err_set(err, -EINVAL, "%s: number too large", f->what);
 		n = n * 10 + (unsigned)(*s - '0');
 		s++, digits++;
 	}
-	if (digits == 0) {
-		snprintf(err, errlen, "%s: expected a number%s", f->what,
-			 f->names != NULL ? " or a name" : "");
-		return -EINVAL;
-	}
-	if (n < f->min || n > f->max) {
-		snprintf(err, errlen, "%s: %u is out of range %u-%u", f->what, n, f->min, f->max);
-		return -EINVAL;
-	}
+	if (digits == 0)
+		return err_set(err, -EINVAL, "%s: expected a number%s", f->what,
+			       f->names != NULL ? " or a name" : "");
+	if (n < f->min || n > f->max)
+		return err_set(err, -EINVAL, "%s: %u is out of range %u-%u", f->what, n, f->min,
+			       f->max);
 	*v = n;
 	*p = s;
 	return 0;
@@ -100,32 +93,28 @@ static int cron_value(const struct cron_field *f, const char **p, unsigned *v, c
  * "/STEP" ("N/STEP" runs from N to the field's end); its values are added
  * to *bits. */
 static int cron_item(const struct cron_field *f, const char *s, const char *end, uint64_t *bits,
-		     char *err, size_t errlen)
+		     struct err *err)
 {
 	unsigned lo = f->min, hi = f->max, step = 1;
 	int r;
 
-	if (s == end) {
-		snprintf(err, errlen, "%s: empty list item", f->what);
-		return -EINVAL;
-	}
+	if (s == end)
+		return err_set(err, -EINVAL, "%s: empty list item", f->what);
 	if (*s == '*' || (*s == '?' && f->question)) {
 		s++;
 	} else {
-		r = cron_value(f, &s, &lo, err, errlen);
+		r = cron_value(f, &s, &lo, err);
 		if (r < 0)
 			return r;
 		hi = lo;
 		if (s < end && *s == '-') {
 			s++;
-			r = cron_value(f, &s, &hi, err, errlen);
+			r = cron_value(f, &s, &hi, err);
 			if (r < 0)
 				return r;
-			if (hi < lo) {
-				snprintf(err, errlen, "%s: range %u-%u is backwards", f->what, lo,
-					 hi);
-				return -EINVAL;
-			}
+			if (hi < lo)
+				return err_set(err, -EINVAL, "%s: range %u-%u is backwards",
+					       f->what, lo, hi);
 		} else if (s < end && *s == '/') {
 			hi = f->max;
 		}
@@ -134,30 +123,26 @@ static int cron_item(const struct cron_field *f, const char *s, const char *end,
 		const struct cron_field num = {f->what, 1, f->max - f->min + 1, NULL, false};
 
 		s++;
-		r = cron_value(&num, &s, &step, err, errlen);
-		if (r < 0) {
-			snprintf(err, errlen, "%s: step must be a number from 1 to %u", f->what,
-				 num.max);
-			return r;
-		}
+		r = cron_value(&num, &s, &step, err);
+		if (r < 0)
+			return err_set(err, r, "%s: step must be a number from 1 to %u", f->what,
+				       num.max);
 	}
-	if (s != end) {
-		snprintf(err, errlen, "%s: unexpected \"%c\"", f->what, *s);
-		return -EINVAL;
-	}
+	if (s != end)
+		return err_set(err, -EINVAL, "%s: unexpected \"%c\"", f->what, *s);
 	for (unsigned v = lo; v <= hi; v += step)
 		*bits |= 1ULL << v;
 	return 0;
 }
 
 static int cron_field_parse(const struct cron_field *f, const char *s, const char *end,
-			    uint64_t *bits, char *err, size_t errlen)
+			    uint64_t *bits, struct err *err)
 {
 	*bits = 0;
 	while (true) {
 		const char *comma = memchr(s, ',', (size_t)(end - s));
 		const char *item_end = comma != NULL ? comma : end;
-		int r = cron_item(f, s, item_end, bits, err, errlen);
+		int r = cron_item(f, s, item_end, bits, err);
 
 		if (r < 0)
 			return r;
@@ -192,31 +177,28 @@ static bool days_can_meet(const struct cron_sched *s)
 	return false;
 }
 
-static int parse_every(const char *arg, struct cron_sched *out, char *err, size_t errlen)
+static int parse_every(const char *arg, struct cron_sched *out, struct err *err)
 {
 	uint64_t ms;
 	char buf[64];
 	size_t len = strcspn(arg, " \t");
 
-	if (len == 0 || len >= sizeof(buf) || arg[len + strspn(arg + len, " \t")] != '\0') {
-		snprintf(err, errlen, "@every needs one duration (e.g. @every 90s, @every 1h30m)");
-		return -EINVAL;
-	}
+	if (len == 0 || len >= sizeof(buf) || arg[len + strspn(arg + len, " \t")] != '\0')
+		return err_set(err, -EINVAL,
+			       "@every needs one duration (e.g. @every 90s, @every 1h30m)");
 	memcpy(buf, arg, len);
 	buf[len] = '\0';
-	if (duration_parse(buf, &ms) < 0) {
-		snprintf(err, errlen, "@every: invalid duration \"%s\" (e.g. 90s, 5m, 1h30m)", buf);
-		return -EINVAL;
-	}
-	if (ms < 1000) {
-		snprintf(err, errlen, "@every: the interval must be at least 1s, found %s", buf);
-		return -EINVAL;
-	}
+	if (duration_parse(buf, &ms) < 0)
+		return err_set(err, -EINVAL,
+			       "@every: invalid duration \"%s\" (e.g. 90s, 5m, 1h30m)", buf);
+	if (ms < 1000)
+		return err_set(err, -EINVAL, "@every: the interval must be at least 1s, found %s",
+			       buf);
 	out->every_s = ms / 1000;
 	return 0;
 }
 
-static int parse_fields(const char *s, struct cron_sched *out, char *err, size_t errlen)
+static int parse_fields(const char *s, struct cron_sched *out, struct err *err)
 {
 	const char *start[F_COUNT + 1], *end[F_COUNT + 1];
 	uint64_t bits[F_COUNT];
@@ -232,19 +214,17 @@ static int parse_fields(const char *s, struct cron_sched *out, char *err, size_t
 		s = end[n] + strspn(end[n], " \t");
 		n++;
 	}
-	if (n != 5 && n != 6) {
-		snprintf(err, errlen,
-			 "expected 5 fields (minute hour day-of-month month day-of-week), or 6 "
-			 "with seconds first, found %s%d",
-			 n > F_COUNT ? "more than " : "", n > F_COUNT ? F_COUNT : n);
-		return -EINVAL;
-	}
+	if (n != 5 && n != 6)
+		return err_set(
+		    err, -EINVAL,
+		    "expected 5 fields (minute hour day-of-month month day-of-week), or 6 "
+		    "with seconds first, found %s%d",
+		    n > F_COUNT ? "more than " : "", n > F_COUNT ? F_COUNT : n);
 	out->seconds = n == 6;
 	first = n == 6 ? F_SEC : F_MIN;
 	bits[F_SEC] = 1; /* five fields: at second 0 */
 	for (int i = 0; i < n; i++) {
-		r = cron_field_parse(&fields[first + i], start[i], end[i], &bits[first + i], err,
-				     errlen);
+		r = cron_field_parse(&fields[first + i], start[i], end[i], &bits[first + i], err);
 		if (r < 0)
 			return r;
 	}
@@ -260,40 +240,37 @@ static int parse_fields(const char *s, struct cron_sched *out, char *err, size_t
 	 * ("*" and "* / 2" alike); when neither is, either may match. */
 	out->dom_star = *start[F_DOM - first] == '*' || *start[F_DOM - first] == '?';
 	out->dow_star = *start[F_DOW - first] == '*' || *start[F_DOW - first] == '?';
-	if (!days_can_meet(out)) {
-		snprintf(err, errlen,
-			 "day of month and month never meet: the schedule never fires");
-		return -EINVAL;
-	}
+	if (!days_can_meet(out))
+		return err_set(err, -EINVAL,
+			       "day of month and month never meet: the schedule never fires");
 	return 0;
 }
 
-int cron_parse(const char *expr, struct cron_sched *out, char *err, size_t errlen)
+int cron_parse(const char *expr, struct cron_sched *out, struct err *err)
 {
 	const char *s = expr + strspn(expr, " \t");
 
 	memset(out, 0, sizeof(*out));
 	if (*s != '@')
-		return parse_fields(s, out, err, errlen);
+		return parse_fields(s, out, err);
 	size_t len = strcspn(s, " \t");
 	if (len == 6 && strncmp(s, "@every", 6) == 0)
-		return parse_every(s + len + strspn(s + len, " \t"), out, err, errlen);
+		return parse_every(s + len + strspn(s + len, " \t"), out, err);
 	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
 		if (strlen(macros[i].name) == len && strncmp(s, macros[i].name, len) == 0 &&
 		    s[len + strspn(s + len, " \t")] == '\0')
-			return parse_fields(macros[i].fields, out, err, errlen);
+			return parse_fields(macros[i].fields, out, err);
 	}
-	snprintf(err, errlen,
-		 "unknown macro (expected @yearly, @annually, @monthly, @weekly, @daily, "
-		 "@midnight, @hourly or @every DURATION)");
-	return -EINVAL;
+	return err_set(err, -EINVAL,
+		       "unknown macro (expected @yearly, @annually, @monthly, @weekly, @daily, "
+		       "@midnight, @hourly or @every DURATION)");
 }
 
-int cron_validate(const char *expr, char *err, size_t errlen)
+int cron_validate(const char *expr, struct err *err)
 {
 	struct cron_sched s;
 
-	return cron_parse(expr, &s, err, errlen);
+	return cron_parse(expr, &s, err);
 }
 
 const char *cron_extension(const struct cron_sched *s)
@@ -486,7 +463,7 @@ static bool is_posix_rule(const char *s)
 	return *s >= '0' && *s <= '9';
 }
 
-int cron_zone_check(const char *tz, char *err, size_t errlen)
+int cron_zone_check(const char *tz, struct err *err)
 {
 	char path[PATH_MAX];
 	const char *s = tz;
@@ -498,23 +475,20 @@ int cron_zone_check(const char *tz, char *err, size_t errlen)
 	if (*s == '/') {
 		if (is_tzif(s))
 			return 0;
-		snprintf(err, errlen, "TZ: \"%s\" is not a zone file (looked for %s)", tz, s);
-		return -ENOENT;
+		return err_set(err, -ENOENT, "TZ: \"%s\" is not a zone file (looked for %s)", tz,
+			       s);
 	}
 	if (is_posix_rule(s))
 		return 0;
-	if (strstr(s, "..") != NULL || strlen(s) > NAME_MAX) {
-		snprintf(err, errlen, "TZ: \"%s\" is not a time zone name", tz);
-		return -EINVAL;
-	}
+	if (strstr(s, "..") != NULL || strlen(s) > NAME_MAX)
+		return err_set(err, -EINVAL, "TZ: \"%s\" is not a time zone name", tz);
 	snprintf(path, sizeof(path), "%s/%s", CRON_ZONEINFO, s);
 	if (is_tzif(path))
 		return 0;
-	snprintf(err, errlen,
-		 "TZ: unknown time zone \"%s\" (looked for the zone file %s; the image needs "
-		 "the zone files of the tzdata package)",
-		 tz, path);
-	return -ENOENT;
+	return err_set(err, -ENOENT,
+		       "TZ: unknown time zone \"%s\" (looked for the zone file %s; the image needs "
+		       "the zone files of the tzdata package)",
+		       tz, path);
 }
 
 void cron_zone_describe(const char *tz, char *buf, size_t cap)

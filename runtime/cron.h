@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define CRON_ZONEINFO "/usr/share/zoneinfo"
 
 struct cron_sched {
@@ -31,9 +33,9 @@ struct cron_sched {
 /* 0 with *out filled, or -EINVAL with the reason in err
  * ("hour: 25 is out of range 0-23"). A schedule that matches no date
  * ("0 0 30 2 *") is refused too. */
-int cron_parse(const char *expr, struct cron_sched *out, char *err, size_t errlen);
+int cron_parse(const char *expr, struct cron_sched *out, struct err *err);
 /* cron_parse without the result. */
-int cron_validate(const char *expr, char *err, size_t errlen);
+int cron_validate(const char *expr, struct err *err);
 
 /* What Deploio would refuse: "a seconds field", "@every", or NULL. */
 const char *cron_extension(const struct cron_sched *s);
@@ -50,7 +52,7 @@ int64_t cron_next(const struct cron_sched *s, int64_t anchor, int64_t after);
  * a POSIX rule ("CET-1CEST,M3.5.0,M10.5.0/3", "UTC0"), an absolute zone
  * file, or a name under CRON_ZONEINFO whose file is a TZif file. 0, or
  * -ENOENT / -EINVAL with err saying which file was looked for. */
-int cron_zone_check(const char *tz, char *err, size_t errlen);
+int cron_zone_check(const char *tz, struct err *err);
 /* The zone as check shows it: TZ's value, else "/etc/localtime (NAME)"
  * or "/etc/localtime", else "UTC". */
 void cron_zone_describe(const char *tz, char *buf, size_t cap);

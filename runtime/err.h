@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define ERR_MSG_MAX 512 /* longer messages are cut (still NUL-terminated) */
+#define ERR_MSG_MAX 1024 /* longer messages are cut (still NUL-terminated) */
 
 struct err {
 	int code;	       /* -errno; 0 while nothing failed */

@@ -292,8 +292,6 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 /* A deploy or scheduled job's run: attempts, timeout, schedule. */
 static int oneshot_fill(struct job_plan *j, const struct config_job *cj, const struct options *o)
 {
-	char err[256];
-
 	j->kind = cj->kind == CONFIG_DEPLOY ? JOB_DEPLOY : JOB_SCHEDULED;
 	j->attempts = 1 + (unsigned)(cj->retries > 0 ? cj->retries : 0);
 	j->timeout_ms = o->timeout_ms > 0    ? o->timeout_ms
@@ -305,7 +303,7 @@ static int oneshot_fill(struct job_plan *j, const struct config_job *cj, const s
 	if (j->schedule == NULL)
 		return -ENOMEM;
 	/* Validated with the file already. */
-	return cron_parse(cj->schedule, &j->sched, err, sizeof(err));
+	return cron_parse(cj->schedule, &j->sched, NULL);
 }
 
 /* The selection the configuration and options describe, without building
@@ -436,11 +434,11 @@ struct layers {
  * error wherever a schedule is computed. */
 static int zone_validate(char *const *env, struct errlist *errs)
 {
-	char err[PATH_MAX + 256];
+	struct err err;
 
-	if (cron_zone_check(env_value(env, "TZ"), err, sizeof(err)) == 0)
+	if (cron_zone_check(env_value(env, "TZ"), &err) == 0)
 		return 0;
-	errlist_add(errs, "%s", err);
+	errlist_push(errs, &err);
 	return -EINVAL;
 }
 
@@ -671,7 +669,6 @@ struct oneshot_view {
 static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
 {
 	struct cron_sched sched;
-	char err[256];
 	int64_t t = (int64_t)time(NULL);
 
 	memset(v, 0, sizeof(*v));
@@ -685,7 +682,7 @@ static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
 		v->timeout_ms = TIMEOUT_DEFAULT_MS;
 		v->timeout_from = "the default";
 	}
-	if (j->cj->schedule == NULL || cron_parse(j->cj->schedule, &sched, err, sizeof(err)) < 0)
+	if (j->cj->schedule == NULL || cron_parse(j->cj->schedule, &sched, NULL) < 0)
 		return;
 	v->scheduled = true;
 	v->extension = cron_extension(&sched);

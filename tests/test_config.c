@@ -669,18 +669,18 @@ static void test_cron(void **state)
 	    "* * * * mon-",
 	    "*/61 * * * *",
 	};
-	char err[160];
+	struct err err = {0};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		print_message("good: \"%s\"\n", good[i]);
-		assert_int_equal(cron_validate(good[i], err, sizeof(err)), 0);
+		assert_int_equal(cron_validate(good[i], &err), 0);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
+		err.msg[0] = 0;
 		print_message("bad: \"%s\"\n", bad[i]);
-		assert_int_equal(cron_validate(bad[i], err, sizeof(err)), -EINVAL);
-		assert_true(strlen(err) > 0);
+		assert_int_equal(cron_validate(bad[i], &err), -EINVAL);
+		assert_true(strlen(err.msg) > 0);
 	}
 }
 

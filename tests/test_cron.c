@@ -124,12 +124,12 @@ static void test_next_table(void **state)
 	for (size_t i = 0; i < sizeof(next_rows) / sizeof(next_rows[0]); i++) {
 		const struct next_row *r = &next_rows[i];
 		struct cron_sched s;
-		char err[256] = "";
+		struct err err = {0};
 		int64_t got, want = utc(r->want);
 
 		print_message("row %zu: %s \"%s\" after %s\n", i, r->zone, r->expr, r->after);
 		use_zone(r->zone);
-		if (cron_parse(r->expr, &s, err, sizeof(err)) < 0) {
+		if (cron_parse(r->expr, &s, &err) < 0) {
 			assert_int_equal(want, -1);
 			continue;
 		}
@@ -161,10 +161,10 @@ static void test_next_walk(void **state)
 	    {"UTC", "2026-03-28 12:00:00", 24 * 60},
 	};
 	struct cron_sched s;
-	char err[128];
+	struct err err = {0};
 
 	(void)state;
-	assert_int_equal(cron_parse("* * * * *", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("* * * * *", &s, &err), 0);
 	for (size_t w = 0; w < sizeof(walks) / sizeof(walks[0]); w++) {
 		int64_t t = utc(walks[w].from), end, count = 0, prev;
 		struct tm tm;
@@ -191,10 +191,10 @@ static void test_next_walk(void **state)
 static void test_every(void **state)
 {
 	struct cron_sched s;
-	char err[128];
+	struct err err = {0};
 
 	(void)state;
-	assert_int_equal(cron_parse("@every 90s", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("@every 90s", &s, &err), 0);
 	assert_int_equal(s.every_s, 90);
 	assert_string_equal(cron_extension(&s), "@every");
 	assert_int_equal(cron_next(&s, 1000, 1000), 1090);
@@ -203,11 +203,11 @@ static void test_every(void **state)
 	/* Late wake-ups do not shift the grid, and nothing is caught up. */
 	assert_int_equal(cron_next(&s, 1000, 1000 + 90 * 10 + 3), 1000 + 90 * 11);
 	assert_int_equal(cron_next(&s, 1000, 500), 1090);
-	assert_int_equal(cron_parse("@every 1h30m", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("@every 1h30m", &s, &err), 0);
 	assert_int_equal(s.every_s, 5400);
-	assert_int_equal(cron_parse("  @every   2s  ", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("  @every   2s  ", &s, &err), 0);
 	assert_int_equal(s.every_s, 2);
-	assert_int_equal(cron_parse("@every 1500ms", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("@every 1500ms", &s, &err), 0);
 	assert_int_equal(s.every_s, 1);
 }
 
@@ -276,10 +276,10 @@ static void test_parse_table(void **state)
 	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
 		const struct parse_row *r = &parse_rows[i];
 		struct cron_sched s;
-		char err[256] = "";
-		int rc = cron_parse(r->expr, &s, err, sizeof(err));
+		struct err err = {0};
+		int rc = cron_parse(r->expr, &s, &err);
 
-		print_message("row %zu: \"%s\" -> %d %s\n", i, r->expr, rc, err);
+		print_message("row %zu: \"%s\" -> %d %s\n", i, r->expr, rc, err.msg);
 		if (r->err == NULL) {
 			assert_int_equal(rc, 0);
 			if (r->extension == NULL)
@@ -288,7 +288,7 @@ static void test_parse_table(void **state)
 				assert_string_equal(cron_extension(&s), r->extension);
 		} else {
 			assert_int_equal(rc, -EINVAL);
-			assert_string_equal(err, r->err);
+			assert_string_equal(err.msg, r->err);
 		}
 	}
 }
@@ -296,10 +296,10 @@ static void test_parse_table(void **state)
 static void test_fields_bits(void **state)
 {
 	struct cron_sched s;
-	char err[128];
+	struct err err = {0};
 
 	(void)state;
-	assert_int_equal(cron_parse("1,2 3-5 */10 jan,DEC sat,7", &s, err, sizeof(err)), 0);
+	assert_int_equal(cron_parse("1,2 3-5 */10 jan,DEC sat,7", &s, &err), 0);
 	assert_int_equal(s.sec, 1);
 	assert_int_equal(s.min, 0x6);
 	assert_int_equal(s.hour, 0x38);
@@ -336,14 +336,14 @@ static void test_zone_check(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(zone_rows) / sizeof(zone_rows[0]); i++) {
-		char err[512] = "";
-		int rc = cron_zone_check(zone_rows[i].tz, err, sizeof(err));
+		struct err err = {0};
+		int rc = cron_zone_check(zone_rows[i].tz, &err);
 
 		print_message("zone row %zu: %s -> %d %s\n", i,
-			      zone_rows[i].tz ? zone_rows[i].tz : "(null)", rc, err);
+			      zone_rows[i].tz ? zone_rows[i].tz : "(null)", rc, err.msg);
 		assert_int_equal(rc, zone_rows[i].rc);
 		if (zone_rows[i].err_has != NULL)
-			assert_non_null(strstr(err, zone_rows[i].err_has));
+			assert_non_null(strstr(err.msg, zone_rows[i].err_has));
 	}
 }
 
