@@ -52,7 +52,7 @@ static int parse_one(const char *s, size_t len, int *out)
 	return 0;
 }
 
-int caps_parse(const char *s, uint64_t *keep, bool *explicit, char *err, size_t errlen)
+int caps_parse(const char *s, uint64_t *keep, bool *explicit, struct err *err)
 {
 	*keep = 0;
 	*explicit = false;
@@ -62,22 +62,16 @@ int caps_parse(const char *s, uint64_t *keep, bool *explicit, char *err, size_t 
 	}
 	if (strcmp(s, "none") == 0)
 		return 0;
-	if (!*s) {
-		snprintf(err, errlen, "empty capability list (use \"none\")");
-		return -EINVAL;
-	}
+	if (!*s)
+		return err_set(err, -EINVAL, "empty capability list (use \"none\")");
 	for (const char *p = s;;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		int c;
-		if (len == 0) {
-			snprintf(err, errlen, "empty capability name in \"%s\"", s);
-			return -EINVAL;
-		}
-		if (parse_one(p, len, &c) < 0) {
-			snprintf(err, errlen, "unknown capability \"%.*s\"", (int)len, p);
-			return -EINVAL;
-		}
+		if (len == 0)
+			return err_set(err, -EINVAL, "empty capability name in \"%s\"", s);
+		if (parse_one(p, len, &c) < 0)
+			return err_set(err, -EINVAL, "unknown capability \"%.*s\"", (int)len, p);
 		*keep |= BIT(c);
 		if (!end)
 			break;

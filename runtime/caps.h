@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <linux/capability.h>
 
+#include "err.h"
+
 /* `default`: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID,
  * SETPCAP, NET_BIND_SERVICE. */
 uint64_t caps_default_mask(void);
@@ -15,7 +17,7 @@ uint64_t caps_default_mask(void);
 /* "default", "none" or a comma list of names (CAP_ prefix optional, any
  * case). *explicit is true for a list: a non-root job then gets those as
  * ambient capabilities. 0 or -EINVAL with a message in err. */
-int caps_parse(const char *s, uint64_t *keep, bool *explicit, char *err, size_t errlen);
+int caps_parse(const char *s, uint64_t *keep, bool *explicit, struct err *err);
 
 /* "CHOWN,DAC_OVERRIDE" or "none"; returns the length (snprintf-like). */
 size_t caps_format(uint64_t set, char *buf, size_t cap);

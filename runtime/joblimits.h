@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "err.h"
 #include "sizes.h"
 
 /* ---------------------------------------------------------------- rlimits */
@@ -39,7 +40,7 @@ void rlimits_from_size(const struct size_spec *size, bool nonroot, struct rlimit
  * M, G (or Ki, Mi, Gi: all powers of 1024) suffix, or "unlimited". A soft
  * value above the hard one is lowered to it. rs may be NULL (syntax only).
  * 0 or -EINVAL with a message in err. */
-int rlimits_parse(const char *s, struct rlimit_set *rs, char *err, size_t errlen);
+int rlimits_parse(const char *s, struct rlimit_set *rs, struct err *err);
 
 /* In the child: setrlimit for every entry. A size-derived value the process
  * may not raise to (EPERM: above the hard limit, unprivileged) is lowered
@@ -77,7 +78,7 @@ void cgroup_limits_from_size(const struct size_spec *size, struct cgroup_limits 
  * ("0::/" in /proc/self/cgroup, or "/jobshim/init" once moved): otherwise
  * /sys/fs/cgroup is somebody else's hierarchy (a host, or a container
  * sharing the host's cgroup namespace) and is left alone. */
-int cgroup_probe(const char *root, bool explicit_root, char *reason, size_t cap);
+int cgroup_probe(const char *root, bool explicit_root, struct err *reason);
 
 /* Sets up <root>/jobshim/<job> (root already probed):
  *  - cgroup v2's "no internal processes" rule: a cgroup that enables
@@ -90,10 +91,21 @@ int cgroup_probe(const char *root, bool explicit_root, char *reason, size_t cap)
  *  - memory.max, memory.swap.max, pids.max only ever lowered: a value
  *    already lower is kept; cpu.weight written.
  * Returns an O_CLOEXEC fd open for writing on the job cgroup's
- * cgroup.procs (the child writes "0" to it), or -errno with reason. Limits
- * that could not be set are listed in notes ("" when all were). */
-int cgroup_setup(const char *root, const char *job, const struct cgroup_limits *cl, char *reason,
-		 size_t cap, char *notes, size_t notes_cap);
+ * cgroup.procs (the child writes "0" to it), or -errno with reason. The
+ * limit files that could not be written are listed in *unset (n 0 when all
+ * were): a job without them still runs. */
+#define CGROUP_FILES_MAX 4 /* memory.max, memory.swap.max, pids.max, cpu.weight */
+struct cgroup_unset {
+	size_t n;
+	struct cgroup_unset_file {
+		const char *file; /* "memory.max" (a string literal) */
+		int code;	  /* -errno of the write (-ENOTSUP: no controller) */
+	} v[CGROUP_FILES_MAX];
+};
+int cgroup_setup(const char *root, const char *job, const struct cgroup_limits *cl,
+		 struct cgroup_unset *unset, struct err *reason);
+/* "memory.max (Operation not supported), pids.max (...)"; "" for none. */
+void cgroup_unset_format(const struct cgroup_unset *u, char *buf, size_t cap);
 
 /* Kills every process in <root>/jobshim/<job> at once (cgroup.kill,
  * Linux 5.14+): what a job left there, daemons included. 0 or -errno

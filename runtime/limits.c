@@ -111,21 +111,17 @@ static const char *names_list(void)
 	       "rtprio, rttime, sigpending, locks";
 }
 
-static int parse_item(const char *item, size_t len, struct rlimit_set *rs, char *err, size_t errlen)
+static int parse_item(const char *item, size_t len, struct rlimit_set *rs, struct err *err)
 {
 	const char *eq = memchr(item, '=', len);
-	if (!eq) {
-		snprintf(err, errlen, "\"%.*s\": expected NAME=VALUE or NAME=SOFT:HARD", (int)len,
-			 item);
-		return -EINVAL;
-	}
+	if (!eq)
+		return err_set(err, -EINVAL, "\"%.*s\": expected NAME=VALUE or NAME=SOFT:HARD",
+			       (int)len, item);
 	size_t nlen = (size_t)(eq - item);
 	int res = rlimit_lookup(item, nlen);
-	if (res < 0) {
-		snprintf(err, errlen, "unknown limit \"%.*s\" (expected %s)", (int)nlen, item,
-			 names_list());
-		return -EINVAL;
-	}
+	if (res < 0)
+		return err_set(err, -EINVAL, "unknown limit \"%.*s\" (expected %s)", (int)nlen,
+			       item, names_list());
 	const char *v = eq + 1;
 	size_t vlen = len - nlen - 1;
 	const char *colon = memchr(v, ':', vlen);
@@ -139,18 +135,15 @@ static int parse_item(const char *item, size_t len, struct rlimit_set *rs, char 
 		rc = parse_value(v, vlen, &soft);
 		hard = soft;
 	}
-	if (rc == -ERANGE) {
-		snprintf(err, errlen, "%.*s: value \"%.*s\" too large", (int)nlen, item, (int)vlen,
-			 v);
-		return -EINVAL;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen,
-			 "%.*s: bad value \"%.*s\" (expected a number with an optional K, M or G "
-			 "suffix, or unlimited; SOFT:HARD for two)",
-			 (int)nlen, item, (int)vlen, v);
-		return -EINVAL;
-	}
+	if (rc == -ERANGE)
+		return err_set(err, -EINVAL, "%.*s: value \"%.*s\" too large", (int)nlen, item,
+			       (int)vlen, v);
+	if (rc < 0)
+		return err_set(
+		    err, -EINVAL,
+		    "%.*s: bad value \"%.*s\" (expected a number with an optional K, M or G "
+		    "suffix, or unlimited; SOFT:HARD for two)",
+		    (int)nlen, item, (int)vlen, v);
 	if (soft > hard)
 		soft = hard;
 	if (rs)
@@ -158,18 +151,16 @@ static int parse_item(const char *item, size_t len, struct rlimit_set *rs, char 
 	return 0;
 }
 
-int rlimits_parse(const char *s, struct rlimit_set *rs, char *err, size_t errlen)
+int rlimits_parse(const char *s, struct rlimit_set *rs, struct err *err)
 {
 	if (!s || !*s)
 		return 0;
 	for (const char *p = s;;) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == 0) {
-			snprintf(err, errlen, "empty item in \"%s\"", s);
-			return -EINVAL;
-		}
-		int rc = parse_item(p, len, rs, err, errlen);
+		if (len == 0)
+			return err_set(err, -EINVAL, "empty item in \"%s\"", s);
+		int rc = parse_item(p, len, rs, err);
 		if (rc < 0)
 			return rc;
 		if (!end)
@@ -324,14 +315,12 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
-static int own_cgroup_is_ns_root(char *reason, size_t cap)
+static int own_cgroup_is_ns_root(struct err *reason)
 {
 	char buf[4096];
 	ssize_t n = read_file("/proc/self/cgroup", buf, sizeof(buf));
-	if (n < 0) {
-		snprintf(reason, cap, "/proc/self/cgroup: %s", strerror((int)-n));
-		return (int)n;
-	}
+	if (n < 0)
+		return err_set(reason, (int)n, "/proc/self/cgroup: %s", strerror((int)-n));
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -340,16 +329,15 @@ static int own_cgroup_is_ns_root(char *reason, size_t cap)
 			continue;
 		if (strcmp(line + 3, "/") == 0 || strcmp(line + 3, "/jobshim/init") == 0)
 			return 0;
-		snprintf(reason, cap,
-			 "jobshim is in cgroup %.200s, not at the root of its own cgroup namespace",
-			 line + 3);
-		return -EBUSY;
+		return err_set(
+		    reason, -EBUSY,
+		    "jobshim is in cgroup %.200s, not at the root of its own cgroup namespace",
+		    line + 3);
 	}
-	snprintf(reason, cap, "jobshim is in no cgroup v2");
-	return -ENOENT;
+	return err_set(reason, -ENOENT, "jobshim is in no cgroup v2");
 }
 
-int cgroup_probe(const char *root, bool explicit_root, char *reason, size_t cap)
+int cgroup_probe(const char *root, bool explicit_root, struct err *reason)
 {
 	struct statfs sf;
 	char path[4096];
@@ -357,28 +345,23 @@ int cgroup_probe(const char *root, bool explicit_root, char *reason, size_t cap)
 
 	if (statfs(root, &sf) < 0) {
 		rc = -errno;
-		snprintf(reason, cap, "%s", strerror(-rc));
-		return rc;
+		return err_set(reason, rc, "%s", strerror(-rc));
 	}
 	if (sf.f_type != CGROUP2_SUPER_MAGIC) {
 		struct stat st;
 		if (!explicit_root ||
 		    path_join(path, sizeof(path), root, "cgroup.controllers") < 0 ||
-		    stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-			snprintf(reason, cap, "no cgroup2 file system there: cgroup v1?");
-			return -EOPNOTSUPP;
-		}
+		    stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			return err_set(reason, -EOPNOTSUPP,
+				       "no cgroup2 file system there: cgroup v1?");
 	}
-	if (!explicit_root && (rc = own_cgroup_is_ns_root(reason, cap)) < 0)
+	if (!explicit_root && (rc = own_cgroup_is_ns_root(reason)) < 0)
 		return rc;
-	if ((rc = path_join(path, sizeof(path), root, "cgroup.subtree_control")) < 0) {
-		snprintf(reason, cap, "%s", strerror(-rc));
-		return rc;
-	}
+	if ((rc = path_join(path, sizeof(path), root, "cgroup.subtree_control")) < 0)
+		return err_set(reason, rc, "%s", strerror(-rc));
 	if (access(root, W_OK | X_OK) < 0 || access(path, W_OK) < 0) {
 		rc = -errno;
-		snprintf(reason, cap, "%s", strerror(-rc));
-		return rc;
+		return err_set(reason, rc, "%s", strerror(-rc));
 	}
 	return 0;
 }
@@ -451,82 +434,77 @@ static int write_lowering(const char *dir, const char *file, uint64_t value)
 	return write_small(dir, file, s);
 }
 
-static void note(char *notes, size_t cap, const char *what, int err)
+static void note(struct cgroup_unset *u, const char *file, int code)
 {
-	size_t n = strlen(notes);
-	appendf(notes, cap, &n, "%s%s (%s)", n ? ", " : "", what, strerror(-err));
+	if (u->n < CGROUP_FILES_MAX)
+		u->v[u->n++] = (struct cgroup_unset_file){file, code};
 }
 
-int cgroup_setup(const char *root, const char *job, const struct cgroup_limits *cl, char *reason,
-		 size_t cap, char *notes, size_t notes_cap)
+void cgroup_unset_format(const struct cgroup_unset *u, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < u->n; i++)
+		appendf(buf, cap, &n, "%s%s (%s)", i ? ", " : "", u->v[i].file,
+			strerror(-u->v[i].code));
+}
+
+int cgroup_setup(const char *root, const char *job, const struct cgroup_limits *cl,
+		 struct cgroup_unset *unset, struct err *reason)
 {
 	char top[4096], init[4096], dir[4096], path[4096], enabled[512];
 	struct stat st;
 	int rc;
 
-	notes[0] = '\0';
-	if (!job || !*job || strchr(job, '/') || job[0] == '.' || strcmp(job, "init") == 0) {
-		snprintf(reason, cap, "bad job name for a cgroup");
-		return -EINVAL;
-	}
+	unset->n = 0;
+	if (!job || !*job || strchr(job, '/') || job[0] == '.' || strcmp(job, "init") == 0)
+		return err_set(reason, -EINVAL, "bad job name for a cgroup");
 	if ((rc = path_join(top, sizeof(top), root, "jobshim")) < 0 ||
 	    (rc = path_join(init, sizeof(init), top, "init")) < 0 ||
 	    (rc = path_join(dir, sizeof(dir), top, job)) < 0 ||
-	    (rc = path_join(path, sizeof(path), root, "cgroup.type")) < 0) {
-		snprintf(reason, cap, "%s", strerror(-rc));
-		return rc;
-	}
-	if ((rc = mkdir_ok(top)) < 0 || (rc = mkdir_ok(init)) < 0) {
-		snprintf(reason, cap, "mkdir %s: %s", top, strerror(-rc));
-		return rc;
-	}
+	    (rc = path_join(path, sizeof(path), root, "cgroup.type")) < 0)
+		return err_set(reason, rc, "%s", strerror(-rc));
+	if ((rc = mkdir_ok(top)) < 0 || (rc = mkdir_ok(init)) < 0)
+		return err_set(reason, rc, "mkdir %s: %s", top, strerror(-rc));
 	/* The real root cgroup has no cgroup.type and is exempt from the
 	 * no-internal-processes rule (and holds kernel threads, which never
 	 * move): leave its processes where they are. */
-	if (stat(path, &st) == 0 && (rc = move_procs(root, init)) < 0) {
-		snprintf(reason, cap, "move processes of %s into %s: %s", root, init,
-			 strerror(-rc));
-		return rc;
-	}
+	if (stat(path, &st) == 0 && (rc = move_procs(root, init)) < 0)
+		return err_set(reason, rc, "move processes of %s into %s: %s", root, init,
+			       strerror(-rc));
 	if ((rc = enable_controllers(root, enabled, sizeof(enabled))) < 0 ||
-	    (rc = enable_controllers(top, enabled, sizeof(enabled))) < 0) {
-		snprintf(reason, cap, "enable controllers: %s", strerror(-rc));
-		return rc;
-	}
-	if ((rc = mkdir_ok(dir)) < 0) {
-		snprintf(reason, cap, "mkdir %s: %s", dir, strerror(-rc));
-		return rc;
-	}
+	    (rc = enable_controllers(top, enabled, sizeof(enabled))) < 0)
+		return err_set(reason, rc, "enable controllers: %s", strerror(-rc));
+	if ((rc = mkdir_ok(dir)) < 0)
+		return err_set(reason, rc, "mkdir %s: %s", dir, strerror(-rc));
 
 	char weight[16];
 	snprintf(weight, sizeof(weight), "%u", cl->cpu_weight);
 	if (!has_word(enabled, "memory")) {
-		note(notes, notes_cap, "memory.max", -ENOTSUP);
+		note(unset, "memory.max", -ENOTSUP);
 	} else {
 		if ((rc = write_lowering(dir, "memory.max", cl->memory_max)) < 0)
-			note(notes, notes_cap, "memory.max", rc);
+			note(unset, "memory.max", rc);
 		/* no swap accounting in the kernel: the file does not exist */
 		if ((rc = write_lowering(dir, "memory.swap.max", cl->swap_max)) < 0)
-			note(notes, notes_cap, "memory.swap.max", rc);
+			note(unset, "memory.swap.max", rc);
 	}
 	if (!has_word(enabled, "pids"))
-		note(notes, notes_cap, "pids.max", -ENOTSUP);
+		note(unset, "pids.max", -ENOTSUP);
 	else if ((rc = write_lowering(dir, "pids.max", cl->pids_max)) < 0)
-		note(notes, notes_cap, "pids.max", rc);
+		note(unset, "pids.max", rc);
 	if (!has_word(enabled, "cpu"))
-		note(notes, notes_cap, "cpu.weight", -ENOTSUP);
+		note(unset, "cpu.weight", -ENOTSUP);
 	else if ((rc = write_small(dir, "cpu.weight", weight)) < 0)
-		note(notes, notes_cap, "cpu.weight", rc);
+		note(unset, "cpu.weight", rc);
 
-	if ((rc = path_join(path, sizeof(path), dir, "cgroup.procs")) < 0) {
-		snprintf(reason, cap, "%s", strerror(-rc));
-		return rc;
-	}
+	if ((rc = path_join(path, sizeof(path), dir, "cgroup.procs")) < 0)
+		return err_set(reason, rc, "%s", strerror(-rc));
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(reason, cap, "open %s: %s", path, strerror(-rc));
-		return rc;
+		return err_set(reason, rc, "open %s: %s", path, strerror(-rc));
 	}
 	return fd;
 }

@@ -49,7 +49,7 @@ static const char *const rlimit_steps[RLIMITS_COUNT] = {
 
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 {
-	char err[512];
+	struct err err;
 	enum seccomp_profile sp;
 	uint64_t keep;
 	bool explicit;
@@ -58,12 +58,12 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0)
 		errlist_add(errs, "seccomp: unknown profile \"%s\" (expected default, strict, off)",
 			    o->seccomp);
-	if (caps_parse(o->caps, &keep, &explicit, err, sizeof(err)) < 0)
-		errlist_add(errs, "caps: %s", err);
-	if (o->user && userdb_check_syntax(o->user, err, sizeof(err)) < 0)
-		errlist_add(errs, "user: %s", err);
-	if (rlimits_parse(o->rlimits, NULL, err, sizeof(err)) < 0)
-		errlist_add(errs, "rlimits: %s", err);
+	if (caps_parse(o->caps, &keep, &explicit, &err) < 0)
+		errlist_add(errs, "caps: %s", err.msg);
+	if (o->user && userdb_check_syntax(o->user, &err) < 0)
+		errlist_add(errs, "user: %s", err.msg);
+	if (rlimits_parse(o->rlimits, NULL, &err) < 0)
+		errlist_add(errs, "rlimits: %s", err.msg);
 	return errs->n + errs->dropped > before ? -EINVAL : 0;
 }
 
@@ -84,7 +84,7 @@ static const char *cgroup_root(const struct sandbox_opts *o)
 	return o->cgroup_root && *o->cgroup_root ? o->cgroup_root : DEFAULT_CGROUP_ROOT;
 }
 
-static void not_enforced_msg(const struct sandbox_opts *o, const char *reason, char *buf,
+static void not_enforced_msg(const struct sandbox_opts *o, const struct err *reason, char *buf,
 			     size_t cap)
 {
 	char mem[32];
@@ -92,30 +92,24 @@ static void not_enforced_msg(const struct sandbox_opts *o, const char *reason, c
 	snprintf(buf, cap,
 		 "cgroup v2 at %s is not writable (%s): size %s's memory (%s), pids and CPU are "
 		 "not enforced by jobshim",
-		 cgroup_root(o), reason, o->size->name, mem);
+		 cgroup_root(o), reason->msg, o->size->name, mem);
 }
 
 /* Common to prepare and describe: everything that needs no side effect. */
-static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *err, size_t errlen)
+static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, struct err *err)
 {
-	char msg[512];
 	enum seccomp_profile sp;
-	int rc;
 
-	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0) {
-		snprintf(err, errlen, "seccomp: unknown profile \"%s\"", o->seccomp);
-		return -EINVAL;
-	}
+	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0)
+		return err_set(err, -EINVAL, "seccomp: unknown profile \"%s\"", o->seccomp);
 	sb->filter = seccomp_profile_prog(sp);
-	if (caps_parse(o->caps, &sb->caps_keep, &sb->caps_explicit, msg, sizeof(msg)) < 0) {
-		snprintf(err, errlen, "caps: %s", msg);
-		return -EINVAL;
-	}
+	if (caps_parse(o->caps, &sb->caps_keep, &sb->caps_explicit, err) < 0)
+		return err_prefix(err, "caps");
 	sb->set_user = o->user != NULL && *o->user;
 	if (sb->set_user) {
-		rc = userdb_resolve(o->user, o->etc_dir, &sb->user, msg, sizeof(msg));
+		int rc = userdb_resolve(o->user, o->etc_dir, &sb->user, err);
 		if (rc < 0) {
-			snprintf(err, errlen, "resolve user: %s", msg);
+			err_prefix(err, "resolve user");
 			return rc;
 		}
 		sb->nonroot = sb->user.uid != 0;
@@ -126,10 +120,8 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
 		rlimits_from_size(o->size, sb->nonroot, &sb->rlimits);
 	else
 		memset(&sb->rlimits, 0, sizeof(sb->rlimits));
-	if (rlimits_parse(o->rlimits, &sb->rlimits, msg, sizeof(msg)) < 0) {
-		snprintf(err, errlen, "rlimits: %s", msg);
-		return -EINVAL;
-	}
+	if (rlimits_parse(o->rlimits, &sb->rlimits, err) < 0)
+		return err_prefix(err, "rlimits");
 	return 0;
 }
 
@@ -172,30 +164,29 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 	}
 }
 
-int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen)
+int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, struct err *err)
 {
 	static bool warned; /* "says once" (SPEC §6) */
-	char reason[512], notes[512], msg[1024];
+	char notes[512], msg[1024];
+	struct err reason;
+	struct cgroup_unset unset;
 	struct cgroup_limits cl;
 	int rc;
 
 	*out = NULL;
 	struct sandbox *sb = calloc(1, sizeof(*sb));
-	if (!sb) {
-		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
+	if (!sb)
+		return err_set(err, -ENOMEM, "%s", strerror(ENOMEM));
 	sb->cgroup_fd = -1;
-	if ((rc = plan_sandbox(o, sb, err, errlen)) < 0) {
+	if ((rc = plan_sandbox(o, sb, err)) < 0) {
 		free(sb);
 		return rc;
 	}
 
 	struct caps_now now;
 	if ((rc = caps_current(&now.bounding, &now.permitted, &now.effective)) < 0) {
-		snprintf(err, errlen, "read capabilities: %s", strerror(-rc));
 		free(sb);
-		return rc;
+		return err_set(err, rc, "read capabilities: %s", strerror(-rc));
 	}
 	caps_plan_make(sb->caps_keep, sb->nonroot, sb->caps_explicit, &now, &sb->caps);
 	lower_size_rlimits(o, sb, &now, NULL, 0);
@@ -206,19 +197,19 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 
 	cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
-	rc = cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root, reason, sizeof(reason));
+	rc = cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root, &reason);
 	if (rc == 0)
-		rc = cgroup_setup(root, o->job_name, &cl, reason, sizeof(reason), notes,
-				  sizeof(notes));
+		rc = cgroup_setup(root, o->job_name, &cl, &unset, &reason);
 	if (rc >= 0) {
 		sb->cgroup_fd = rc;
 		snprintf(sb->cgroup_dir, sizeof(sb->cgroup_dir), "%s/jobshim/%s", root,
 			 o->job_name);
+		cgroup_unset_format(&unset, notes, sizeof(notes));
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
 	} else if (!warned) {
 		warned = true;
-		not_enforced_msg(o, reason, msg, sizeof(msg));
+		not_enforced_msg(o, &reason, msg, sizeof(msg));
 		log_msg("%s", msg);
 	}
 	*out = sb;
@@ -388,19 +379,20 @@ static void describe_user(const struct sandbox_opts *o, const struct sandbox *sb
 
 void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 {
-	char err[512], reason[512], buf[2048], note[256];
+	char buf[2048], note[256];
+	struct err err, reason;
 	struct sandbox sb;
 	struct caps_now now;
 	struct cgroup_limits cl;
 	enum seccomp_profile sp = SECCOMP_PROFILE_DEFAULT;
 
 	memset(&sb, 0, sizeof(sb));
-	if (plan_sandbox(o, &sb, err, sizeof(err)) < 0) {
+	if (plan_sandbox(o, &sb, &err) < 0) {
 		if (json) {
 			fprintf(out, "\"sandbox_error\":");
-			json_string(out, err);
+			json_string(out, err.msg);
 		} else {
-			fprintf(out, "  sandbox: invalid: %s\n", err);
+			fprintf(out, "  sandbox: invalid: %s\n", err.msg);
 		}
 		return;
 	}
@@ -412,8 +404,8 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 	if (o->size != NULL)
 		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
-	bool cg = o->size != NULL && cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root,
-						  reason, sizeof(reason)) == 0;
+	bool cg = o->size != NULL &&
+		  cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root, &reason) == 0;
 	uint64_t effective = sb.nonroot && !sb.caps_explicit ? 0 : sb.caps_keep;
 
 	rlimits_format(&sb.rlimits, json, buf, sizeof(buf));
@@ -441,7 +433,7 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 				(unsigned long long)cl.memory_max, (unsigned long long)cl.swap_max,
 				(unsigned long long)cl.pids_max, cl.cpu_weight);
 		} else {
-			not_enforced_msg(o, reason, buf, sizeof(buf));
+			not_enforced_msg(o, &reason, buf, sizeof(buf));
 			fprintf(out, ",\"reason\":");
 			json_string(out, buf);
 			fprintf(out, "}");
@@ -474,7 +466,7 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		    (unsigned long long)cl.swap_max, (unsigned long long)cl.pids_max,
 		    cl.cpu_weight);
 	} else {
-		not_enforced_msg(o, reason, buf, sizeof(buf));
+		not_enforced_msg(o, &reason, buf, sizeof(buf));
 		fprintf(out, "  cgroup: not enforced: %s\n", buf);
 	}
 	if (sp == SECCOMP_PROFILE_OFF)

@@ -41,7 +41,7 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
  * the size's cgroup limits not enforced (cgroup v2 not writable), a size's
  * rlimit above a hard limit jobshim cannot raise (lowered to it). Without a
  * size: no cgroup, no size rlimits, nothing said. */
-int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen);
+int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, struct err *err);
 void sandbox_free(struct sandbox *sb);
 /* Parent side: kills everything in the job's cgroup (cgroup.kill) when
  * jobshim put the job in one. 0, -ENOENT (no cgroup), or -errno. */

@@ -1697,27 +1697,27 @@ static struct run_plan *reload_read(struct sup *s, uint32_t token)
 static int reload_prepare(struct sup *s, const struct run_plan *np, const struct plan_diff *d,
 			  struct sandbox **changed, struct sandbox **added, uint32_t token)
 {
-	char err[512];
+	struct err err;
 
 	for (size_t i = 0; i < s->cur->n_jobs; i++) {
 		const struct job_plan *nj = &np->jobs[d->to_new[i]];
 		if (d->old[i] != JC_CHANGED || nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
 			continue;
-		if (sandbox_prepare(&nj->sandbox, &changed[i], err, sizeof(err)) < 0)
+		if (sandbox_prepare(&nj->sandbox, &changed[i], &err) < 0)
 			goto fail;
 	}
 	for (size_t k = 0; k < d->n_added; k++) {
 		const struct job_plan *nj = &np->jobs[d->added[k]];
 		if (nj->kind == JOB_MAIN || nj->kind == JOB_DEPLOY)
 			continue;
-		if (sandbox_prepare(&nj->sandbox, &added[k], err, sizeof(err)) < 0)
+		if (sandbox_prepare(&nj->sandbox, &added[k], &err) < 0)
 			goto fail;
 	}
 	return 0;
 fail:
-	log_msg("reload refused: %s; nothing changed", err);
+	log_msg("reload refused: %s; nothing changed", err.msg);
 	answer(s, token, CONTROL_BAD, "jobshim: %s\njobshim: reload refused: nothing changed\n",
-	       err);
+	       err.msg);
 	for (size_t i = 0; i < RELOAD_JOBS_MAX; i++) {
 		sandbox_free(changed[i]);
 		sandbox_free(added[i]);
@@ -2354,7 +2354,7 @@ static int prepare(struct sup *s)
 	bool piped_main = s->plan->all_mode;
 	bool color = (s->plan->all_mode || s->plan->cron_mode) && isatty(STDOUT_FILENO);
 	size_t pad = 0;
-	char err[512];
+	struct err err;
 
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = strlen(s->plan->jobs[i].name);
@@ -2367,15 +2367,15 @@ static int prepare(struct sup *s)
 		struct job *j = &s->jobs[i];
 		int r;
 
-		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, err, sizeof(err));
+		r = sandbox_prepare(&j->plan->sandbox, &j->sandbox, &err);
 		if (r < 0 && j->plan->kind == JOB_SCHEDULED && !s->plan->oneshot) {
 			/* A broken scheduled job never stops the others. */
-			log_msg("%s: %s; it will not run", j->plan->name, err);
+			log_msg("%s: %s; it will not run", j->plan->name, err.msg);
 			j->disabled = true;
 			continue;
 		}
 		if (r < 0) {
-			log_msg("%s: %s", j->plan->name, err);
+			log_msg("%s: %s", j->plan->name, err.msg);
 			return EXIT_SETUP_FAILED;
 		}
 		if (j->plan->kind != JOB_MAIN || piped_main) {

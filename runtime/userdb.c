@@ -33,47 +33,37 @@ static bool all_digits(const char *s, size_t len)
 	return len > 0;
 }
 
-static int check_name(const char *what, const char *s, size_t len, char *err, size_t errlen)
+static int check_name(const char *what, const char *s, size_t len, struct err *err)
 {
-	if (len == 0) {
-		snprintf(err, errlen, "empty %s name", what);
-		return -EINVAL;
-	}
+	if (len == 0)
+		return err_set(err, -EINVAL, "empty %s name", what);
 	if (all_digits(s, len)) {
 		unsigned id;
-		if (parse_id(s, len, &id) < 0) {
-			snprintf(err, errlen, "%s id %.*s out of range", what, (int)len, s);
-			return -EINVAL;
-		}
+		if (parse_id(s, len, &id) < 0)
+			return err_set(err, -EINVAL, "%s id %.*s out of range", what, (int)len, s);
 		return 0;
 	}
-	if (len >= USERDB_NAME_MAX) {
-		snprintf(err, errlen, "%s name too long (%zu bytes, at most %d)", what, len,
-			 USERDB_NAME_MAX - 1);
-		return -EINVAL;
-	}
+	if (len >= USERDB_NAME_MAX)
+		return err_set(err, -EINVAL, "%s name too long (%zu bytes, at most %d)", what, len,
+			       USERDB_NAME_MAX - 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c <= ' ' || c == 0x7f || c == ':' || c == ',') {
-			snprintf(err, errlen, "invalid character in %s name \"%.*s\"", what,
-				 (int)len, s);
-			return -EINVAL;
-		}
+		if (c <= ' ' || c == 0x7f || c == ':' || c == ',')
+			return err_set(err, -EINVAL, "invalid character in %s name \"%.*s\"", what,
+				       (int)len, s);
 	}
 	return 0;
 }
 
-int userdb_check_syntax(const char *spec, char *err, size_t errlen)
+int userdb_check_syntax(const char *spec, struct err *err)
 {
-	if (!spec || !*spec) {
-		snprintf(err, errlen, "empty user");
-		return -EINVAL;
-	}
+	if (!spec || !*spec)
+		return err_set(err, -EINVAL, "empty user");
 	const char *colon = strchr(spec, ':');
 	size_t ulen = colon ? (size_t)(colon - spec) : strlen(spec);
-	int rc = check_name("user", spec, ulen, err, errlen);
+	int rc = check_name("user", spec, ulen, err);
 	if (rc == 0 && colon)
-		rc = check_name("group", colon + 1, strlen(colon + 1), err, errlen);
+		rc = check_name("group", colon + 1, strlen(colon + 1), err);
 	return rc;
 }
 
@@ -180,22 +170,19 @@ static int group_scan(const char *etc_dir, const char *group_name, struct user_i
 	return rc;
 }
 
-int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, char *err,
-		   size_t errlen)
+int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, struct err *err)
 {
 	char path[4096];
 	char user[USERDB_NAME_MAX] = "", group[USERDB_NAME_MAX] = "";
-	int rc = userdb_check_syntax(spec, err, errlen);
+	int rc = userdb_check_syntax(spec, err);
 	if (rc < 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
 
 	const char *colon = strchr(spec, ':');
 	size_t ulen = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (ulen >= sizeof(user) || (colon && strlen(colon + 1) >= sizeof(group))) {
-		snprintf(err, errlen, "user or group too long");
-		return -EINVAL;
-	}
+	if (ulen >= sizeof(user) || (colon && strlen(colon + 1) >= sizeof(group)))
+		return err_set(err, -EINVAL, "user or group too long");
 	memcpy(user, spec, ulen);
 	if (colon)
 		snprintf(group, sizeof(group), "%s", colon + 1);
@@ -209,21 +196,15 @@ int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, 
 			out->name[0] = '\0';
 			rc = 0;
 		}
-		if (rc < 0) {
-			snprintf(err, errlen, "read %s: %s", path, strerror(-rc));
-			return rc;
-		}
+		if (rc < 0)
+			return err_set(err, rc, "read %s: %s", path, strerror(-rc));
 	} else {
 		rc = passwd_find(etc_dir, user, 0, out, path, sizeof(path));
-		if (rc == -ENOENT) {
-			snprintf(err, errlen, "no user \"%s\" in %s", user, path);
-			return rc;
-		}
-		if (rc < 0) {
-			snprintf(err, errlen, "no user \"%s\": read %s: %s", user, path,
-				 strerror(-rc));
-			return rc;
-		}
+		if (rc == -ENOENT)
+			return err_set(err, rc, "no user \"%s\" in %s", user, path);
+		if (rc < 0)
+			return err_set(err, rc, "no user \"%s\": read %s: %s", user, path,
+				       strerror(-rc));
 	}
 
 	bool group_by_name = colon && parse_id(group, strlen(group), &id) != 0;
@@ -231,20 +212,14 @@ int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, 
 		out->gid = id;
 	bool found;
 	rc = group_scan(etc_dir, group_by_name ? group : NULL, out, &found, path, sizeof(path));
-	if (rc == -E2BIG) {
-		snprintf(err, errlen, "user \"%s\" is in more than %d groups", out->name,
-			 USERDB_GROUPS_MAX);
-		return rc;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "read %s: %s", path, strerror(-rc));
-		return rc;
-	}
+	if (rc == -E2BIG)
+		return err_set(err, rc, "user \"%s\" is in more than %d groups", out->name,
+			       USERDB_GROUPS_MAX);
+	if (rc < 0)
+		return err_set(err, rc, "read %s: %s", path, strerror(-rc));
 	if (group_by_name) {
-		if (!found) {
-			snprintf(err, errlen, "no group \"%s\" in %s", group, path);
-			return -ENOENT;
-		}
+		if (!found)
+			return err_set(err, -ENOENT, "no group \"%s\" in %s", group, path);
 		snprintf(out->group, sizeof(out->group), "%s", group);
 	}
 	return 0;

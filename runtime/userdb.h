@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "err.h"
+
 #define USERDB_NAME_MAX	  64   /* longest user or group name accepted, with NUL */
 #define USERDB_GROUPS_MAX 1024 /* supplementary groups of one user */
 
@@ -21,14 +23,13 @@ struct user_ids {
 };
 
 /* Syntax of spec only. 0 or -EINVAL with a message in err. */
-int userdb_check_syntax(const char *spec, char *err, size_t errlen);
+int userdb_check_syntax(const char *spec, struct err *err);
 
 /* Resolves spec with <etc_dir>/passwd and <etc_dir>/group (etc_dir NULL =
  * /etc). A numeric uid need not exist: its gid is then the same number and
  * it has no supplementary groups. The supplementary groups are those of the
  * group file that list the user's name. 0, or -errno with a message in err
  * ("no user \"bob\" in /etc/passwd"). */
-int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, char *err,
-		   size_t errlen);
+int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, struct err *err);
 
 #endif

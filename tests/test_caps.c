@@ -54,14 +54,14 @@ static void parse_table(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint64_t mask = 0xdead;
 		bool explicit = !rows[i].explicit;
-		char err[256] = "";
-		int rc = caps_parse(rows[i].in, &mask, &explicit, err, sizeof(err));
+		struct err err = {0};
+		int rc = caps_parse(rows[i].in, &mask, &explicit, &err);
 		if (rc != rows[i].rc)
 			fail_msg("\"%s\": rc %d (%s)", rows[i].in ? rows[i].in : "(null)", rc, err);
 		if (rc == 0 && (mask != rows[i].mask || explicit != rows[i].explicit))
 			fail_msg("\"%s\": mask %llx explicit %d", rows[i].in,
 				 (unsigned long long)mask, explicit);
-		if (rc < 0 && !strstr(err, rows[i].err))
+		if (rc < 0 && !strstr(err.msg, rows[i].err))
 			fail_msg("\"%s\": error \"%s\"", rows[i].in, err);
 	}
 }
@@ -100,9 +100,9 @@ static unsigned long long hexfield(const char *text, const char *key)
 static int run_child(const struct sandbox_opts *o, struct status *st)
 {
 	struct sandbox *sb = NULL;
-	char err[512];
+	struct err err = {0};
 	int pfd[2];
-	if (sandbox_prepare(o, &sb, err, sizeof(err)) < 0)
+	if (sandbox_prepare(o, &sb, &err) < 0)
 		fail_msg("prepare: %s", err);
 	assert_int_equal(pipe(pfd), 0);
 	pid_t pid = fork();
@@ -239,14 +239,14 @@ static void prepare_unknown_user(void **state)
 {
 	(void)state;
 	struct sandbox *sb = (struct sandbox *)1;
-	char err[512];
+	struct err err = {0};
 	struct sandbox_opts o = {.job_name = "x",
 				 .size = size_lookup("micro"),
 				 .user = "no-such-user-x",
 				 .cgroup_root = "/nonexistent"};
-	assert_int_equal(sandbox_prepare(&o, &sb, err, sizeof(err)), -ENOENT);
+	assert_int_equal(sandbox_prepare(&o, &sb, &err), -ENOENT);
 	assert_null(sb);
-	assert_string_equal(err, "resolve user: no user \"no-such-user-x\" in /etc/passwd");
+	assert_string_equal(err.msg, "resolve user: no user \"no-such-user-x\" in /etc/passwd");
 }
 
 /* check's description of a job. */

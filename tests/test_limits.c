@@ -91,9 +91,9 @@ static void rlimits_good(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct rlimit_set rs;
-		char err[256] = "";
+		struct err err = {0};
 		memset(&rs, 0, sizeof(rs));
-		if (rlimits_parse(good[i].in, &rs, err, sizeof(err)) != 0)
+		if (rlimits_parse(good[i].in, &rs, &err) != 0)
 			fail_msg("\"%s\": %s", good[i].in, err);
 		const struct rlimit_entry *e = &rs.r[good[i].res];
 		if (!e->set || e->from_size || e->soft != good[i].soft || e->hard != good[i].hard)
@@ -107,18 +107,18 @@ static void rlimits_bad(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct rlimit_set rs;
-		char err[512] = "";
+		struct err err = {0};
 		memset(&rs, 0, sizeof(rs));
-		if (rlimits_parse(bad[i].in, &rs, err, sizeof(err)) != -EINVAL)
+		if (rlimits_parse(bad[i].in, &rs, &err) != -EINVAL)
 			fail_msg("\"%s\": accepted", bad[i].in);
-		if (!strstr(err, bad[i].err))
+		if (!strstr(err.msg, bad[i].err))
 			fail_msg("\"%s\": error \"%s\" lacks \"%s\"", bad[i].in, err, bad[i].err);
 		/* syntax-only mode agrees */
-		assert_int_equal(rlimits_parse(bad[i].in, NULL, err, sizeof(err)), -EINVAL);
+		assert_int_equal(rlimits_parse(bad[i].in, NULL, &err), -EINVAL);
 	}
-	char err[8];
-	assert_int_equal(rlimits_parse(NULL, NULL, err, sizeof(err)), 0);
-	assert_int_equal(rlimits_parse("", NULL, err, sizeof(err)), 0);
+	struct err err = {0};
+	assert_int_equal(rlimits_parse(NULL, NULL, &err), 0);
+	assert_int_equal(rlimits_parse("", NULL, &err), 0);
 }
 
 /* Every size: NOFILE = nofile, CORE = 0, NPROC = pids for non-root only,
@@ -148,10 +148,10 @@ static void rlimits_formatting(void **state)
 {
 	(void)state;
 	struct rlimit_set rs;
-	char err[256], buf[512];
+	struct err err = {0};
+	char buf[512];
 	rlimits_from_size(size_lookup("mini"), true, &rs);
-	assert_int_equal(
-	    rlimits_parse("as=2G,fsize=1K:unlimited,core=unlimited", &rs, err, sizeof(err)), 0);
+	assert_int_equal(rlimits_parse("as=2G,fsize=1K:unlimited,core=unlimited", &rs, &err), 0);
 	rlimits_format(&rs, false, buf, sizeof(buf));
 	assert_string_equal(buf, "nofile=8192 core=unlimited nproc=512 as=2147483648 "
 				 "fsize=1024:unlimited");
@@ -177,7 +177,7 @@ static int child_apply(const char *list, bool drop_hard_nofile, int *failed_out)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct rlimit_set rs;
-		char err[256];
+		struct err err = {0};
 		int failed = -1, rc;
 		close(pipefd[0]);
 		if (drop_hard_nofile) {
@@ -187,7 +187,7 @@ static int child_apply(const char *list, bool drop_hard_nofile, int *failed_out)
 				_exit(100);
 		}
 		rlimits_from_size(size_lookup("micro"), false, &rs);
-		if (rlimits_parse(list, &rs, err, sizeof(err)) < 0)
+		if (rlimits_parse(list, &rs, &err) < 0)
 			_exit(101);
 		rc = rlimits_apply(&rs, &failed);
 		struct rlimit nofile, core, fsize;
@@ -318,14 +318,18 @@ static void cgroup_fake_tree(void **state)
 {
 	(void)state;
 	struct cgroup_limits cl;
-	char reason[256], notes[256], buf[256];
+	struct err reason = {0};
+	struct cgroup_unset unset;
+	char notes[256], buf[256];
 
 	fake_tree(true, "max\n");
 	cgroup_limits_from_size(size_lookup("micro"), &cl);
-	assert_int_equal(cgroup_probe(root, true, reason, sizeof(reason)), 0);
-	int fd = cgroup_setup(root, "web", &cl, reason, sizeof(reason), notes, sizeof(notes));
+	assert_int_equal(cgroup_probe(root, true, &reason), 0);
+	int fd = cgroup_setup(root, "web", &cl, &unset, &reason);
 	if (fd < 0)
-		fail_msg("setup: %s", reason);
+		fail_msg("setup: %s", reason.msg);
+	assert_int_equal(unset.n, 0);
+	cgroup_unset_format(&unset, notes, sizeof(notes));
 	assert_string_equal(notes, "");
 	get("jobshim/web/memory.max", buf, sizeof(buf));
 	assert_string_equal(buf, "268435456");
@@ -357,12 +361,14 @@ static void cgroup_lowering_only(void **state)
 {
 	(void)state;
 	struct cgroup_limits cl;
-	char reason[256], notes[256], buf[256];
+	struct err reason = {0};
+	struct cgroup_unset unset;
+	char buf[256];
 
 	fake_tree(false, "1048576\n");
 	put("jobshim/web/pids.max", "100000\n");
 	cgroup_limits_from_size(size_lookup("standard-4"), &cl);
-	int fd = cgroup_setup(root, "web", &cl, reason, sizeof(reason), notes, sizeof(notes));
+	int fd = cgroup_setup(root, "web", &cl, &unset, &reason);
 	assert_true(fd >= 0);
 	close(fd);
 	get("jobshim/web/memory.max", buf, sizeof(buf));
@@ -383,14 +389,17 @@ static void cgroup_missing_controller(void **state)
 {
 	(void)state;
 	struct cgroup_limits cl;
-	char reason[256], notes[256];
+	struct err reason = {0};
+	struct cgroup_unset unset;
+	char notes[256];
 
 	fake_tree(true, "max\n");
 	put("jobshim/cgroup.controllers", "cpu pids\n");
 	cgroup_limits_from_size(size_lookup("micro"), &cl);
-	int fd = cgroup_setup(root, "web", &cl, reason, sizeof(reason), notes, sizeof(notes));
+	int fd = cgroup_setup(root, "web", &cl, &unset, &reason);
 	assert_true(fd >= 0);
 	close(fd);
+	cgroup_unset_format(&unset, notes, sizeof(notes));
 	assert_non_null(strstr(notes, "memory.max"));
 	assert_null(strstr(notes, "pids.max"));
 	rm_tree();
@@ -399,32 +408,30 @@ static void cgroup_missing_controller(void **state)
 static void cgroup_not_usable(void **state)
 {
 	(void)state;
-	char reason[256], notes[256];
+	struct err reason = {0};
+	struct cgroup_unset unset;
 	struct cgroup_limits cl;
 	cgroup_limits_from_size(size_lookup("micro"), &cl);
 
 	/* no such directory */
-	assert_int_equal(cgroup_probe("/nonexistent/cgroup", true, reason, sizeof(reason)),
-			 -ENOENT);
-	assert_string_equal(reason, "No such file or directory");
+	assert_int_equal(cgroup_probe("/nonexistent/cgroup", true, &reason), -ENOENT);
+	assert_string_equal(reason.msg, "No such file or directory");
 	/* a directory that is no cgroup v2, fake or real */
-	assert_int_equal(cgroup_probe("/tmp", true, reason, sizeof(reason)), -EOPNOTSUPP);
-	assert_non_null(strstr(reason, "no cgroup2 file system"));
+	assert_int_equal(cgroup_probe("/tmp", true, &reason), -EOPNOTSUPP);
+	assert_non_null(strstr(reason.msg, "no cgroup2 file system"));
 	/* a fake counts only when named explicitly */
 	fake_tree(true, "max\n");
-	assert_int_equal(cgroup_probe(root, false, reason, sizeof(reason)), -EOPNOTSUPP);
+	assert_int_equal(cgroup_probe(root, false, &reason), -EOPNOTSUPP);
 	/* a cgroup file that cannot be written: setup fails with a reason */
 	char path[256];
 	snprintf(path, sizeof(path), "%s/jobshim/web/cgroup.procs", root);
 	unlink(path);
-	int fd = cgroup_setup(root, "web", &cl, reason, sizeof(reason), notes, sizeof(notes));
+	int fd = cgroup_setup(root, "web", &cl, &unset, &reason);
 	assert_int_equal(fd, -ENOENT);
-	assert_non_null(strstr(reason, "cgroup.procs"));
+	assert_non_null(strstr(reason.msg, "cgroup.procs"));
 	/* names that would escape the tree */
-	assert_int_equal(
-	    cgroup_setup(root, "../x", &cl, reason, sizeof(reason), notes, sizeof(notes)), -EINVAL);
-	assert_int_equal(
-	    cgroup_setup(root, "init", &cl, reason, sizeof(reason), notes, sizeof(notes)), -EINVAL);
+	assert_int_equal(cgroup_setup(root, "../x", &cl, &unset, &reason), -EINVAL);
+	assert_int_equal(cgroup_setup(root, "init", &cl, &unset, &reason), -EINVAL);
 	rm_tree();
 }
 

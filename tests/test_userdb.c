@@ -109,12 +109,12 @@ static void resolve_table(void **state)
 	static struct user_ids u;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
-		char err[256] = "";
-		int rc = userdb_resolve(r->spec, dir, &u, err, sizeof(err));
+		struct err err = {0};
+		int rc = userdb_resolve(r->spec, dir, &u, &err);
 		if (rc != r->rc)
 			fail_msg("\"%s\": rc %d (%s), want %d", r->spec, rc, err, r->rc);
 		if (rc < 0) {
-			if (!strstr(err, r->err))
+			if (!strstr(err.msg, r->err))
 				fail_msg("\"%s\": error \"%s\" lacks \"%s\"", r->spec, err, r->err);
 			continue;
 		}
@@ -132,23 +132,23 @@ static void no_files(void **state)
 {
 	(void)state;
 	static struct user_ids u;
-	char err[256] = "";
-	assert_int_equal(userdb_resolve("1234:55", empty_dir, &u, err, sizeof(err)), 0);
+	struct err err = {0};
+	assert_int_equal(userdb_resolve("1234:55", empty_dir, &u, &err), 0);
 	assert_int_equal(u.uid, 1234);
 	assert_int_equal(u.gid, 55);
 	assert_int_equal(u.ngroups, 0);
-	assert_int_equal(userdb_resolve("app", empty_dir, &u, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "no user \"app\""));
+	assert_int_equal(userdb_resolve("app", empty_dir, &u, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no user \"app\""));
 }
 
 static void syntax_only(void **state)
 {
 	(void)state;
-	char err[256];
-	assert_int_equal(userdb_check_syntax("whoever:whatever", err, sizeof(err)), 0);
-	assert_int_equal(userdb_check_syntax("65534", err, sizeof(err)), 0);
-	assert_int_equal(userdb_check_syntax("x:", err, sizeof(err)), -EINVAL);
-	assert_int_equal(userdb_check_syntax(NULL, err, sizeof(err)), -EINVAL);
+	struct err err = {0};
+	assert_int_equal(userdb_check_syntax("whoever:whatever", &err), 0);
+	assert_int_equal(userdb_check_syntax("65534", &err), 0);
+	assert_int_equal(userdb_check_syntax("x:", &err), -EINVAL);
+	assert_int_equal(userdb_check_syntax(NULL, &err), -EINVAL);
 }
 
 int main(void)
