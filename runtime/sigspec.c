@@ -61,13 +61,7 @@ void sig_rewrite_init(struct sig_rewrite *rw)
 	memset(rw->to, -1, sizeof(rw->to));
 }
 
-static void set_bad(char *bad, int badlen, const char *item, size_t len)
-{
-	if (bad != NULL && badlen > 0)
-		snprintf(bad, (size_t)badlen, "%.*s", (int)(len > 64 ? 64 : len), item);
-}
-
-int sig_rewrite_parse(const char *list, struct sig_rewrite *rw, char *bad, int badlen)
+int sig_rewrite_parse(const char *list, struct sig_rewrite *rw, struct err *err)
 {
 	const char *p = list;
 
@@ -77,10 +71,12 @@ int sig_rewrite_parse(const char *list, struct sig_rewrite *rw, char *bad, int b
 		int from, to;
 
 		if (colon == NULL || sig_parse_n(p, (size_t)(colon - p), false, &from) < 0 ||
-		    sig_parse_n(colon + 1, len - (size_t)(colon - p) - 1, true, &to) < 0) {
-			set_bad(bad, badlen, p, len);
-			return -EINVAL;
-		}
+		    sig_parse_n(colon + 1, len - (size_t)(colon - p) - 1, true, &to) < 0)
+			return err_set(
+			    err, -EINVAL,
+			    "invalid rewrite \"%.*s\" (expected SIG:SIG, e.g. TERM:INT or "
+			    "USR1:0 to drop it)",
+			    (int)(len > 64 ? 64 : len), p);
 		rw->to[from] = (int8_t)to;
 		if (p[len] == '\0')
 			return 0;
@@ -106,12 +102,13 @@ bool exit_set_has(const struct exit_set *set, int code)
 	return code >= 0 && code <= 255 && (set->bits[code / 32] & (1u << (code % 32))) != 0;
 }
 
-int exit_set_parse(const char *list, struct exit_set *set, char *bad, int badlen)
+int exit_set_parse(const char *list, struct exit_set *set, struct err *err)
 {
 	const char *p = list;
+	size_t len;
 
 	for (;;) {
-		size_t len = strcspn(p, ",");
+		len = strcspn(p, ",");
 		const char *dash = memchr(p, '-', len);
 		int lo, hi;
 
@@ -131,6 +128,8 @@ int exit_set_parse(const char *list, struct exit_set *set, char *bad, int badlen
 		p += len + 1;
 	}
 invalid:
-	set_bad(bad, badlen, p, strcspn(p, ","));
-	return -EINVAL;
+	return err_set(
+	    err, -EINVAL,
+	    "invalid exit code \"%.*s\" (expected 0-255 or a range, e.g. 143 or 128-159)",
+	    (int)(len > 64 ? 64 : len), p);
 }

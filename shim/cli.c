@@ -183,7 +183,7 @@ static int set_value(const struct opt_def *d, const char *who, const char *val, 
 		     char *err, size_t errlen)
 {
 	char *field = (char *)o + d->off;
-	char bad[80];
+	struct err why;
 
 	switch (d->kind) {
 	case OPT_STR:
@@ -203,19 +203,12 @@ static int set_value(const struct opt_def *d, const char *who, const char *val, 
 	case OPT_COUNT:
 		return parse_level(who, val, (int *)field, err, errlen);
 	case OPT_REWRITE:
-		if (sig_rewrite_parse(val, (struct sig_rewrite *)field, bad, sizeof(bad)) < 0)
-			return fail(
-			    err, errlen,
-			    "%s: invalid rewrite \"%s\" (expected SIG:SIG, e.g. TERM:INT or "
-			    "USR1:0 to drop it)",
-			    who, bad);
+		if (sig_rewrite_parse(val, (struct sig_rewrite *)field, &why) < 0)
+			return fail(err, errlen, "%s: %s", who, why.msg);
 		return 0;
 	case OPT_EXITS:
-		if (exit_set_parse(val, (struct exit_set *)field, bad, sizeof(bad)) < 0)
-			return fail(err, errlen,
-				    "%s: invalid exit code \"%s\" (expected 0-255 or a range, e.g. "
-				    "143 or 128-159)",
-				    who, bad);
+		if (exit_set_parse(val, (struct exit_set *)field, &why) < 0)
+			return fail(err, errlen, "%s: %s", who, why.msg);
 		return 0;
 	case OPT_SIG:
 		if (sig_parse(val, false, (int *)field) < 0)
@@ -477,7 +470,7 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 			if (val == NULL)
 				return fail(err, errlen, "-%c: missing value", *c);
 			if (*c == 'e' && (strspn(val, "0123456789") != strlen(val) ||
-					  exit_set_parse(val, &o->success_exit, NULL, 0) < 0))
+					  exit_set_parse(val, &o->success_exit, NULL) < 0))
 				return fail(err, errlen, "-e: invalid exit code \"%s\" (0-255)",
 					    val);
 			if (*c == 'p' && sig_parse(val, false, &o->pdeathsig) < 0)
