@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct control_req a, b;
 	char wire[CONTROL_REQ_MAX + 1], again[CONTROL_REQ_MAX + 1];
-	const char *why;
+	struct err why;
 	char *copy;
 	int n, m;
 
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	if (control_parse(copy, size, &a, &why) < 0) {
 		free(copy);
-		if (why == NULL || why[0] == '\0')
+		if (why.msg[0] == '\0')
 			die("a refusal without a reason");
 		return 0;
 	}

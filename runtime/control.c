@@ -86,61 +86,63 @@ static bool word_is(const char *w, size_t len, const char *lit)
 
 #define WORDS_MAX 3
 
-int control_parse(const char *buf, size_t len, struct control_req *out, const char **why)
+int control_parse(const char *buf, size_t len, struct control_req *out, struct err *err)
 {
 	const char *w[WORDS_MAX];
 	size_t wl[WORDS_MAX], nw = 0, start = 0;
 
 	memset(out, 0, sizeof(*out));
-	*why = NULL;
+	err_clear(err);
 	if (len > CONTROL_REQ_MAX)
-		return *why = "request too long", -EINVAL;
+		return err_set(err, -EINVAL, "request too long");
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (len == 0)
-		return *why = "empty request", -EINVAL;
+		return err_set(err, -EINVAL, "empty request");
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && buf[i] != ' ') {
 			if ((unsigned char)buf[i] < 0x21 || (unsigned char)buf[i] > 0x7e)
-				return *why = "a request is printable ASCII on one line", -EINVAL;
+				return err_set(err, -EINVAL,
+					       "a request is printable ASCII on one line");
 			continue;
 		}
 		if (i == start)
-			return *why = "words are separated by exactly one space", -EINVAL;
+			return err_set(err, -EINVAL, "words are separated by exactly one space");
 		if (nw == WORDS_MAX)
-			return *why = "too many words", -EINVAL;
+			return err_set(err, -EINVAL, "too many words");
 		w[nw] = buf + start, wl[nw] = i - start, nw++;
 		start = i + 1;
 	}
 	if (word_is(w[0], wl[0], "reload")) {
 		if (nw != 1)
-			return *why = "reload takes no argument", -EINVAL;
+			return err_set(err, -EINVAL, "reload takes no argument");
 		out->verb = CTL_RELOAD;
 		return 0;
 	}
 	if (word_is(w[0], wl[0], "restart")) {
 		if (nw > 2)
-			return *why = "usage: restart [JOB]", -EINVAL;
+			return err_set(err, -EINVAL, "usage: restart [JOB]");
 		out->verb = CTL_RESTART;
 	} else if (word_is(w[0], wl[0], "signal")) {
 		if (nw != 3)
-			return *why = "usage: signal JOB SIG", -EINVAL;
+			return err_set(err, -EINVAL, "usage: signal JOB SIG");
 		out->verb = CTL_SIGNAL;
 	} else {
-		return *why = "unknown request (expected restart, signal or reload)", -EINVAL;
+		return err_set(err, -EINVAL,
+			       "unknown request (expected restart, signal or reload)");
 	}
 	if (nw >= 2) {
 		if (!job_name_ok(w[1], wl[1]))
-			return *why = "a job name is 1 to 63 of a-z, 0-9 and -", -EINVAL;
+			return err_set(err, -EINVAL, "a job name is 1 to 63 of a-z, 0-9 and -");
 		memcpy(out->job, w[1], wl[1]);
 		out->job[wl[1]] = '\0';
 	}
 	if (out->verb == CTL_SIGNAL) {
 		int sig = control_signal_parse(w[2], wl[2]);
 		if (sig < 0)
-			return *why = "unknown signal (expected a name such as TERM, HUP, USR1, "
-				      "TSTP, or a number 1-64)",
-			       -EINVAL;
+			return err_set(err, -EINVAL,
+				       "unknown signal (expected a name such as TERM, HUP, USR1, "
+				       "TSTP, or a number 1-64)");
 		out->sig = sig;
 	}
 	return 0;
@@ -463,11 +465,11 @@ static void accept_some(struct control *c, uint64_t now)
 
 static void read_request(struct control *c, struct conn *k, uint64_t now, control_fn fn, void *ctx)
 {
-	char buf[CONTROL_REQ_MAX + 1], msg[160];
+	char buf[CONTROL_REQ_MAX + 1], msg[ERR_MSG_MAX + 32];
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct control_req req;
-	const char *why;
+	struct err why;
 	ssize_t n;
 
 	do
@@ -490,8 +492,8 @@ static void read_request(struct control *c, struct conn *k, uint64_t now, contro
 		return;
 	}
 	if (control_parse(buf, (size_t)n, &req, &why) < 0) {
-		snprintf(msg, sizeof(msg), "jobshim: bad request: %s\n", why);
-		log_msg("control: bad request: %s", why);
+		snprintf(msg, sizeof(msg), "jobshim: bad request: %s\n", why.msg);
+		log_msg("control: bad request: %s", why.msg);
 		control_reply(c, k->token, CONTROL_BAD, msg);
 		return;
 	}

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define CONTROL_SOCKET		 "control"
 #define CONTROL_REQ_MAX		 256 /* bytes of a request, newline included */
 #define CONTROL_REPLY_MAX	 16384
@@ -44,9 +46,9 @@ struct control_req {
 /* ------------------------------------------------------------ pure */
 
 /* Parses one request (len bytes, need not be NUL-terminated). 0, or
- * -EINVAL with *why set to a static message ("unknown signal \"FOO\""
- * is reported as "unknown signal"; the text says what is expected). */
-int control_parse(const char *buf, size_t len, struct control_req *out, const char **why);
+ * -EINVAL with err saying why ("unknown signal \"FOO\"" is reported as
+ * "unknown signal"; the text says what is expected). */
+int control_parse(const char *buf, size_t len, struct control_req *out, struct err *err);
 /* The request's wire form, "signal sidekiq TSTP\n". Its length, or
  * -ENOSPC. control_parse(control_format(r)) gives r back. */
 int control_format(const struct control_req *r, char *buf, size_t cap);

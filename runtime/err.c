@@ -41,6 +41,8 @@ int err_prefix(struct err *e, const char *fmt, ...)
 
 void err_clear(struct err *e)
 {
+	if (e == NULL)
+		return;
 	e->code = 0;
 	e->msg[0] = '\0';
 }

@@ -30,6 +30,7 @@ struct err {
 int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "PREFIX: <e's message>" (e.g. "caps: ..."); returns e->code. */
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Nothing failed (yet); e may be NULL. */
 void err_clear(struct err *e);
 
 #define ERRLIST_MAX 64 /* further errors are counted, not stored */

@@ -22,7 +22,7 @@ static const char *verb_of(enum command c)
 static int build_request(const struct options *o, struct control_req *req)
 {
 	char line[CONTROL_REQ_MAX + 1];
-	const char *why;
+	struct err why;
 	size_t len;
 
 	len = (size_t)snprintf(line, sizeof(line), "%s", verb_of(o->cmd));
@@ -36,7 +36,7 @@ static int build_request(const struct options *o, struct control_req *req)
 	}
 	if (len >= sizeof(line) - 1 || control_parse(line, len, req, &why) < 0) {
 		fprintf(stderr, "jobshim %s: %s\n", verb_of(o->cmd),
-			len >= sizeof(line) - 1 ? "arguments too long" : why);
+			len >= sizeof(line) - 1 ? "arguments too long" : why.msg);
 		return -EINVAL;
 	}
 	return 0;

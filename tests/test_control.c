@@ -87,13 +87,13 @@ static void test_parse_table(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 		struct control_req req;
-		const char *why = NULL;
+		struct err why = {0};
 		int rc = control_parse(r->in, strlen(r->in), &req, &why);
 
 		if (rc != r->rc)
 			fail_msg("row %zu \"%s\": rc %d, want %d", i, r->in, rc, r->rc);
 		if (rc < 0) {
-			assert_non_null(why);
+			assert_true(why.msg[0] != '\0');
 			continue;
 		}
 		assert_int_equal(req.verb, r->verb);
@@ -106,7 +106,7 @@ static void test_parse_bounds(void **state)
 {
 	char buf[CONTROL_REQ_MAX + 2];
 	struct control_req req;
-	const char *why;
+	struct err why;
 
 	(void)state;
 	/* NUL inside the request, and a request of exactly the limit. */
@@ -114,7 +114,7 @@ static void test_parse_bounds(void **state)
 	memset(buf, 'a', sizeof(buf));
 	memcpy(buf, "restart ", 8);
 	assert_int_equal(control_parse(buf, CONTROL_REQ_MAX + 1, &req, &why), -EINVAL);
-	assert_string_equal(why, "request too long");
+	assert_string_equal(why.msg, "request too long");
 	assert_int_equal(control_parse(buf, CONTROL_REQ_MAX, &req, &why), -EINVAL);
 }
 
@@ -123,7 +123,7 @@ static void test_format_round_trip(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct control_req a, b;
-		const char *why;
+		struct err why;
 		char buf[CONTROL_REQ_MAX + 1];
 		int n;
 
