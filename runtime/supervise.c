@@ -2376,13 +2376,13 @@ static int prepare(struct sup *s)
 		}
 		if (r < 0) {
 			log_msg("%s: %s", j->plan->name, err.msg);
-			return EXIT_SETUP_FAILED;
+			return r;
 		}
 		if (j->plan->kind != JOB_MAIN || piped_main) {
 			r = open_pipes(s, j, pad, color);
 			if (r < 0) {
 				log_msg("unable to create pipes: %s", strerror(-r));
-				return EXIT_SETUP_FAILED;
+				return r;
 			}
 		}
 	}
@@ -2610,8 +2610,9 @@ static int schedules_setup(struct sup *s)
 		return 0;
 	s->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->tfd < 0) {
-		log_msg("unable to create the schedules' timer: %s", strerror(errno));
-		return EXIT_SETUP_FAILED;
+		int r = -errno;
+		log_msg("unable to create the schedules' timer: %s", strerror(-r));
+		return r;
 	}
 	return 0;
 }
@@ -2805,7 +2806,7 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	s.sfd = signals_setup(o, &set, &s.orig_mask);
 	if (s.sfd < 0) {
 		log_msg("unable to set up signals: %s", strerror(-s.sfd));
-		return EXIT_SETUP_FAILED;
+		return s.sfd;
 	}
 	/* Not PID 1: orphans of the job come to jobshim rather than to the
 	 * real init, so they are reaped and their groups can be waited for
@@ -2816,8 +2817,8 @@ int supervise_run(const struct run_plan *plan, const struct options *o)
 	reaping_check(&s);
 	if (o->pdeathsig != 0 && prctl(PR_SET_PDEATHSIG, o->pdeathsig) < 0)
 		log_msg("unable to set the parent death signal: %s", strerror(errno));
-	if (run_dir_setup(&s) < 0)
-		return EXIT_ALREADY_RUNNING;
+	if ((r = run_dir_setup(&s)) < 0)
+		return r;
 	r = prepare(&s);
 	if (r != 0)
 		return r;

@@ -10,10 +10,15 @@
 #include "ctl.h"
 #include "log.h"
 #include "plan.h"
+#include "spawn.h"
 #include "stats.h"
 #include "supervise.h"
 
 extern char **environ;
+
+/* Exit statuses of jobshim itself (SPEC §1); the others are the jobs'. */
+#define EXIT_USAGE	     2
+#define EXIT_ALREADY_RUNNING 75
 
 /* --success-exit / tini -e: the job's listed exit codes end jobshim with 0
  * (the JVM's 143 after a TERM counted as a clean stop). */
@@ -57,6 +62,10 @@ static int run(const struct options *o)
 		log_set_job(plan.all_mode || plan.cron_mode ? "jobshim" : plan.jobs[0].name);
 	code = supervise_run(&plan, o);
 	plan_free(&plan);
+	if (code == -EEXIST)
+		return EXIT_ALREADY_RUNNING;
+	if (code < 0)
+		return EXIT_SETUP_FAILED;
 	return success_exit_map(o, code);
 }
 
