@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    "Australia/Lord_Howe"};
 	static const char *current;
 	struct cron_sched s;
-	char expr[256], err[256];
+	char expr[256];
+	struct err err = {0};
 	uint64_t raw = 0;
 	int64_t t, next;
 	size_t len;

@@ -22,9 +22,9 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_DEPS_config := runtime/config.c runtime/cron.c runtime/duration.c runtime/xio.c \
                     runtime/err.c runtime/sizes.c
 FUZZ_DEPS_logpfx := runtime/logpfx.c runtime/log.c runtime/outq.c runtime/xio.c
-FUZZ_DEPS_control := runtime/control.c runtime/signame.c runtime/log.c runtime/outq.c runtime/status.c \
+FUZZ_DEPS_control := runtime/control.c runtime/err.c runtime/signame.c runtime/log.c runtime/outq.c runtime/status.c \
                      runtime/rundir.c runtime/procstat.c runtime/xio.c
-FUZZ_DEPS_cron   := runtime/cron.c runtime/duration.c runtime/xio.c
+FUZZ_DEPS_cron   := runtime/cron.c runtime/duration.c runtime/err.c runtime/xio.c
 FUZZ_DEPS_status := runtime/status.c runtime/rundir.c runtime/procstat.c runtime/log.c \
                     runtime/outq.c runtime/xio.c
 FUZZ_LIBS_config := -lyaml
