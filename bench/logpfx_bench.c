@@ -157,8 +157,7 @@ static int logpfx_loop(const char *mode, int in, int out)
 		o.color = "\x1b[36m", o.pad_to = 10;
 	else if (strcmp(mode, "json") == 0)
 		o.format = LOG_JSON;
-	p = logpfx_new(&o);
-	if (p == NULL)
+	if (logpfx_new(&o, &p) < 0)
 		die("logpfx_new");
 	while ((n = logpfx_read(p, in)) > 0)
 		;

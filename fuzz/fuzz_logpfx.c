@@ -262,8 +262,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < slen; i++)
 		stream[i] = data[2 + i % (size - 2)];
 
-	struct logpfx *p = logpfx_new(&o);
-	if (p == NULL)
+	struct logpfx *p;
+	if (logpfx_new(&o, &p) < 0)
 		abort();
 	/* Feed in chunks: tiny, mixed or large, by the seed. */
 	unsigned chunk_class = data[1] >> 6;

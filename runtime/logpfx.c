@@ -500,18 +500,17 @@ static int take_error(struct logpfx *p)
 	return p->out_err;
 }
 
-struct logpfx *logpfx_new(const struct logpfx_opts *o)
+int logpfx_new(const struct logpfx_opts *o, struct logpfx **out)
 {
 	struct logpfx *p;
 	int r = -EINVAL;
 
-	if (o == NULL || o->job == NULL) {
-		errno = EINVAL;
-		return NULL;
-	}
+	*out = NULL;
+	if (o == NULL || o->job == NULL)
+		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return NULL;
+		return -ENOMEM;
 	p->o = *o;
 	if (p->o.stream == NULL)
 		p->o.stream = o->out_fd == 2 ? "stderr" : "stdout";
@@ -535,11 +534,11 @@ struct logpfx *logpfx_new(const struct logpfx_opts *o)
 		if (p->obuf == NULL)
 			goto fail;
 	}
-	return p;
+	*out = p;
+	return 0;
 fail:
 	logpfx_free(p);
-	errno = -r;
-	return NULL;
+	return r;
 }
 
 void logpfx_free(struct logpfx *p)

@@ -34,7 +34,9 @@ struct logpfx_opts {
 
 struct logpfx;
 
-struct logpfx *logpfx_new(const struct logpfx_opts *o);
+/* 0 with *out set, or -EINVAL (no job, a name or pad too long) or -ENOMEM
+ * with *out NULL. */
+int logpfx_new(const struct logpfx_opts *o, struct logpfx **out);
 void logpfx_free(struct logpfx *p);
 
 /* Pure core: consume bytes, emit every complete line (and full 16 KiB

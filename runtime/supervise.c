@@ -516,6 +516,7 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 	    .format = s->o->log_format,
 	    .timestamps = s->o->log_timestamps,
 	};
+	int r;
 
 	/* jobshim keeps the write ends too (close-on-exec), so a pipe outlives
 	 * every instance and reading never sees EOF: after an instance's
@@ -532,12 +533,11 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 	(void)fcntl(j->err[0], F_SETPIPE_SZ, JOB_PIPE_SIZE);
 	lo.sink = outq_sink;
 	lo.stream = "stdout", lo.out_fd = STDOUT_FILENO, lo.sink_ctx = outq_std(STDOUT_FILENO);
-	j->pfx_out = logpfx_new(&lo);
+	r = logpfx_new(&lo, &j->pfx_out);
+	if (r < 0)
+		return r;
 	lo.stream = "stderr", lo.out_fd = STDERR_FILENO, lo.sink_ctx = outq_std(STDERR_FILENO);
-	j->pfx_err = logpfx_new(&lo);
-	if (j->pfx_out == NULL || j->pfx_err == NULL)
-		return -ENOMEM;
-	return 0;
+	return logpfx_new(&lo, &j->pfx_err);
 }
 
 /* ------------------------------------------------------------ instances */

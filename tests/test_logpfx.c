@@ -535,7 +535,7 @@ static void run_row(const struct row *r, size_t max_write)
 	o.timestamps = r->timestamps;
 	if (r->stream != NULL)
 		o.stream = r->stream;
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	for (int i = 0; i < MAX_CHUNKS && r->chunks[i].p != NULL; i++)
 		assert_int_equal(logpfx_feed(p, r->chunks[i].p, r->chunks[i].n), 0);
@@ -621,7 +621,7 @@ static void test_long_lines(void **state)
 		struct logpfx *p;
 
 		o.format = lr->format;
-		p = logpfx_new(&o);
+		logpfx_new(&o, &p);
 		assert_non_null(p);
 		while (at < total) {
 			size_t n = total - at < lr->chunk ? total - at : lr->chunk;
@@ -683,7 +683,9 @@ static void test_cut_inside_utf8(void **state)
 				struct capture c = {0};
 				struct logpfx_opts o = base_opts(&c);
 				o.format = f ? LOG_JSON : LOG_PLAIN;
-				struct logpfx *p = logpfx_new(&o);
+				struct logpfx *p;
+
+				logpfx_new(&o, &p);
 				assert_non_null(p);
 				assert_int_equal(logpfx_feed(p, line, len + 1), 0);
 				if (!f) {
@@ -768,7 +770,7 @@ static void test_ten_mib_line_bounded(void **state)
 
 	(void)state;
 	memset(chunk, 'x', sizeof(chunk));
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	heap_before = mallinfo2().uordblks;
 	for (size_t i = 0; i < 10 * KiB * KiB / sizeof(chunk); i++) {
@@ -808,7 +810,7 @@ static void test_writev_batching(void **state)
 		memcpy(want + i * 86, "web | ", 6);
 		memcpy(want + i * 86 + 6, in + i * 80, 80);
 	}
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	assert_int_equal(logpfx_feed(p, in, 80000), 0);
 	assert_bytes_equal(c.data, c.len, want, 1000 * 86, "batched lines");
@@ -857,7 +859,7 @@ static void test_short_and_long_lines_keep_order(void **state)
 			in[in_len++] = '\n';
 		}
 	}
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	for (size_t at = 0; at < in_len; at += 70000)
 		assert_int_equal(logpfx_feed(p, in + at, in_len - at < 70000 ? in_len - at : 70000),
@@ -892,7 +894,7 @@ static void test_timestamp_per_batch(void **state)
 	clock_calls = 0;
 	o.timestamps = true;
 	o.now = counting_now;
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	assert_int_equal(logpfx_feed(p, "a\nb\n", 4), 0);
 	assert_int_equal(logpfx_feed(p, "c\nd", 3), 0);
@@ -928,7 +930,7 @@ static void test_output_error_once_then_discard(void **state)
 		size_t len;
 
 		o.format = er->format;
-		p = logpfx_new(&o);
+		logpfx_new(&o, &p);
 		assert_non_null(p);
 		for (int k = 0; k < er->fail_after; k++)
 			assert_int_equal(logpfx_feed(p, "ok\n", 3), 0);
@@ -969,7 +971,7 @@ static void test_read_pipe_eagain_eof(void **state)
 
 	(void)state;
 	assert_int_equal(pipe2(in, O_NONBLOCK | O_CLOEXEC), 0);
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	assert_int_equal(logpfx_read(p, in[0]), -EAGAIN);
 	assert_int_equal(write(in[1], "a\nb", 3), 3);
@@ -1006,7 +1008,7 @@ static void test_real_fd_and_epipe(void **state)
 	assert_int_equal(pipe2(in, O_NONBLOCK | O_CLOEXEC), 0);
 	assert_int_equal(pipe2(out, O_NONBLOCK | O_CLOEXEC), 0);
 	o.out_fd = out[1];
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	assert_int_equal(write(in[1], "x\ny\n", 4), 4);
 	assert_int_equal(logpfx_read(p, in[0]), 4);
@@ -1039,27 +1041,24 @@ static void test_real_fd_and_epipe(void **state)
 static void test_new_rejects(void **state)
 {
 	struct logpfx_opts o = {.job = NULL};
+	struct logpfx *p = NULL;
 	char long_name[300];
 
 	(void)state;
-	errno = 0;
-	assert_null(logpfx_new(NULL));
-	assert_int_equal(errno, EINVAL);
-	errno = 0;
-	assert_null(logpfx_new(&o));
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(logpfx_new(NULL, &p), -EINVAL);
+	assert_null(p);
+	assert_int_equal(logpfx_new(&o, &p), -EINVAL);
+	assert_null(p);
 	o.job = "web";
 	o.pad_to = 100000;
-	errno = 0;
-	assert_null(logpfx_new(&o));
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(logpfx_new(&o, &p), -EINVAL);
+	assert_null(p);
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	o.pad_to = 0;
 	o.job = long_name;
-	errno = 0;
-	assert_null(logpfx_new(&o));
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(logpfx_new(&o, &p), -EINVAL);
+	assert_null(p);
 }
 
 /* Without a stream name, JSON says which one from the fd. */
@@ -1076,7 +1075,7 @@ static void test_stream_defaults_from_fd(void **state)
 	o.stream = NULL;
 	o.out_fd = 2;
 	o.format = LOG_JSON;
-	p = logpfx_new(&o);
+	logpfx_new(&o, &p);
 	assert_non_null(p);
 	assert_int_equal(logpfx_feed(p, "m\n", 2), 0);
 	assert_bytes_equal(c.data, c.len, want, sizeof(want) - 1, "stderr default");

@@ -128,9 +128,10 @@ static void test_input_bound(void **state)
 						.out_fd = 1,
 						.sink = count_sink,
 						.sink_ctx = &total};
-			struct logpfx *p = logpfx_new(&o);
+			struct logpfx *p;
 			char *buf;
 
+			logpfx_new(&o, &p);
 			assert_non_null(p);
 			n = logpfx_input_for(p, rooms[k]);
 			buf = malloc(n + 1);
