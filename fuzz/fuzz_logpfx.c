@@ -58,10 +58,8 @@ static ssize_t sink(void *ctx, const struct iovec *iov, int iovcnt)
 	if (iovcnt <= 0 || iovcnt > 1024)
 		die("iovcnt out of range");
 	o->calls++;
-	if (o->fail_after >= 0 && o->calls > o->fail_after) {
-		errno = EPIPE;
-		return -1;
-	}
+	if (o->fail_after >= 0 && o->calls > o->fail_after)
+		return -EPIPE;
 	for (int i = 0; i < iovcnt; i++) {
 		size_t n = iov[i].iov_len;
 		if (o->max_write > 0 && n > o->max_write - total)

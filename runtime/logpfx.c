@@ -159,16 +159,15 @@ static void set_error(struct logpfx *p, int err)
 		p->out_err = err;
 }
 
-/* The test sink behaves like writev(2): bytes written, or -1 and errno. */
+/* The sink: bytes written, or -errno. */
 static int sink_writev_all(struct logpfx *p, struct iovec *iov, int cnt)
 {
 	while (cnt > 0) {
 		ssize_t n = p->o.sink(p->o.sink_ctx, iov, cnt);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno > 0 ? -errno : -EIO;
-		}
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			return -EIO; /* would loop forever */
 		iov_advance(&iov, &cnt, (size_t)n);

@@ -25,8 +25,7 @@ struct logpfx_opts {
 	const char *stream;	/* "stdout" or "stderr" (json "stream") */
 	int out_fd;		/* where lines go: 1 or 2 */
 	/* For tests: replaces writev(out_fd, ...) and clock_gettime. The sink
-	 * behaves like writev: bytes written (short writes are completed), or
-	 * -1 with errno. */
+	 * returns the bytes written (short writes are completed), or -errno. */
 	ssize_t (*sink)(void *ctx, const struct iovec *iov, int iovcnt);
 	void *sink_ctx;
 	void (*now)(struct timespec *t);

@@ -284,11 +284,7 @@ ssize_t outq_sink(void *ctx, const struct iovec *iov, int cnt)
 {
 	int r = outq_writev(ctx, iov, cnt);
 
-	if (r == -EPIPE) {
-		errno = EPIPE;
-		return -1;
-	}
-	return (ssize_t)iov_total(iov, cnt);
+	return r == -EPIPE ? -EPIPE : (ssize_t)iov_total(iov, cnt);
 }
 
 void outq_flush(struct outq *q)

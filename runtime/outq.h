@@ -46,7 +46,7 @@ struct outq *outq_std(int fd);
  * producer asked outq_room first; what does not fit anyway is dropped and
  * counted (only jobshim's own messages can meet that: they may use the
  * reserve, and never wait). */
-/* A logpfx sink (behaves like writev: all bytes, or -1 and errno EPIPE). */
+/* A logpfx sink: all bytes, or -EPIPE. */
 ssize_t outq_sink(void *q, const struct iovec *iov, int cnt);
 int outq_writev(struct outq *q, const struct iovec *iov, int cnt);
 /* Writes what waits, as much as the stream takes now. */

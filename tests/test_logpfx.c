@@ -27,7 +27,7 @@ struct capture {
 	size_t len, cap;
 	int calls;
 	int max_iovcnt;
-	int fail_errno; /* once calls > fail_after: -1 with this errno */
+	int fail_errno; /* once calls > fail_after: -fail_errno */
 	int fail_after;
 	size_t max_write; /* short writes: at most this many bytes a call (0 = all) */
 };
@@ -40,10 +40,8 @@ static ssize_t capture_sink(void *ctx, const struct iovec *iov, int iovcnt)
 	c->calls++;
 	if (iovcnt > c->max_iovcnt)
 		c->max_iovcnt = iovcnt;
-	if (c->fail_errno != 0 && c->calls > c->fail_after) {
-		errno = c->fail_errno;
-		return -1;
-	}
+	if (c->fail_errno != 0 && c->calls > c->fail_after)
+		return -c->fail_errno;
 	for (int i = 0; i < iovcnt; i++) {
 		size_t n = iov[i].iov_len;
 		if (c->max_write > 0 && total + n > c->max_write)
