@@ -54,7 +54,8 @@ int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills);
  * naming the OOM killer; "max" when unlimited or unreadable. */
 void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap);
 
-/* In the child; on failure return -errno and set *step to the step's name
+/* In the child, which may not format (err.h's one exception): on failure
+ * return -errno and set *step to the step's name, a string literal
  * ("cgroup", "rlimits", "capability bounding set", "setgroups", "setgid",
  * "setuid", "capabilities", "no_new_privs", "seccomp"). */
 int sandbox_child_limits(const struct sandbox *sb, const char **step);

@@ -28,7 +28,8 @@ struct spawn_req {
 };
 
 /* What the child reported before it exec'd or exited: it shares jobshim's
- * memory until then, so jobshim knows synchronously. */
+ * memory until then, so jobshim knows synchronously. A step name and an
+ * errno rather than a struct err: the child may not format (err.h). */
 struct spawn_result {
 	const char *step; /* NULL: the program runs; else the failed step, or "exec" */
 	int err;	  /* that step's errno */
