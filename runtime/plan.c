@@ -445,12 +445,13 @@ static int zone_validate(char *const *env, struct errlist *errs)
 static int layers_load(const struct options *o, char *const *env, bool checking, struct layers *l,
 		       struct errlist *errs)
 {
-	struct errlist cerrs = {0};
+	struct errlist cerrs;
 	int r, r_sel;
 
 	/* Every layer is looked at even when an earlier one failed: `check`
 	 * reports all errors, not only the first. */
 	memset(l, 0, sizeof(*l));
+	errlist_clear(&cerrs);
 	r = options_validate(o, errs);
 	l->cfg_rc = config_read(o, &l->cfg, &l->have_cfg, &cerrs);
 	errlist_append(errs, &cerrs);
@@ -920,10 +921,11 @@ static void check_arg_lengths(const struct layers *l, const struct options *o, s
 
 int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err)
 {
-	struct errlist errs = {0};
+	struct errlist errs;
 	struct layers l;
 	int r;
 
+	errlist_clear(&errs);
 	r = layers_load(o, env, true, &l, &errs);
 	if (r != -ENOMEM)
 		check_arg_lengths(&l, o, &errs);

@@ -1648,12 +1648,14 @@ static struct run_plan **plan_slot(struct sup *s)
 static struct run_plan *reload_read(struct sup *s, uint32_t token)
 {
 	static char text[CONTROL_REPLY_MAX];
-	struct errlist errs = {0};
+	struct errlist errs;
 	struct run_plan *np;
 	const char *path = config_file(s);
 	struct stat st;
 	size_t len = 0;
 	int r;
+
+	errlist_clear(&errs);
 
 	/* read_file blocks on a FIFO: only a regular file (symlinks, as in a
 	 * ConfigMap, followed) or none at all is read. */

@@ -32,7 +32,7 @@ static const char *const persona_names[] = {"jobshim", "tini", "dumb-init"};
 static int run(const struct options *o)
 {
 	struct run_plan plan;
-	struct errlist errs = {0};
+	struct errlist errs;
 	bool main_mode = o->job == NULL || o->job[0] == '\0';
 	int r, code;
 
@@ -44,6 +44,7 @@ static int run(const struct options *o)
 	/* Before any file is read: a TERM during start-up stays pending. */
 	if (supervise_block_signals() < 0)
 		log_msg("unable to block signals: %s", strerror(errno));
+	errlist_clear(&errs);
 	r = plan_build(o, environ, &plan, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		log_msg("%s%s", r == 0 ? "warning: " : "", errs.item[i].msg);
