@@ -445,16 +445,13 @@ static int zone_validate(char *const *env, struct errlist *errs)
 static int layers_load(const struct options *o, char *const *env, bool checking, struct layers *l,
 		       struct errlist *errs)
 {
-	struct errlist cerrs;
 	int r, r_sel;
 
 	/* Every layer is looked at even when an earlier one failed: `check`
 	 * reports all errors, not only the first. */
 	memset(l, 0, sizeof(*l));
-	errlist_clear(&cerrs);
 	r = options_validate(o, errs);
-	l->cfg_rc = config_read(o, &l->cfg, &l->have_cfg, &cerrs);
-	errlist_append(errs, &cerrs);
+	l->cfg_rc = config_read(o, &l->cfg, &l->have_cfg, errs);
 	if (l->cfg_rc == -ENOMEM)
 		return -ENOMEM;
 	if (names_build(&l->cfg, NULL, false, &l->known) < 0)
