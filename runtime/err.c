@@ -69,13 +69,6 @@ void errlist_push(struct errlist *l, const struct err *e)
 	l->item[l->n++] = *e;
 }
 
-void errlist_append(struct errlist *dst, const struct errlist *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		errlist_push(dst, &src->item[i]);
-	dst->dropped += src->dropped;
-}
-
 void errlist_clear(struct errlist *l)
 {
 	l->n = 0;

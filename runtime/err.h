@@ -45,8 +45,6 @@ struct errlist {
 void errlist_add(struct errlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a copy of e. */
 void errlist_push(struct errlist *l, const struct err *e);
-/* Appends every error of src (and its dropped count). */
-void errlist_append(struct errlist *dst, const struct errlist *src);
 /* Empty (again): nothing to free, the storage is the struct's own. Start a
  * list with it rather than `= {0}`, which would write all 64 KiB and fault
  * that much stack into jobshim's resident memory for nothing. */

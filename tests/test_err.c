@@ -108,11 +108,13 @@ static void list_bounded(void **state)
 	assert_int_equal(all.item[0].code, -ENOENT);
 	assert_string_equal(all.item[0].msg, "TZ: unknown time zone");
 
-	/* append: what fits, the rest (and what src dropped) counted */
-	errlist_append(&all, &l);
+	/* a full list counts what it cannot keep */
+	for (int i = 0; i < ERRLIST_MAX; i++)
+		errlist_push(&all, &l.item[i]);
 	assert_int_equal(all.n, ERRLIST_MAX);
-	assert_int_equal(all.dropped, 1 + 5);
+	assert_int_equal(all.dropped, 1);
 	assert_string_equal(all.item[1].msg, "error 0");
+	assert_int_equal(all.item[1].code, -EINVAL);
 
 	errlist_clear(&all);
 	assert_int_equal(all.n, 0);
