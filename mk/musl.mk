@@ -87,7 +87,7 @@ CHECK_TARGETS += unit-musl
 .PHONY: unit-musl
 unit-musl: $(MUSL_UNIT:%=build/musl-tests/%)
 	@for t in $^; do $$t || exit 1; done
-build/musl-tests/test_cron: tests/test_cron.c tests/musl/cmocka.h runtime/cron.c runtime/duration.c runtime/xio.c $(MUSL_STAMP)
+build/musl-tests/test_cron: tests/test_cron.c tests/musl/cmocka.h runtime/cron.c runtime/duration.c runtime/err.c runtime/xio.c $(MUSL_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(CPPFLAGS) -I tests/musl $(MUSL_INC) -std=c11 -O1 -static -o $@ \
-		tests/test_cron.c runtime/cron.c runtime/duration.c runtime/xio.c
+		tests/test_cron.c runtime/cron.c runtime/duration.c runtime/err.c runtime/xio.c
