@@ -14,50 +14,6 @@
 
 #ifndef JSONQ
 #define JSONQ "integration/jsonq.py" /* the Makefile passes its absolute path */
-/* jsonq --each over the lines of text (every one ending in a newline), with
- * the condition cond (NULL: none): a malloc'd string with a letter a line,
- * 'y' where the line is JSON and cond holds, else 'n' (checks of the
- * checker itself, in one run). */
-__attribute__((unused)) static char *jsonq_each(const char *text, size_t len, const char *cond)
-{
-	char *out, *w;
-
-	if (cond != NULL)
-		assert_int_equal(jsonq(text, len, &out, "--each", "-a", cond, (char *)NULL), 0);
-	else
-		assert_int_equal(jsonq(text, len, &out, "--each", (char *)NULL), 0);
-	w = out;
-	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n"))
-		*w++ = strcmp(line, "ok") == 0 ? 'y' : 'n';
-	*w = '\0';
-	return out;
-}
-
-/* Texts a test collects to check in one jsonq run (one python3 start takes
- * about 0.1 s: a run a row would make a table test take seconds). */
-struct jsonq_batch {
-	char *buf; /* owned */
-	size_t len, cap;
-};
-
-__attribute__((unused)) static void jsonq_batch_add(struct jsonq_batch *b, const char *s,
-						    size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->buf = realloc(b->buf, b->cap);
-		assert_non_null(b->buf);
-	}
-	memcpy(b->buf + b->len, s, n);
-	b->len += n;
-}
-
-__attribute__((unused)) static void jsonq_batch_free(struct jsonq_batch *b)
-{
-	free(b->buf);
-	*b = (struct jsonq_batch){0};
-}
-
 #endif
 #define JSONQ_MAX_ARGS 16
 
@@ -170,8 +126,7 @@ struct jsonq_batch {
 	size_t len, cap;
 };
 
-__attribute__((unused)) static void jsonq_batch_add(struct jsonq_batch *b, const char *s,
-						    size_t n)
+__attribute__((unused)) static void jsonq_batch_add(struct jsonq_batch *b, const char *s, size_t n)
 {
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
