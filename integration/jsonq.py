@@ -62,7 +62,7 @@ def decode(text):
 
 def find(items, **kv):
     for x in items:
-        if all(k in x and x[k] == v for k, v in kv.items()):
+        if all(k in x and type(x[k]) is type(v) and x[k] == v for k, v in kv.items()):
             return x
     raise LookupError("no element with %r" % kv)
 
