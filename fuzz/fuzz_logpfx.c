@@ -5,7 +5,9 @@
  * job writes, repeated (byte 0 bits 4-5) so that lines longer than 16 KiB and their cuts happen
  * with small inputs. The stream is fed in chunks whose sizes come from the seed, then flushed; the
  * captured output must equal what an independent reference model of the format expects, byte for
- * byte (plain) or object by object with decoded messages (JSON).
+ * byte (plain) or object by object with decoded messages (JSON). No feed writes more than
+ * logpfx_input_for promised for its size (the back-pressure budget supervise reads by when
+ * jobshim's stdout queue is nearly full), no flush more than logpfx_flush_max.
  *
  * Only the prefixer carries coverage instrumentation (HARNESS below): about 1000 inputs a second
  * on the 2-core CI machine, where instrumenting the harness's per-byte loops too gave 200.
@@ -337,6 +339,25 @@ static HARNESS void check_json(const uint8_t *stream, size_t npieces)
 		die("fewer JSON objects than pieces");
 }
 
+/* The least output room for which logpfx_input_for allows n input bytes
+ * (what supervise reads when jobshim's stdout queue is nearly full, its
+ * reader stalled), or SIZE_MAX when no room allows that many at once. */
+static HARNESS size_t room_for(const struct logpfx *p, size_t n)
+{
+	size_t lo = 0, hi = (size_t)1 << 30;
+
+	if (logpfx_input_for(p, hi) < n)
+		return SIZE_MAX;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (logpfx_input_for(p, mid) >= n)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned reps[] = {1, 3, 9, 40};
@@ -400,17 +421,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					      : 1 + rng % 100000;
 		if (n > slen - at)
 			n = slen - at;
+		/* The budget of every feed but the tiny ones, of which one in 16
+		 * (the search for the least room was most of the run time). */
+		size_t room = n >= 64 || (rng >> 24) % 16 == 0 ? room_for(p, n) : SIZE_MAX;
+		size_t before = out->len;
 		int r = logpfx_feed(p, (const char *)stream + at, n);
 		if (r < 0)
 			errors++;
 		else if (r != 0)
 			die("feed returned a positive value");
+		if (room != SIZE_MAX && out->len - before > room)
+			die("a feed wrote more than logpfx_input_for promised");
 		if (logpfx_pending(p) > LOGPFX_LINE_MAX)
 			die("carry above LINE_MAX");
 		at += n;
 	}
+	size_t flush_max = logpfx_flush_max(p), before = out->len;
 	if (logpfx_flush(p) < 0)
 		errors++;
+	if (out->len - before > flush_max)
+		die("the flush wrote more than logpfx_flush_max");
 	if (logpfx_pending(p) != 0)
 		die("flush left bytes pending");
 	if (logpfx_flush(p) != 0)
