@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "commands.h"
 #include "plan.h"
 
 static char dir[PATH_MAX];
@@ -754,16 +755,31 @@ struct captured {
 	size_t out_len, err_len;
 };
 
+/* check_command with stderr (where log.c writes) sent to a file. */
 static struct captured run_check(const struct options *o)
 {
 	struct captured c = {0};
 	FILE *out = open_memstream(&c.out, &c.out_len);
-	FILE *err = open_memstream(&c.err, &c.err_len);
+	FILE *err = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	long n;
 
 	assert_non_null(out);
 	assert_non_null(err);
-	c.rc = plan_check_to(o, no_env, out, err);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(err), STDERR_FILENO), STDERR_FILENO);
+	c.rc = check_command(o, no_env, out);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
 	fclose(out);
+	assert_int_equal(fseek(err, 0, SEEK_END), 0);
+	n = ftell(err);
+	assert_true(n >= 0);
+	rewind(err);
+	c.err_len = (size_t)n;
+	c.err = calloc(1, c.err_len + 1);
+	assert_non_null(c.err);
+	assert_int_equal(fread(c.err, 1, c.err_len, err), c.err_len);
 	fclose(err);
 	return c;
 }
