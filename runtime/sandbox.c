@@ -68,18 +68,6 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 	return errs->n + errs->dropped > before ? -EINVAL : 0;
 }
 
-/* "256Mi", "1Gi". */
-static void format_bytes(uint64_t b, char *buf, size_t cap)
-{
-	const uint64_t gi = 1ULL << 30, mi = 1ULL << 20;
-	if (b % gi == 0)
-		snprintf(buf, cap, "%lluGi", (unsigned long long)(b / gi));
-	else if (b % mi == 0)
-		snprintf(buf, cap, "%lluMi", (unsigned long long)(b / mi));
-	else
-		snprintf(buf, cap, "%llu", (unsigned long long)b);
-}
-
 static const char *cgroup_root(const struct sandbox_opts *o)
 {
 	return o->cgroup_root && *o->cgroup_root ? o->cgroup_root : DEFAULT_CGROUP_ROOT;
@@ -89,7 +77,7 @@ static void not_enforced_msg(const struct sandbox_opts *o, const char *reason, c
 			     size_t cap)
 {
 	char mem[32];
-	format_bytes(o->size->memory_bytes, mem, sizeof(mem));
+	size_format_bytes(mem, sizeof(mem), (int64_t)o->size->memory_bytes);
 	snprintf(buf, cap,
 		 "cgroup v2 at %s is not writable (%s): size %s's memory (%s), pids and CPU are "
 		 "not enforced by jobshim",
@@ -253,7 +241,7 @@ void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
 
 	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
 	    max != UINT64_MAX)
-		format_bytes(max, buf, cap);
+		size_format_bytes(buf, cap, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	else
 		snprintf(buf, cap, "max");
 }
