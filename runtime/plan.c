@@ -432,7 +432,7 @@ static const struct size_spec *worker_size(const struct options *o, const struct
 }
 
 /* Everything before the jobs are built: options, file, selection. */
-struct layers {
+struct plan_layers {
 	struct config cfg;
 	bool have_cfg;
 	int cfg_rc;
@@ -452,8 +452,8 @@ static int zone_validate(char *const *env, struct errlist *errs)
 	return -EINVAL;
 }
 
-static int layers_load(const struct options *o, char *const *env, bool checking, struct layers *l,
-		       struct errlist *errs)
+static int layers_load(const struct options *o, char *const *env, bool checking,
+		       struct plan_layers *l, struct errlist *errs)
 {
 	struct errlist cerrs = {0};
 	int r, r_sel;
@@ -476,7 +476,7 @@ static int layers_load(const struct options *o, char *const *env, bool checking,
 	return r_sel == -ENOMEM || r == 0 ? r_sel : r;
 }
 
-static void layers_free(struct layers *l)
+static void layers_free(struct plan_layers *l)
 {
 	config_free(&l->cfg);
 	strv_free(l->known);
@@ -486,7 +486,7 @@ static void layers_free(struct layers *l)
 int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	       struct errlist *errs)
 {
-	struct layers l;
+	struct plan_layers l;
 	const struct selection *s = &l.sel;
 	size_t n = 0, max;
 	int r;
@@ -623,7 +623,7 @@ static void oneshot_report(struct plan_report *r, struct plan_report_job *j,
 	}
 }
 
-static void report_jobs(struct plan_report *r, const struct options *o, const struct layers *l)
+static void report_jobs(struct plan_report *r, const struct options *o, const struct plan_layers *l)
 {
 	const struct selection *s = &l->sel;
 	const size_t max = sizeof(r->jobs) / sizeof(r->jobs[0]);
@@ -670,7 +670,8 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
  * with E2BIG at every start: check says so. */
 #define ARG_STRLEN_MAX 131072
 
-static void check_arg_lengths(const struct layers *l, const struct options *o, struct errlist *errs)
+static void check_arg_lengths(const struct plan_layers *l, const struct options *o,
+			      struct errlist *errs)
 {
 	static const char *const field[] = {"workerJobs", "deployJob", "scheduledJobs"};
 	size_t index[3] = {0, 0, 0}, limit = ARG_STRLEN_MAX - sizeof("exec ");
@@ -704,7 +705,7 @@ static void check_arg_lengths(const struct layers *l, const struct options *o, s
 
 int plan_report_build(const struct options *o, char *const *env, struct plan_report *r)
 {
-	struct layers *l;
+	struct plan_layers *l;
 	int rc;
 
 	memset(r, 0, sizeof(*r));

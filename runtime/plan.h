@@ -94,7 +94,7 @@ struct plan_report_job {
 	int64_t next[CHECK_NEXT_TIMES]; /* unix seconds; -1 from the first that does not come */
 };
 
-struct layers;
+struct plan_layers;
 
 /* What `jobshim check` reports. Owns the configuration its strings point
  * into (layers) and errors; plan_report_free releases them. */
@@ -105,7 +105,7 @@ struct plan_report {
 	char zone[PATH_MAX + 32]; /* the schedules' zone (TZ), described */
 	struct plan_report_job jobs[PLAN_JOBS_MAX + 1];
 	size_t n_jobs; /* 0 when !valid */
-	struct layers *layers;
+	struct plan_layers *layers;
 };
 
 /* Validates every layer for o (env: the container's environment) and, when

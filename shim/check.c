@@ -7,7 +7,6 @@
 
 #include "caps.h"
 #include "commands.h"
-#include "config.h"
 #include "cron.h"
 #include "fmt.h"
 #include "jsonw.h"
