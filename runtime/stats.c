@@ -96,24 +96,22 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* "no jobshim is running in this container (no DIR/status.json, ...)" */
+/* "no jobshim is running in this container (no DIR/status.json, ...)":
+ * the file asked for, or every candidate run dir's. */
 static void not_running(const char *opt, char *err, size_t errlen)
 {
-	char cand[RUN_DIR_MAX_CANDS][PATH_MAX];
-	size_t n, len;
+	char cand[RUN_DIR_MAX_CANDS][PATH_MAX], list[RUN_DIR_MAX_CANDS * (PATH_MAX + 16)] = "";
+	size_t n, len = 0;
 
-	len = (size_t)snprintf(err, errlen, "no jobshim is running in this container (no ");
 	if (opt != NULL && opt[0] != '\0') {
-		len += (size_t)snprintf(err + (len < errlen ? len : errlen),
-					len < errlen ? errlen - len : 0, "%s/" STATUS_FILE, opt);
+		snprintf(list, sizeof(list), "%s/" STATUS_FILE, opt);
 	} else {
 		n = run_dir_candidates(RUN_DIR_DEFAULT, cand);
-		for (size_t i = 0; i < n; i++)
-			len += (size_t)snprintf(err + (len < errlen ? len : errlen),
-						len < errlen ? errlen - len : 0,
-						"%s%s/" STATUS_FILE, i ? ", " : "", cand[i]);
+		for (size_t i = 0; i < n && len < sizeof(list); i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s/" STATUS_FILE,
+						i ? ", " : "", cand[i]);
 	}
-	snprintf(err + (len < errlen ? len : errlen), len < errlen ? errlen - len : 0, ")");
+	snprintf(err, errlen, "no jobshim is running in this container (no %s)", list);
 }
 
 /* CPU over a short sample and memory at its end, for each job that has an
