@@ -1,27 +1,34 @@
 /* The supervisor's job states and the events that move them, in one
- * switch (s6-supervise's shape). supervise.c runs the actions.
+ * switch (s6-supervise's shape). supervise.c runs the actions (the names
+ * in parentheses) and feeds their outcomes back as events.
  *
- *              HOLD              RELEASE
- *   NEW ----------------> HELD ----------> IDLE <-------------------+
- *    |  \  CANCEL           | START          | FIRE (RUN_BEGIN)      |
- *    |   +--------> DONE    v                v                       |
- *    +-- START --------> (spawn) -- SPAWNED --> RUNNING              |
- *                         ^   \                  | EXITED            |
- *                         |    NEVER_STARTS,     v                   |
- *          BACKOFF_OVER   |    START_FAILED    CLEANUP -- GONE --+   |
- *   WAITING --------------+        -> DONE      |  (main app,    |   |
- *     ^   ^                                     |   stop: DONE)  |   |
- *     |   +------- GONE (worker: BACKOFF) ------+                |   |
- *     +----------- AGAIN (one-shot: ATTEMPT_END decides) --------+   |
- *                  RUN_OVER: DONE, or (scheduled) IDLE --------------+
+ *   NEW --HOLD--> HELD --RELEASE--> IDLE        CANCEL: NEW, HELD, IDLE -> DONE
+ *    |             |                 |
+ *  START         START       FIRE (RUN_BEGIN; SKIP_OVERLAP while a run goes on)
+ *    +-------------+-----------------+
+ *                  v
+ *               (spawn) --NEVER_STARTS, START_FAILED--> DONE
+ *                  |    \--RETRY_LATER--> WAITING
+ *               SPAWNED
+ *                  v
+ *   +---------> RUNNING --EXITED--> CLEANUP --GONE--> WAITING (worker: BACKOFF)
+ *   |              |                   |
+ *   |              |                   +--GONE (one-shot: ATTEMPT_END)
+ *   |              |                         --AGAIN--> WAITING
+ *   |              |                         --RUN_OVER--> IDLE (scheduled) or DONE
+ *   |              +--EXITED (the main app; a worker during a stop)--> DONE
+ *   |
+ *   +--(spawn)-- WAITING --BACKOFF_OVER (RESPAWN)
  *
  *   STOP: RUNNING gets the stop signal; WAITING, IDLE, HELD -> DONE (a
- *   one-shot in WAITING gives up). RESTART/REMOVE set a goal: the stop
- *   signal to a RUNNING instance (GRACE_OVER: SIGKILL), and once it is GONE
- *   (or at once without an instance) REMOVED -> DONE, or a new instance.
+ *   one-shot in WAITING: GIVE_UP, then RUN_OVER). STOP_DELAYED (the stop
+ *   signal waits): WAITING -> DONE. RESTART and REMOVE set the job's goal:
+ *   the stop signal to a RUNNING instance (GRACE_OVER: SIGKILL); once it is
+ *   GONE, or at once without an instance, REMOVED -> DONE, or (RESTART_NOW)
+ *   a new instance without backoff. A stop cancels the goal.
  *
- * A job's state is one enum field (struct job's phase); what status.json
- * says of it is jobstate_run_state, here too. */
+ * A job's state is one enum field (struct job's phase in supervise.c);
+ * what status.json says of it is jobstate_run_state, here too. */
 #include "jobstate.h"
 
 #include <stddef.h>

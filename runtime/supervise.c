@@ -161,6 +161,11 @@ struct sup {
 	uint64_t watch_due_ms, watch_first_ms;
 	uint64_t config_hash;
 	char config_path[PATH_MAX];
+	/* Scratch, here rather than on the stack (together 40 KiB): the
+	 * status document being written, and a control reply being built
+	 * (reload_read's errors, reload_progress's summary; one at a time). */
+	struct status_doc doc;
+	char reply[CONTROL_REPLY_MAX];
 };
 
 static uint64_t now_ms(clockid_t clk)
@@ -246,23 +251,23 @@ static void control_open(struct sup *s)
 
 static void status_write_now(struct sup *s)
 {
-	static struct status_doc d;
+	struct status_doc *d = &s->doc;
 
 	if (!s->status_on)
 		return;
 	if (s->ctl_due)
 		control_open(s);
-	memset(&d, 0, sizeof(d));
-	d.jobshim_pid = getpid();
-	d.written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
-	d.ready_after_ms = READY_AFTER_MS;
+	memset(d, 0, sizeof(*d));
+	d->jobshim_pid = getpid();
+	d->written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
+	d->ready_after_ms = READY_AFTER_MS;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		struct job_status *js = &d.jobs[d.n_jobs];
+		struct job_status *js = &d->jobs[d->n_jobs];
 
 		if (j->removed)
 			continue; /* a reload removed it: gone from stats */
-		d.n_jobs++;
+		d->n_jobs++;
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
 		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
@@ -281,7 +286,7 @@ static void status_write_now(struct sup *s)
 		if (is_oneshot(j))
 			oneshot_status(s, j, js);
 	}
-	int r = status_write_at(s->run_fd, &d);
+	int r = status_write_at(s->run_fd, d);
 	s->status_due_ms = 0;
 	if (r == 0)
 		s->status_written = true;
@@ -1119,8 +1124,10 @@ static void blocked_set(sigset_t *set, bool block_faults)
 }
 
 /* The mask jobshim was started with (tini's -s... keeps it for the child):
- * saved by the first of supervise_block_signals and signals_setup. One a
- * process, like the mask itself. */
+ * saved by the first of supervise_block_signals and signals_setup. Global,
+ * not in struct sup: main blocks the signals before any file is read, long
+ * before supervise_run (and its supervisor) exists, and the mask is the
+ * process's own state, one a process. */
 static sigset_t start_mask;
 static bool start_mask_saved;
 
@@ -1656,7 +1663,7 @@ static struct run_plan **plan_slot(struct sup *s)
  * NULL with the reply sent when it is not valid. */
 static struct run_plan *reload_read(struct sup *s, uint32_t token)
 {
-	static char text[CONTROL_REPLY_MAX];
+	char *text = s->reply;
 	struct errlist errs = {0};
 	struct run_plan *np;
 	const char *path = config_file(s);
@@ -1684,13 +1691,13 @@ static struct run_plan *reload_read(struct sup *s, uint32_t token)
 		return np;
 	for (size_t i = 0; i < errs.n; i++) {
 		log_msg("%s", errs.msg[i]);
-		append(text, sizeof(text), &len, "jobshim: %s\n", errs.msg[i]);
+		append(text, sizeof(s->reply), &len, "jobshim: %s\n", errs.msg[i]);
 	}
 	if (errs.dropped > 0)
-		append(text, sizeof(text), &len, "jobshim: ... and %zu more errors\n",
+		append(text, sizeof(s->reply), &len, "jobshim: ... and %zu more errors\n",
 		       errs.dropped);
 	log_msg("reload refused: the configuration is not valid; nothing changed");
-	append(text, sizeof(text), &len,
+	append(text, sizeof(s->reply), &len,
 	       "jobshim: reload refused: the configuration is not valid; nothing changed, the "
 	       "jobs go on\n");
 	if (token != 0)
@@ -1899,7 +1906,7 @@ static void reload(struct sup *s, uint32_t token)
  * the table, added ones start, and the client gets the summary. */
 static void reload_progress(struct sup *s)
 {
-	static char text[CONTROL_REPLY_MAX];
+	char *text = s->reply;
 	size_t k = 0, len = 0, same = 0;
 
 	if (!s->reload.active)
@@ -1964,32 +1971,34 @@ static void reload_progress(struct sup *s)
 			same++;
 			break;
 		case RN_RESTART:
-			append(text, sizeof(text), &len, "restarted %s (%s changed): pid %d\n",
+			append(text, sizeof(s->reply), &len, "restarted %s (%s changed): pid %d\n",
 			       n->name, n->what, pid);
 			break;
 		case RN_ADD:
 			if (j != NULL && j->plan->kind == JOB_SCHEDULED)
-				append(text, sizeof(text), &len, "scheduled %s (added)\n", n->name);
+				append(text, sizeof(s->reply), &len, "scheduled %s (added)\n",
+				       n->name);
 			else
-				append(text, sizeof(text), &len, "started %s (added): pid %d\n",
+				append(text, sizeof(s->reply), &len, "started %s (added): pid %d\n",
 				       n->name, pid);
 			break;
 		case RN_REMOVE:
-			append(text, sizeof(text), &len, "stopped %s (removed)\n", n->name);
+			append(text, sizeof(s->reply), &len, "stopped %s (removed)\n", n->name);
 			break;
 		case RN_MAIN:
-			append(text, sizeof(text), &len,
+			append(text, sizeof(s->reply), &len,
 			       "%s (the main app) changed (%s): not restarted; restart the "
 			       "container to apply it\n",
 			       n->name, n->what);
 			break;
 		case RN_DEPLOY:
-			append(text, sizeof(text), &len,
+			append(text, sizeof(s->reply), &len,
 			       "%s (the deploy job) changed (%s): applies at the next start\n",
 			       n->name, n->what);
 			break;
 		case RN_SCHED:
-			append(text, sizeof(text), &len, "%s changed (%s): %s\n", n->name, n->what,
+			append(text, sizeof(s->reply), &len, "%s changed (%s): %s\n", n->name,
+			       n->what,
 			       j != NULL && j->next_plan != NULL
 				   ? "applies once its current run is over"
 				   : "applies from its next time");
@@ -1997,10 +2006,10 @@ static void reload_progress(struct sup *s)
 		}
 	}
 	if (len == 0)
-		append(text, sizeof(text), &len,
+		append(text, sizeof(s->reply), &len,
 		       "the configuration is unchanged: no job touched\n");
 	else if (same > 0)
-		append(text, sizeof(text), &len, "%zu unchanged job%s left alone\n", same,
+		append(text, sizeof(s->reply), &len, "%zu unchanged job%s left alone\n", same,
 		       same == 1 ? "" : "s");
 	log_msg("reload done");
 	if (s->reload.token != 0)
