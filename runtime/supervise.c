@@ -2744,9 +2744,9 @@ static void schedules_wake(struct sup *s)
 
 /* Every change of a job's state goes through here: the table (jobstate.c)
  * says the next state and the action, which runs once the state is set
- * (prev: the state before). An action's outcome (a spawn's answer, whether
- * another attempt follows) comes back as another event. Returns the
- * action's result: a spawn's 0 or -errno, else 0. */
+ * (prev: the state before); -vv logs each step. An action's outcome (a
+ * spawn's answer, whether another attempt follows) comes back as another
+ * event. Returns the action's result: a spawn's 0 or -errno, else 0. */
 static int job_on(struct sup *s, struct job *j, enum job_event ev, int64_t arg)
 {
 	struct job_ctx c = {
@@ -2760,6 +2760,8 @@ static int job_on(struct sup *s, struct job *j, enum job_event ev, int64_t arg)
 
 	if (st.action == JA_IGNORE)
 		return 0;
+	log_trace("%s: %s + %s -> %s (%s)", j->plan->name, jobstate_name(prev),
+		  jobstate_event_name(ev), jobstate_name(st.next), jobstate_action_name(st.action));
 	j->phase = st.next;
 	switch (st.action) {
 	case JA_IGNORE:
