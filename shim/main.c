@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "ctl.h"
 #include "log.h"
 #include "plan.h"
 #include "spawn.h"
-#include "stats.h"
 #include "supervise.h"
 
 extern char **environ;
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		      stdout);
 		return 0;
 	case CMD_CHECK:
-		return plan_check(&o, environ, stdout);
+		return check_command(&o, environ, stdout);
 	case CMD_STATS:
 		return stats_command(o.run_dir, o.output, stdout);
 	case CMD_RESTART:

@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include "commands.h"
 #include "plan.h"
+#include "jsonq.h"
 
 static char dir[PATH_MAX];
 
@@ -647,105 +649,17 @@ static void test_options(void **state)
 
 /* ---------------------------------------------------------------- check */
 
-/* A small strict JSON syntax checker: check's output is composed by hand,
- * so prove it parses. Returns the end of the value or NULL. */
-static const char *json_value(const char *s, int depth);
-
-static const char *json_ws(const char *s)
-{
-	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
-		s++;
-	return s;
-}
-
-static const char *json_string(const char *s)
-{
-	if (*s++ != '"')
-		return NULL;
-	while (*s != '"') {
-		if ((unsigned char)*s < 0x20)
-			return NULL;
-		if (*s == '\\') {
-			s++;
-			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
-						return NULL;
-				s += 4;
-			} else if (!strchr("\"\\/bfnrt", *s) || !*s) {
-				return NULL;
-			}
-		}
-		s++;
-	}
-	return s + 1;
-}
-
-static const char *json_value(const char *s, int depth)
-{
-	if (depth > 20)
-		return NULL;
-	s = json_ws(s);
-	if (*s == '{' || *s == '[') {
-		char close = *s == '{' ? '}' : ']';
-		bool obj = *s == '{';
-
-		s = json_ws(s + 1);
-		if (*s == close)
-			return s + 1;
-		for (;;) {
-			if (obj) {
-				s = json_string(json_ws(s));
-				if (s == NULL)
-					return NULL;
-				s = json_ws(s);
-				if (*s++ != ':')
-					return NULL;
-			}
-			s = json_value(s, depth + 1);
-			if (s == NULL)
-				return NULL;
-			s = json_ws(s);
-			if (*s == close)
-				return s + 1;
-			if (*s++ != ',')
-				return NULL;
-		}
-	}
-	if (*s == '"')
-		return json_string(s);
-	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0)
-		return s + 4;
-	if (strncmp(s, "false", 5) == 0)
-		return s + 5;
-	if (*s == '-' || (*s >= '0' && *s <= '9')) {
-		s++;
-		while ((*s >= '0' && *s <= '9') || *s == '.' || *s == 'e' || *s == '+' || *s == '-')
-			s++;
-		return s;
-	}
-	return NULL;
-}
-
-static void assert_json(const char *text)
-{
-	const char *end = json_value(text, 0);
-
-	if (end == NULL)
-		print_message("not JSON: %s\n", text);
-	assert_non_null(end);
-	assert_string_equal(json_ws(end), "");
-}
-
+/* check's output is composed by hand: prove it parses (jsonq.h). */
 static void test_json_checker(void **state)
 {
+	static const char *bad[] = {"{\"a\":}", "{\"a\":1,}", "[\"a\nb\"]", "{a:1}"};
+	static const char good[] = "{\"a\":[1,true,null,\"x\\n\"]}";
+
 	(void)state;
 	/* the checker itself must be able to fail */
-	assert_non_null(json_value("{\"a\":[1,true,null,\"x\\n\"]}", 0));
-	assert_null(json_value("{\"a\":}", 0));
-	assert_null(json_value("{\"a\":1,}", 0));
-	assert_null(json_value("[\"a\nb\"]", 0));
-	assert_null(json_value("{a:1}", 0));
+	assert_int_equal(jsonq(good, strlen(good), NULL, (char *)NULL), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(jsonq(bad[i], strlen(bad[i]), NULL, (char *)NULL), 1);
 }
 
 struct captured {
@@ -754,17 +668,46 @@ struct captured {
 	size_t out_len, err_len;
 };
 
-static struct captured run_check(const struct options *o)
+/* check_command writing to out, with stderr (where log.c writes) sent to a
+ * file: its exit status and what it logged (c.err). */
+static struct captured run_check_on(const struct options *o, FILE *out)
 {
 	struct captured c = {0};
-	FILE *out = open_memstream(&c.out, &c.out_len);
-	FILE *err = open_memstream(&c.err, &c.err_len);
+	FILE *err = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	long n;
+
+	assert_non_null(err);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(err), STDERR_FILENO), STDERR_FILENO);
+	c.rc = check_command(o, no_env, out);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_int_equal(fseek(err, 0, SEEK_END), 0);
+	n = ftell(err);
+	assert_true(n >= 0);
+	rewind(err);
+	c.err_len = (size_t)n;
+	c.err = calloc(1, c.err_len + 1);
+	assert_non_null(c.err);
+	assert_int_equal(fread(c.err, 1, c.err_len, err), c.err_len);
+	fclose(err);
+	return c;
+}
+
+/* The same, stdout captured in c.out. */
+static struct captured run_check(const struct options *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct captured c;
 
 	assert_non_null(out);
-	assert_non_null(err);
-	c.rc = plan_check_to(o, no_env, out, err);
+	c = run_check_on(o, out);
 	fclose(out);
-	fclose(err);
+	c.out = buf;
+	c.out_len = len;
 	return c;
 }
 
@@ -879,6 +822,48 @@ static void test_check_json(void **state)
 	captured_free(&c);
 }
 
+/* A report that cannot be written fails the check (exit 1) and says why;
+ * an invalid configuration stays exit 2. */
+static void test_check_output_error(void **state)
+{
+	static const enum output_format formats[] = {OUT_TABLE, OUT_JSON};
+	struct options o = opts(full_yaml, NULL);
+	struct captured c;
+
+	(void)state;
+	o.cmd = CMD_CHECK;
+	o.argv = no_env;
+	o.argc = 0;
+	for (size_t i = 0; i < 2; i++) {
+		FILE *full = fopen("/dev/full", "w");
+
+		assert_non_null(full);
+		o.output = formats[i];
+		c = run_check_on(&o, full);
+		fclose(full);
+		assert_int_equal(c.rc, EXIT_CHECK_OUTPUT);
+		assert_string_equal(c.err, "jobshim check: unable to write the output: No space "
+					   "left on device\n");
+		captured_free(&c);
+	}
+	opts_free(&o);
+
+	o = opts(broken_yaml, NULL);
+	o.cmd = CMD_CHECK;
+	o.argv = no_env;
+	o.output = OUT_JSON;
+	FILE *full = fopen("/dev/full", "w");
+	assert_non_null(full);
+	c = run_check_on(&o, full);
+	fclose(full);
+	assert_int_equal(c.rc, EXIT_CHECK_INVALID);
+	assert_contains(c.err, "unknown size \"huge\"");
+	assert_contains(c.err, "jobshim check: unable to write the output: No space left on "
+			       "device\n");
+	captured_free(&c);
+	opts_free(&o);
+}
+
 static void test_check_invalid(void **state)
 {
 	struct options o = opts(broken_yaml, NULL);
@@ -961,6 +946,7 @@ int main(void)
 	    cmocka_unit_test(test_check_table),
 	    cmocka_unit_test(test_check_json),
 	    cmocka_unit_test(test_check_invalid),
+	    cmocka_unit_test(test_check_output_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
