@@ -98,7 +98,7 @@ static void sleep_ms(unsigned ms)
 
 /* "no jobshim is running in this container (no DIR/status.json, ...)":
  * the file asked for, or every candidate run dir's. */
-static void not_running(const char *opt, char *err, size_t errlen)
+static int not_running(const char *opt, struct err *err)
 {
 	char cand[RUN_DIR_MAX_CANDS][PATH_MAX], list[RUN_DIR_MAX_CANDS * (PATH_MAX + 16)] = "";
 	size_t n, len = 0;
@@ -111,7 +111,7 @@ static void not_running(const char *opt, char *err, size_t errlen)
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s/" STATUS_FILE,
 						i ? ", " : "", cand[i]);
 	}
-	snprintf(err, errlen, "no jobshim is running in this container (no %s)", list);
+	return err_set(err, -ESRCH, "no jobshim is running in this container (no %s)", list);
 }
 
 /* CPU over a short sample and memory at its end, for each job that has an
@@ -157,7 +157,7 @@ static void measure(const struct status_doc *d, int64_t cpu[], int64_t mem[])
 	}
 }
 
-int stats_collect(const char *run_dir_opt, struct stats_row *rows, char *err, size_t errlen)
+int stats_collect(const char *run_dir_opt, struct stats_row *rows, struct err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX + sizeof("/" STATUS_FILE)];
 	int64_t cpu[STATUS_JOBS_MAX], mem[STATUS_JOBS_MAX], now;
@@ -166,52 +166,41 @@ int stats_collect(const char *run_dir_opt, struct stats_row *rows, char *err, si
 	int r, fd;
 
 	r = run_dir_resolve(run_dir_opt, 0, dir, sizeof(dir));
-	if (r == -EPERM || r == -ELOOP || r == -ENOTDIR) {
-		snprintf(err, errlen, "%s is not a run dir of this user's own (%s): not read",
-			 run_dir_opt ? run_dir_opt : dir,
-			 r == -ELOOP ? "a symlink" : "owned by another user or writable by others");
-		return -EPERM;
-	}
-	if (r < 0) {
-		not_running(run_dir_opt, err, errlen);
-		return -ESRCH;
-	}
+	if (r == -EPERM || r == -ELOOP || r == -ENOTDIR)
+		return err_set(err, -EPERM, "%s is not a run dir of this user's own (%s): not read",
+			       run_dir_opt ? run_dir_opt : dir,
+			       r == -ELOOP ? "a symlink"
+					   : "owned by another user or writable by others");
+	if (r < 0)
+		return not_running(run_dir_opt, err);
 	snprintf(path, sizeof(path), "%s/" STATUS_FILE, dir);
 	fd = run_dir_open(dir);
 	r = fd < 0 ? fd : status_read_at(fd, &d);
 	if (fd >= 0)
 		close(fd);
-	if (r == -ENOENT) {
-		not_running(run_dir_opt, err, errlen);
-		return -ESRCH;
-	}
-	if (r < 0) {
-		snprintf(err, errlen, "unable to read %s: %s", path,
-			 r == -EINVAL ? "not a jobshim status file" : strerror(-r));
-		return r;
-	}
+	if (r == -ENOENT)
+		return not_running(run_dir_opt, err);
+	if (r < 0)
+		return err_set(err, r, "unable to read %s: %s", path,
+			       r == -EINVAL ? "not a jobshim status file" : strerror(-r));
 	/* jobshim removes nothing when killed: a file whose writer is gone
 	 * is stale. EPERM means the pid exists (another user's), so it runs.
 	 * status_parse guarantees pid >= 1: kill(0 or -1, 0) would ask about
 	 * whole groups instead. */
-	if (kill(d.jobshim_pid, 0) < 0 && errno == ESRCH) {
-		snprintf(err, errlen,
-			 "no jobshim is running in this container (%s was written by pid %d, "
-			 "which has exited)",
-			 path, (int)d.jobshim_pid);
-		return -ESRCH;
-	}
+	if (kill(d.jobshim_pid, 0) < 0 && errno == ESRCH)
+		return err_set(err, -ESRCH,
+			       "no jobshim is running in this container (%s was written by pid %d, "
+			       "which has exited)",
+			       path, (int)d.jobshim_pid);
 	/* The pid lives, but is it the writer? Not when it started at another
 	 * time: the pid was reused, or the file comes from a jobshim in another
 	 * PID namespace (whose pid 1 is not ours). Unknown times are trusted. */
 	start = d.jobshim_starttime ? process_starttime(d.jobshim_pid) : 0;
-	if (start != 0 && start != d.jobshim_starttime) {
-		snprintf(err, errlen,
-			 "no jobshim is running in this container (%s was written by pid %d, "
-			 "which is now another process)",
-			 path, (int)d.jobshim_pid);
-		return -ESRCH;
-	}
+	if (start != 0 && start != d.jobshim_starttime)
+		return err_set(err, -ESRCH,
+			       "no jobshim is running in this container (%s was written by pid %d, "
+			       "which is now another process)",
+			       path, (int)d.jobshim_pid);
 	measure(&d, cpu, mem);
 	now = now_unix_ms();
 	for (size_t i = 0; i < d.n_jobs; i++)

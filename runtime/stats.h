@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "err.h"
 #include "status.h"
 
 /* One line of `jobshim stats` output. Absent values: pid 0,
@@ -40,6 +41,6 @@ void stats_row_fill(struct stats_row *r, const struct job_status *j, int64_t now
  * ("no jobshim is running in this container (no /run/jobshim/status.json)"):
  * -ESRCH no jobshim runs (no file, or its writer is gone), -EPERM the run
  * dir is not this user's own, or what reading the file failed with. */
-int stats_collect(const char *run_dir_opt, struct stats_row *rows, char *err, size_t errlen);
+int stats_collect(const char *run_dir_opt, struct stats_row *rows, struct err *err);
 
 #endif

@@ -168,12 +168,12 @@ int stats_print_json(FILE *out, const struct stats_row *rows, size_t n)
 int stats_command(const char *run_dir_opt, enum output_format fmt, FILE *out)
 {
 	struct stats_row rows[STATUS_JOBS_MAX];
-	char err[PATH_MAX * 4];
+	struct err err;
 	int n, r;
 
-	n = stats_collect(run_dir_opt, rows, err, sizeof(err));
+	n = stats_collect(run_dir_opt, rows, &err);
 	if (n < 0) {
-		log_cmd_msg("stats", "%s", err);
+		log_cmd_msg("stats", "%s", err.msg);
 		return EXIT_STATS_FAILED;
 	}
 	r = fmt == OUT_JSON ? stats_print_json(out, rows, (size_t)n)
