@@ -8,15 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "errlist.h"
 #include "sizes.h"
-
-#define CONFIG_FILE_MAX	      (1024 * 1024) /* bigger files are refused */
-#define CONFIG_DEPTH_MAX      32	    /* nested lists/mappings */
-#define CONFIG_NODES_MAX      100000	    /* scalars + lists + mappings */
-#define CONFIG_RETRIES_MAX    5
-#define CONFIG_TIMEOUT_MIN_MS (60 * 1000ULL)
-#define CONFIG_TIMEOUT_MAX_MS (30 * 60 * 1000ULL)
 
 struct config_env {
 	char *name;

@@ -14,10 +14,11 @@
 
 #include "log.h"
 #include "signame.h"
+#include "sigspec.h"
 #include "status.h"
 
 #define LISTEN_BACKLOG	64
-#define SIGNAL_MAX	64
+#define SIGNAL_MAX	SIGSPEC_MAX
 #define TOKEN_SLOT_BITS 4 /* CONTROL_CONNS_MAX <= 16 */
 #define REFUSAL_LOG_MS	1000
 

@@ -20,13 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
+
 #define CONTROL_SOCKET		 "control"
 #define CONTROL_REQ_MAX		 256 /* bytes of a request, newline included */
 #define CONTROL_REPLY_MAX	 16384
 #define CONTROL_CONNS_MAX	 8    /* connections being served at once */
 #define CONTROL_ACCEPTS_PER_TURN 16   /* accepted a loop turn */
 #define CONTROL_IDLE_MS		 2000 /* a client has this long to send its request */
-#define CONTROL_JOB_MAX		 63
+#define CONTROL_JOB_MAX		 JOB_NAME_MAX
 
 /* Reply codes: the client's exit status. */
 #define CONTROL_DONE   0

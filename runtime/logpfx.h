@@ -12,9 +12,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "bounds.h"
 #include "options.h"
-
-#define LOGPFX_LINE_MAX (16 * 1024)
 
 struct logpfx_opts {
 	const char *job;	/* the prefix's name */

@@ -154,8 +154,8 @@ static bool want_dns_label(struct errlist *errs, const char *name)
 		return true;
 	errlist_add(errs,
 		    "job: \"%s\" is not a valid job name (lowercase letters, digits and '-', "
-		    "starting and ending with a letter or digit, at most 63 characters)",
-		    name);
+		    "starting and ending with a letter or digit, at most %d characters)",
+		    name, JOB_NAME_MAX);
 	return false;
 }
 
@@ -831,7 +831,7 @@ static void check_job_json(FILE *out, const struct check_job *j, bool first)
 static void check_print(FILE *out, const struct options *o, const struct layers *l)
 {
 	const struct selection *s = &l->sel;
-	struct check_job jobs[1 + WORKERS_MAX + 1 + 1 + 64];
+	struct check_job jobs[PLAN_JOBS_MAX + 1]; /* + a worker the environment names */
 	size_t n = 0;
 	bool json = o->output == OUT_JSON;
 	const struct size_spec *size;

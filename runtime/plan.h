@@ -8,17 +8,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bounds.h"
 #include "cron.h"
 #include "errlist.h"
 #include "options.h"
 #include "sandbox.h"
 #include "sizes.h"
-
-#define JOB_NAME_MAX	   63
-#define WORKERS_MAX	   3
-#define SCHEDULED_MAX	   64
-#define PLAN_JOBS_MAX	   (1 + WORKERS_MAX + 1 + SCHEDULED_MAX) /* web, workers, deploy, scheduled */
-#define TIMEOUT_DEFAULT_MS (5 * 60 * 1000ULL)
 
 /* JOB_DEPLOY and JOB_SCHEDULED are one-shot jobs (SPEC §4): attempts, not
  * restarts. */
