@@ -12,8 +12,8 @@
 #define PLAN_JOBS_MAX (1 + WORKERS_MAX + 1 + SCHEDULED_MAX)
 
 /* One-shot jobs (SPEC §4). */
-#define CONFIG_RETRIES_MAX    5			   /* retries 0..5 */
-#define CONFIG_TIMEOUT_MIN_MS (60 * 1000ULL)	   /* timeout 1m.. */
+#define CONFIG_RETRIES_MAX    5			  /* retries 0..5 */
+#define CONFIG_TIMEOUT_MIN_MS (60 * 1000ULL)	  /* timeout 1m.. */
 #define CONFIG_TIMEOUT_MAX_MS (30 * 60 * 1000ULL) /* ..30m */
 #define TIMEOUT_DEFAULT_MS    (5 * 60 * 1000ULL)  /* 5m */
 

@@ -98,7 +98,6 @@ static struct options opts(const char *config_text, const char *job)
 {
 	struct options o = {0};
 
-	o.cmd = CMD_RUN;
 	o.job = job;
 	if (config_text != NULL) {
 		o.config = strdup(write_tmp("deploio.yaml", config_text));
@@ -788,7 +787,6 @@ static void test_check_table(void **state)
 	char line[PATH_MAX + 32];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.argv = no_env; /* `jobshim check` has no command */
 	o.argc = 0;
 	c = run_check(&o);
@@ -844,7 +842,6 @@ static void test_check_json(void **state)
 	char want[PATH_MAX + 32];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.output = OUT_JSON;
 	o.argv = no_env;
 	c = run_check(&o);
@@ -865,7 +862,6 @@ static void test_check_json(void **state)
 	/* no file: config is null, the main app alone */
 	opts_free(&o);
 	o = opts(NULL, NULL);
-	o.cmd = CMD_CHECK;
 	o.output = OUT_JSON;
 	o.argv = main_argv;
 	c = run_check(&o);
@@ -886,7 +882,6 @@ static void test_check_invalid(void **state)
 	char want[2 * PATH_MAX + 400];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.argv = no_env;
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
@@ -912,7 +907,6 @@ static void test_check_invalid(void **state)
 
 	/* errors of every layer at once: option, file, selection */
 	o = opts("workerJobs: 1\n", "nope");
-	o.cmd = CMD_CHECK;
 	o.size = "huge";
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
@@ -923,7 +917,6 @@ static void test_check_invalid(void **state)
 
 	/* an unknown job, and a named file that does not exist */
 	o = opts(full_yaml, "nope");
-	o.cmd = CMD_CHECK;
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.err, "jobshim: unknown job \"nope\" (known jobs: sidekiq, mailer, "
@@ -932,7 +925,6 @@ static void test_check_invalid(void **state)
 	opts_free(&o);
 
 	o = opts(NULL, NULL);
-	o.cmd = CMD_CHECK;
 	o.config_explicit = true;
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
