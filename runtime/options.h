@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobseccomp.h"
 #include "sigspec.h"
+#include "sizes.h"
 
 enum log_format { LOG_PLAIN, LOG_JSON };
 enum output_format { OUT_TABLE, OUT_JSON };
@@ -16,17 +18,17 @@ enum output_format { OUT_TABLE, OUT_JSON };
 enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
 
 struct options {
-	const char *job;	 /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
-	const char *config;	 /* NULL = ./.deploio.yaml if it exists */
-	bool config_explicit;	 /* named by --config / JOBSHIM_CONFIG: must exist */
-	const char *command;	 /* overrides the worker's command string */
-	const char *size;	 /* overrides the selected job's size; validated */
-	const char *seccomp;	 /* "default", "strict", "off" */
-	const char *caps;	 /* "default", "none", or a comma list */
-	const char *user;	 /* NULL or USER[:GROUP] */
-	const char *rlimits;	 /* NULL or "nofile=4096,core=0" */
-	const char *run_dir;	 /* NULL = /run/jobshim, else $TMPDIR/jobshim */
-	const char *cgroup_root; /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
+	const char *job;	      /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
+	const char *config;	      /* NULL = ./.deploio.yaml if it exists */
+	bool config_explicit;	      /* named by --config / JOBSHIM_CONFIG: must exist */
+	const char *command;	      /* overrides the worker's command string */
+	const struct size_spec *size; /* overrides the selected job's size; NULL: none */
+	enum seccomp_profile seccomp; /* --seccomp, parsed */
+	const char *caps;	      /* "default", "none", or a comma list */
+	const char *user;	      /* NULL or USER[:GROUP] */
+	const char *rlimits;	      /* NULL or "nofile=4096,core=0" */
+	const char *run_dir;	      /* NULL = /run/jobshim, else $TMPDIR/jobshim */
+	const char *cgroup_root;      /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
 	uint64_t grace_ms;
 	int stop_signal;   /* 0 = the signal received */
 	bool signal_group; /* forward to the job's process group */

@@ -164,21 +164,15 @@ static int options_validate(const struct options *o, struct errlist *errs)
 {
 	struct sandbox_opts so = {
 	    .job_name = MAIN_NAME,
-	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
+	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
 	    .cgroup_root = o->cgroup_root,
 	};
-	int r = 0;
 
-	if (o->size != NULL && size_lookup(o->size) == NULL) {
-		errlist_add(errs, "size: unknown size \"%s\" (expected %s)", o->size, size_names());
-		r = -EINVAL;
-	}
-	if (sandbox_validate(&so, errs) < 0)
-		r = -EINVAL;
-	return r;
+	/* --size and --seccomp are already parsed (shim/cli.c). */
+	return sandbox_validate(&so, errs);
 }
 
 /* Reads the configuration file (the named one, or ./.deploio.yaml when it
@@ -287,7 +281,7 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	j->sandbox = (struct sandbox_opts){
 	    .job_name = j->name,
 	    .size = j->size,
-	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
+	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
@@ -413,7 +407,7 @@ static const struct size_spec *main_size(const struct options *o, const struct c
 {
 	/* --size is the selected job's: the main app's unless a named job runs. */
 	if (o->size != NULL && mode != MODE_JOB && mode != MODE_CRON)
-		return size_lookup(o->size);
+		return o->size;
 	return c->size;
 }
 
@@ -424,7 +418,7 @@ static const struct size_spec *worker_size(const struct options *o, const struct
 			(s->mode == MODE_CRON && j != NULL && j->kind == CONFIG_SCHEDULED);
 
 	if (o->size != NULL && selected)
-		return size_lookup(o->size);
+		return o->size;
 	if (j != NULL && j->size == NULL && j->kind == CONFIG_DEPLOY)
 		return s->app_size; /* the deploy job runs with the app's size */
 	return j != NULL ? j->size : NULL;
@@ -636,7 +630,7 @@ static void describe_sandbox(FILE *out, const struct check_job *j, bool json)
 	struct sandbox_opts so = {
 	    .job_name = j->name,
 	    .size = j->size,
-	    .seccomp = j->o->seccomp != NULL ? j->o->seccomp : "default",
+	    .seccomp = j->o->seccomp,
 	    .caps = j->o->caps != NULL ? j->o->caps : "default",
 	    .user = j->o->user,
 	    .rlimits = j->o->rlimits,

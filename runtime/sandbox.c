@@ -50,14 +50,10 @@ static const char *const rlimit_steps[RLIMITS_COUNT] = {
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 {
 	char err[512];
-	enum seccomp_profile sp;
 	uint64_t keep;
 	bool explicit;
 	size_t before = errs->n + errs->dropped;
 
-	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0)
-		errlist_add(errs, "seccomp: unknown profile \"%s\" (expected default, strict, off)",
-			    o->seccomp);
 	if (caps_parse(o->caps, &keep, &explicit, err, sizeof(err)) < 0)
 		errlist_add(errs, "caps: %s", err);
 	if (o->user && userdb_check_syntax(o->user, err, sizeof(err)) < 0)
@@ -99,14 +95,9 @@ static void not_enforced_msg(const struct sandbox_opts *o, const char *reason, c
 static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *err, size_t errlen)
 {
 	char msg[512];
-	enum seccomp_profile sp;
 	int rc;
 
-	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0) {
-		snprintf(err, errlen, "seccomp: unknown profile \"%s\"", o->seccomp);
-		return -EINVAL;
-	}
-	sb->filter = seccomp_profile_prog(sp);
+	sb->filter = seccomp_profile_prog(o->seccomp);
 	if (caps_parse(o->caps, &sb->caps_keep, &sb->caps_explicit, msg, sizeof(msg)) < 0) {
 		snprintf(err, errlen, "caps: %s", msg);
 		return -EINVAL;
@@ -404,7 +395,7 @@ void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
 		}
 		return;
 	}
-	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp);
+	sp = o->seccomp;
 	/* The values the job would get, lowered as sandbox_prepare lowers them. */
 	note[0] = '\0';
 	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)

@@ -17,12 +17,13 @@
 #include <stdio.h>
 
 #include "errlist.h"
+#include "jobseccomp.h"
 #include "sizes.h"
 
 struct sandbox_opts {
 	const char *job_name;	      /* names the cgroup: <root>/jobshim/<job_name> */
 	const struct size_spec *size; /* NULL: none, no limits (SPEC §6) */
-	const char *seccomp;	      /* "default", "strict", "off" */
+	enum seccomp_profile seccomp; /* validated by shim/cli.c */
 	const char *caps;	      /* "default", "none", or "CHOWN,NET_BIND_SERVICE" */
 	const char *user;	      /* NULL or "name|uid[:group|gid]" */
 	const char *rlimits;	      /* NULL or "nofile=4096,core=0,as=2G" */
@@ -32,7 +33,7 @@ struct sandbox_opts {
 
 struct sandbox;
 
-/* Syntax of seccomp, caps, user and rlimits; no side effects. Each error is
+/* Syntax of caps, user and rlimits; no side effects. Each error is
  * "FIELD: message" appended to errs. Returns 0 or -EINVAL. */
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
 

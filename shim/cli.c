@@ -117,7 +117,7 @@ static const struct opt_def opt_table[] = {
     ROW_STR("--job", "JOBSHIM_JOB", o.job),
     ROW_STR("--config", "JOBSHIM_CONFIG", o.config),
     ROW_STR("--command", "JOBSHIM_COMMAND", o.command),
-    ROW_STR("--size", "JOBSHIM_SIZE", o.size),
+    ROW_STR("--size", "JOBSHIM_SIZE", size_name),
     ROW_DUR("--grace", "JOBSHIM_GRACE", o.grace_ms),
     ROW_STR("--stop-signal", "JOBSHIM_STOP_SIGNAL", stop_signal_name),
     ROW_BOOL("--signal-group", "JOBSHIM_SIGNAL_GROUP", o.signal_group),
@@ -125,7 +125,7 @@ static const struct opt_def opt_table[] = {
     ROW_DUR("--backoff-max", "JOBSHIM_BACKOFF_MAX", o.backoff_max_ms),
     ROW_DUR("--backoff-reset", "JOBSHIM_BACKOFF_RESET", o.backoff_reset_ms),
     ROW_DUR("--timeout", "JOBSHIM_TIMEOUT", o.timeout_ms),
-    ROW_STR("--seccomp", "JOBSHIM_SECCOMP", o.seccomp),
+    ROW_STR("--seccomp", "JOBSHIM_SECCOMP", seccomp_name),
     ROW_STR("--caps", "JOBSHIM_CAPS", o.caps),
     ROW_STR("--user", "JOBSHIM_USER", o.user),
     ROW_STR("--rlimits", "JOBSHIM_RLIMITS", o.rlimits),
@@ -287,7 +287,7 @@ static void set_defaults(struct cli *c)
 	o->backoff_min_ms = 1000;
 	o->backoff_max_ms = 60000;
 	o->backoff_reset_ms = 60000;
-	o->seccomp = "default";
+	c->seccomp_name = "default";
 	o->caps = "default";
 	c->log_format_name = "plain";
 	o->subreaper = -1;
@@ -320,16 +320,14 @@ static int apply_env(char *const *envp, struct cli *c, char *err, size_t errlen)
 /* Checks the values that have a closed set, once every layer is in. */
 static int validate(struct cli *c, char *err, size_t errlen)
 {
-	static const char *const profiles[] = {"default", "strict", "off"};
 	struct options *o = &c->o;
-	bool known = false;
 
 	/* An empty flag (--seccomp=) clears the field like an empty variable:
 	 * back to the built-in default, not NULL. */
 	if (c->log_format_name == NULL)
 		c->log_format_name = "plain";
-	if (o->seccomp == NULL)
-		o->seccomp = "default";
+	if (c->seccomp_name == NULL)
+		c->seccomp_name = "default";
 	if (o->caps == NULL)
 		o->caps = "default";
 	if (strcmp(c->log_format_name, "plain") == 0)
@@ -339,14 +337,14 @@ static int validate(struct cli *c, char *err, size_t errlen)
 	else
 		return fail(err, errlen, "log-format: unknown \"%s\" (expected plain or json)",
 			    c->log_format_name);
-	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
-		known = known || strcmp(o->seccomp, profiles[i]) == 0;
-	if (!known)
+	/* The one place the two are checked: runtime gets the parsed values. */
+	if (seccomp_profile_parse(c->seccomp_name, &o->seccomp) < 0)
 		return fail(err, errlen,
 			    "seccomp: unknown profile \"%s\" (expected default, strict or off)",
-			    o->seccomp);
-	if (o->size != NULL && size_lookup(o->size) == NULL)
-		return fail(err, errlen, "size: unknown size \"%s\" (expected %s)", o->size,
+			    c->seccomp_name);
+	o->size = NULL;
+	if (c->size_name != NULL && (o->size = size_lookup(c->size_name)) == NULL)
+		return fail(err, errlen, "size: unknown size \"%s\" (expected %s)", c->size_name,
 			    size_names());
 	if (o->backoff_min_ms == 0 || o->backoff_max_ms == 0)
 		return fail(err, errlen, "backoff: the delays must be at least 1ms");

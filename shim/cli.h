@@ -27,6 +27,8 @@ struct cli {
 	int ctl_argc;
 	/* The values as given, before validate() turns them into o's. */
 	const char *log_format_name;  /* "plain" or "json" */
+	const char *seccomp_name;     /* "default", "strict" or "off" */
+	const char *size_name;	      /* NULL or a size of SPEC §6 */
 	const char *stop_signal_name; /* NULL = the signal received */
 	int verbose_flags;	      /* how many -v were given */
 };

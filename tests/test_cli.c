@@ -44,9 +44,9 @@ static void render(const struct cli *c, const char *key, char *buf, size_t cap)
 	else if (strcmp(key, "command") == 0)
 		snprintf(buf, cap, "%s", S(o->command));
 	else if (strcmp(key, "size") == 0)
-		snprintf(buf, cap, "%s", S(o->size));
+		snprintf(buf, cap, "%s", o->size != NULL ? o->size->name : "(null)");
 	else if (strcmp(key, "seccomp") == 0)
-		snprintf(buf, cap, "%s", S(o->seccomp));
+		snprintf(buf, cap, "%s", seccomp_profile_name(o->seccomp));
 	else if (strcmp(key, "caps") == 0)
 		snprintf(buf, cap, "%s", S(o->caps));
 	else if (strcmp(key, "user") == 0)
@@ -645,7 +645,7 @@ static const struct row rows[] = {
      {"--seccomp", "lax", NULL},
      {NULL},
      {NULL},
-     "seccomp: unknown profile \"lax\""},
+     "seccomp: unknown profile \"lax\" (expected default, strict or off)"},
     {"bad JOBSHIM_SECCOMP",
      {NULL},
      {"JOBSHIM_SECCOMP=Default", NULL},

@@ -149,7 +149,7 @@ static void test_main_size_layers(void **state)
 		struct errlist e = {0};
 
 		print_message("row %zu\n", i);
-		o.size = rows[i].opt;
+		o.size = rows[i].opt != NULL ? size_lookup(rows[i].opt) : NULL;
 		assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 		assert_int_equal(e.n, 0);
 		assert_int_equal(p.n_jobs, 1);
@@ -188,7 +188,7 @@ static void test_worker_size_layers(void **state)
 		struct errlist e = {0};
 
 		print_message("row %zu\n", i);
-		o.size = rows[i].opt;
+		o.size = rows[i].opt != NULL ? size_lookup(rows[i].opt) : NULL;
 		assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 		assert_int_equal(p.n_jobs, 1);
 		assert_string_equal(p.jobs[0].name, rows[i].job);
@@ -550,7 +550,7 @@ static void test_all_mode(void **state)
 	plan_free(&p);
 
 	/* --size is the main app's in @all mode */
-	o.size = "standard-2";
+	o.size = size_lookup("standard-2");
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].size->name, "standard-2");
 	assert_string_equal(p.jobs[1].size->name, "standard-1");
@@ -599,44 +599,45 @@ static void test_options(void **state)
 
 	(void)state;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
-	assert_string_equal(p.jobs[0].sandbox.seccomp, "default");
+	assert_int_equal(p.jobs[0].sandbox.seccomp, SECCOMP_PROFILE_DEFAULT);
 	assert_string_equal(p.jobs[0].sandbox.caps, "default");
 	assert_null(p.jobs[0].sandbox.user);
 	assert_null(p.jobs[0].sandbox.rlimits);
 	assert_null(p.jobs[0].sandbox.cgroup_root);
 	plan_free(&p);
 
-	o.seccomp = "strict";
+	o.seccomp = SECCOMP_PROFILE_STRICT;
 	o.caps = "none";
 	o.user = "nobody";
 	o.rlimits = "core=0";
 	o.cgroup_root = "/tmp/cg";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
-	assert_string_equal(p.jobs[0].sandbox.seccomp, "strict");
+	assert_int_equal(p.jobs[0].sandbox.seccomp, SECCOMP_PROFILE_STRICT);
 	assert_string_equal(p.jobs[0].sandbox.caps, "none");
 	assert_string_equal(p.jobs[0].sandbox.user, "nobody");
 	assert_string_equal(p.jobs[0].sandbox.rlimits, "core=0");
 	assert_string_equal(p.jobs[0].sandbox.cgroup_root, "/tmp/cg");
 	plan_free(&p);
 
-	/* an invalid --size stops every mode, the main app's included */
-	o.size = "huge";
+	/* an invalid option stops every mode, the main app's included (--size
+	 * and --seccomp cannot be: shim/cli.c parsed them; test_cli's rows) */
+	o.user = NULL;
+	o.caps = "CHOWN,BOGUS";
 	o.job = NULL;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.msg[0], "size: unknown size \"huge\" (expected micro, mini, "
-				      "standard-1, standard-2, standard-4)");
+	assert_string_equal(e.msg[0], "caps: unknown capability \"BOGUS\"");
 	errlist_free(&e);
 
-	/* so does an invalid sandbox option (sandbox_validate's message) */
-	o.size = NULL;
-	o.seccomp = "bogus";
+	/* so does another invalid sandbox option (sandbox_validate's message) */
+	o.caps = NULL;
+	o.rlimits = "nofile=lots";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_true(e.n >= 1);
 	errlist_free(&e);
 
 	/* the main app without a command */
-	o.seccomp = NULL;
+	o.rlimits = NULL;
 	o.argv = no_env;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
@@ -816,7 +817,7 @@ static void test_check_table(void **state)
 	/* with a worker selected and overridden */
 	o.job = "mailer";
 	o.command = "bin/mailer --fast";
-	o.size = "mini";
+	o.size = size_lookup("mini");
 	c = run_check(&o);
 	assert_int_equal(c.rc, 0);
 	assert_contains(c.out, "\nweb\n  kind: main\n");
@@ -907,10 +908,10 @@ static void test_check_invalid(void **state)
 
 	/* errors of every layer at once: option, file, selection */
 	o = opts("workerJobs: 1\n", "nope");
-	o.size = "huge";
+	o.caps = "BOGUS";
 	c = run_check(&o);
 	assert_int_equal(c.rc, 2);
-	assert_contains(c.err, "jobshim: size: unknown size \"huge\"");
+	assert_contains(c.err, "jobshim: caps: unknown capability \"BOGUS\"");
 	assert_contains(c.err, ":1:13: workerJobs: expected a list, found a scalar\n");
 	captured_free(&c);
 	opts_free(&o);
