@@ -29,6 +29,7 @@ struct options {
 	const char *rlimits;	      /* NULL or "nofile=4096,core=0" */
 	const char *run_dir;	      /* NULL = /run/jobshim, else $TMPDIR/jobshim */
 	const char *cgroup_root;      /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
+	const char *launcher; /* buildpacks' launcher; NULL = /cnb/lifecycle/launcher (tests) */
 	uint64_t grace_ms;
 	int stop_signal;   /* 0 = the signal received */
 	bool signal_group; /* forward to the job's process group */

@@ -20,13 +20,6 @@
 #define CONFIG_DEFAULT	 ".deploio.yaml"
 #define MAIN_NAME	 "web"
 
-static const char *launcher_path = LAUNCHER_DEFAULT;
-
-void plan_set_launcher_path(const char *path)
-{
-	launcher_path = path != NULL ? path : LAUNCHER_DEFAULT;
-}
-
 /* MODE_JOB: one named job (a worker, or a one-shot run of the deploy job
  * or of a scheduled job). */
 enum mode { MODE_MAIN, MODE_JOB, MODE_ALL, MODE_CRON };
@@ -122,8 +115,9 @@ fail:
 /* /bin/sh -c CMD; a simple command as `exec CMD`, so that the shell
  * replaces itself and the app is the main process: its signals and its
  * status are its own (SPEC §5). Compound commands keep the shell. */
-static char **worker_argv(const char *command)
+static char **worker_argv(const struct options *o, const char *command)
 {
+	const char *launcher_path = o->launcher != NULL ? o->launcher : LAUNCHER_DEFAULT;
 	char *const launcher[] = {(char *)launcher_path, (char *)command, NULL};
 	char *sh[] = {"/bin/sh", "-c", (char *)command, NULL}, *exec_cmd = NULL, **v;
 
@@ -518,8 +512,9 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	if (s->mode == MODE_JOB) {
 		const char *name = s->worker != NULL ? s->worker->name : s->env_worker;
 
-		r = job_fill(&out->jobs[n++], name, JOB_WORKER, s->command, worker_argv(s->command),
-			     env, &l.cfg, worker_size(o, s->worker, s), o);
+		r = job_fill(&out->jobs[n++], name, JOB_WORKER, s->command,
+			     worker_argv(o, s->command), env, &l.cfg, worker_size(o, s->worker, s),
+			     o);
 		out->n_jobs = n;
 		if (r == 0 && s->worker != NULL && s->worker->kind != CONFIG_WORKER)
 			r = oneshot_fill(&out->jobs[n - 1], s->worker, o);
@@ -535,7 +530,7 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 		if (s->mode == MODE_CRON && j->kind != CONFIG_SCHEDULED)
 			continue;
 		r = job_fill(&out->jobs[n++], j->name, JOB_WORKER, j->command,
-			     worker_argv(j->command), env, &l.cfg, worker_size(o, j, s), o);
+			     worker_argv(o, j->command), env, &l.cfg, worker_size(o, j, s), o);
 		out->n_jobs = n;
 		if (r == 0 && j->kind != CONFIG_WORKER)
 			r = oneshot_fill(&out->jobs[n - 1], j, o);

@@ -69,8 +69,4 @@ int plan_check(const struct options *o, char *const *env, FILE *out);
 /* plan_check with the error stream given (tests). */
 int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err);
 
-/* Where buildpack images keep their launcher ("/cnb/lifecycle/launcher");
- * tests point it elsewhere. NULL restores the default. */
-void plan_set_launcher_path(const char *path);
-
 #endif

@@ -34,6 +34,14 @@ struct sandbox {
 	struct user_ids user;
 };
 
+/* The warnings SPEC §6 says once per process, whichever job's sandbox is
+ * prepared (every start and restart prepares one): the only mutable state
+ * of this file, written only by the parent before a fork. */
+static struct {
+	bool cgroup_not_enforced;
+	bool rlimit_lowered[RLIMITS_COUNT];
+} said;
+
 /* Step names for a failed rlimit: string literals, since the child may not
  * format. */
 static const char *const rlimit_steps[RLIMITS_COUNT] = {
@@ -133,7 +141,6 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *
 static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 			       const struct caps_now *now, char *note, size_t note_cap)
 {
-	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
 	char msg[256];
 
@@ -153,8 +160,8 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 		    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
 		if (note != NULL && note[0] == '\0') {
 			snprintf(note, note_cap, "%s", msg);
-		} else if (note == NULL && !warned[res]) {
-			warned[res] = true;
+		} else if (note == NULL && !said.rlimit_lowered[res]) {
+			said.rlimit_lowered[res] = true;
 			log_msg("%s", msg);
 		}
 		e->hard = cur.rlim_max;
@@ -165,7 +172,6 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *err, size_t errlen)
 {
-	static bool warned; /* "says once" (SPEC §6) */
 	char reason[512], notes[512], msg[1024];
 	struct cgroup_limits cl;
 	int rc;
@@ -207,8 +213,8 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, char *er
 			 o->job_name);
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
-	} else if (!warned) {
-		warned = true;
+	} else if (!said.cgroup_not_enforced) {
+		said.cgroup_not_enforced = true;
 		not_enforced_msg(o, reason, msg, sizeof(msg));
 		log_msg("%s", msg);
 	}

@@ -77,7 +77,6 @@ static int setup(void **state)
 	if (mkdtemp(tmpl) == NULL)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s", tmpl);
-	plan_set_launcher_path("/nonexistent/launcher");
 	return 0;
 }
 
@@ -99,6 +98,7 @@ static struct options opts(const char *config_text, const char *job)
 	struct options o = {0};
 
 	o.job = job;
+	o.launcher = "/nonexistent/launcher"; /* whatever this machine has */
 	if (config_text != NULL) {
 		o.config = strdup(write_tmp("deploio.yaml", config_text));
 		o.config_explicit = true;
@@ -245,7 +245,7 @@ static void test_launcher(void **state)
 	(void)state;
 	/* present but not executable: not used */
 	chmod(launcher, 0644);
-	plan_set_launcher_path(launcher);
+	o.launcher = launcher;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].argv[0], "/bin/sh");
 	plan_free(&p);
@@ -261,7 +261,6 @@ static void test_launcher(void **state)
 	assert_string_equal(p.jobs[0].argv[0], "bundle");
 	plan_free(&p);
 
-	plan_set_launcher_path("/nonexistent/launcher");
 	free(launcher);
 	opts_free(&o);
 }
