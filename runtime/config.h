@@ -12,6 +12,7 @@
 #include "errlist.h"
 #include "sizes.h"
 
+/* Owned by the struct config holding it (config_free frees the strings). */
 struct config_env {
 	char *name;
 	char *value; /* "" when absent */
@@ -20,6 +21,8 @@ struct config_env {
 
 enum config_job_kind { CONFIG_WORKER, CONFIG_DEPLOY, CONFIG_SCHEDULED };
 
+/* Owned by the struct config holding it: name, command and schedule are
+ * freed by config_free; size points into the static size table. */
 struct config_job {
 	enum config_job_kind kind;
 	char *name;
@@ -31,6 +34,7 @@ struct config_job {
 	unsigned line, col;	      /* where the job's mapping starts */
 };
 
+/* Owns path, env and jobs with their strings: config_free. */
 struct config {
 	char *path;		      /* the filename given to config_parse */
 	const struct size_spec *size; /* the main app's; NULL when absent */

@@ -57,6 +57,7 @@ int control_signal_parse(const char *s, size_t len);
 
 /* ------------------------------------------------------------ server */
 
+/* Owns the listening socket and its connections' fds: control_close. */
 struct control;
 
 /* Creates RUN_DIR/control. A stale socket left by a jobshim that died is

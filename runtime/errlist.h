@@ -6,6 +6,7 @@
 
 #define ERRLIST_MAX 64 /* further errors are counted, not stored */
 
+/* Owns msg[0..n): errlist_free. Zero-initialised before the first add. */
 struct errlist {
 	char *msg[ERRLIST_MAX];
 	size_t n;	/* stored */

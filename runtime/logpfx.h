@@ -15,6 +15,8 @@
 #include "bounds.h"
 #include "options.h"
 
+/* Copied by logpfx_new; its strings are borrowed and must outlive the
+ * prefixer. */
 struct logpfx_opts {
 	const char *job;	/* the prefix's name */
 	size_t pad_to;		/* pad the name with spaces to this width (@all) */
@@ -31,6 +33,7 @@ struct logpfx_opts {
 	void (*now)(struct timespec *t);
 };
 
+/* Owns its buffers (logpfx_free), not out_fd. */
 struct logpfx;
 
 struct logpfx *logpfx_new(const struct logpfx_opts *o);

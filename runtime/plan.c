@@ -252,7 +252,9 @@ static const char *env_value(char *const *env, const char *name)
 	return NULL;
 }
 
-/* One job's plan. argv is taken over (freed on failure). */
+/* One job's plan. j takes argv (NULL: -ENOMEM) and owns it and whatever it
+ * filled, on failure too: the caller counts j in n_jobs, so plan_free frees
+ * them; job_fill itself frees nothing. */
 static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, const char *command,
 		    char **argv, char *const *env, const struct config *c,
 		    const struct size_spec *size, const struct options *o)

@@ -19,6 +19,9 @@
  * restarts. */
 enum job_kind { JOB_MAIN, JOB_WORKER, JOB_DEPLOY, JOB_SCHEDULED };
 
+/* Owned by its run_plan: command, argv, envp and schedule are freed by
+ * plan_free; size is static, sandbox's strings are the options' and
+ * job_name is this plan's name (not owned). */
 struct job_plan {
 	char name[JOB_NAME_MAX + 1]; /* main app: "web" */
 	enum job_kind kind;
@@ -37,6 +40,7 @@ struct job_plan {
 	struct cron_sched sched; /* scheduled: parsed */
 };
 
+/* Owns jobs, config_path and job_names: plan_free. */
 struct run_plan {
 	struct job_plan *jobs; /* main app first (when it runs), then workers,
 				* the deploy job, the scheduled jobs */

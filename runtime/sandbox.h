@@ -2,7 +2,7 @@
  * capabilities, user, no_new_privs, seccomp.
  *
  * Prepared in jobshim before fork (parse, resolve the user, mkdir the
- * cgroup, build the seccomp program); applied in the child in SPEC §7's
+ * cgroup, pick the seccomp program embedded at build time); applied in the child in SPEC §7's
  * order by spawn.c:
  *   sandbox_child_limits()   cgroup, rlimits
  *   (spawn: close fds, reset signal mask)
@@ -20,6 +20,8 @@
 #include "jobseccomp.h"
 #include "sizes.h"
 
+/* Borrows everything: the strings are the caller's (options, a job_plan)
+ * and must outlive the struct sandbox prepared from them. */
 struct sandbox_opts {
 	const char *job_name;	      /* names the cgroup: <root>/jobshim/<job_name> */
 	const struct size_spec *size; /* NULL: none, no limits (SPEC §6) */
@@ -31,6 +33,7 @@ struct sandbox_opts {
 	const char *etc_dir;	      /* NULL = /etc (passwd, group); for tests */
 };
 
+/* Owns the job cgroup's cgroup.procs fd (or none): sandbox_free closes it. */
 struct sandbox;
 
 /* Syntax of caps, user and rlimits; no side effects. Each error is
