@@ -26,6 +26,31 @@ check "status.json is a regular file" test -f "$RUN/status.json" -a ! -L "$RUN/s
 kill -TERM "$J_PID"
 wait_bg 20
 
+# ---------------------------------------------------------------- the main app's run dir waits
+# The main app takes no lock: its run dir is set up with the first status
+# write, so one that exits at once leaves the file system untouched, and one
+# that runs gets status.json and stats all the same.
+RUN=$TMP/run-main
+pid1 --run-dir "$RUN" -- true 2>"$ERR"
+expect "main app that exits at once: exit 0" 0 "$?"
+check "main app that exits at once: no run dir created" test ! -e "$RUN"
+expect "main app that exits at once: nothing on stderr" "" "$(cat "$ERR")"
+exec {pipe_w}> >(cat >/dev/null)
+pid1_bg --run-dir "$RUN" -- sleep 100 >&"$pipe_w" {pipe_w}>&- 2>"$ERR"
+exec {pipe_w}>&-
+wait_file "$RUN/status.json" 10
+expect "main app that runs: run dir created 0700" 700 "$(mode "$RUN")"
+expect "main app that runs: status.json shows it" "main running" \
+	"$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))["jobs"][0]; print(j["kind"], j["state"])' "$RUN/status.json")"
+# Nothing goes through jobshim's own stdout queue for the main app (it
+# writes straight to the container's stdout): jobshim does not reopen it.
+pipe=$(readlink "/proc/$J_PID/fd/1")
+n=0
+for f in "/proc/$J_PID/fd/"*; do [ "$(readlink "$f")" = "$pipe" ] && n=$((n + 1)); done
+expect "main app that runs: jobshim holds its stdout pipe ($pipe) once" 1 "$n"
+kill -TERM "$J_PID"
+wait_bg 20
+
 # ---------------------------------------------------------------- planted by another user
 # Another user (nobody) creates the run dir first, with a forged status
 # file and a lock held open: jobshim does not use it (a second instance

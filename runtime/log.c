@@ -38,7 +38,7 @@ void log_finish(uint64_t deadline_ms, uint64_t undelivered)
 		return;
 	lg.finished = true;
 	left = outq_drain_all(deadline_ms);
-	lost = outq_lost(outq_std(STDOUT_FILENO)) + outq_lost(outq_std(STDERR_FILENO));
+	lost = outq_lost(outq_std_peek(STDOUT_FILENO)) + outq_lost(outq_std_peek(STDERR_FILENO));
 	if (left + lost + undelivered == 0)
 		return;
 	log_msg("%llu bytes of output could not be delivered (%llu discarded, %llu still "

@@ -114,6 +114,11 @@ struct outq *outq_std(int fd)
 	return q;
 }
 
+struct outq *outq_std_peek(int fd)
+{
+	return fd == 1 || fd == 2 ? &queues[fd - 1] : NULL;
+}
+
 /* Our own EPIPE raised a SIGPIPE (blocked in jobshim): take it off the
  * pending set so that it is not forwarded to the job. */
 static void consume_sigpipe(void)

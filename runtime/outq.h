@@ -43,6 +43,10 @@ struct outq *outq_new(int fd);
 void outq_free(struct outq *q);
 /* The queue of fd 1 or 2, set up on first use. NULL for other fds. */
 struct outq *outq_std(int fd);
+/* The same queue for questions only (poll fd, retry time, flush, losses):
+ * not set up by asking, so a run that never writes to fd (the main app
+ * writes straight to it) never reopens it. */
+struct outq *outq_std_peek(int fd);
 /* Queues (after a direct non-blocking attempt when nothing waits) all of
  * iov. Returns 0, or -EPIPE once the stream is closed (then discarded). A
  * producer asked outq_room first; what does not fit anyway is dropped and
