@@ -1,8 +1,14 @@
-/* Every limit of the SPEC and of jobshim's bounded inputs, named once.
- * Code, error messages (which format the number) and tests use these
- * names; no other file repeats the numbers. */
+/* The SPEC's limits and the bounds several modules share, named once: code,
+ * error messages (which format the number) and tests use these names, no
+ * other file repeats the numbers. A bound only one module knows (a buffer,
+ * CONTROL_REQ_MAX, SIGSPEC_MAX) is named once in that module's header. */
 #ifndef JOBSHIM_BOUNDS_H
 #define JOBSHIM_BOUNDS_H
+
+/* A limit that is a plain number as a string literal, for static messages:
+ * BOUND_STR(JOB_NAME_MAX) is "63". */
+#define BOUND_STR(x)  BOUND_STR_(x)
+#define BOUND_STR_(x) #x
 
 /* Jobs (SPEC §3). */
 #define JOB_NAME_MAX  63 /* a DNS label: at most 63 characters */
@@ -21,6 +27,11 @@
 #define CONFIG_FILE_MAX	 (1024 * 1024) /* 1 MiB: bigger files are refused */
 #define CONFIG_DEPTH_MAX 32	       /* nested lists/mappings */
 #define CONFIG_NODES_MAX 100000	       /* scalars + lists + mappings */
+
+/* config.c's messages show these in whole minutes and MiB. */
+_Static_assert(CONFIG_TIMEOUT_MIN_MS % 60000 == 0 && CONFIG_TIMEOUT_MAX_MS % 60000 == 0,
+	       "one-shot timeout bounds in whole minutes");
+_Static_assert(CONFIG_FILE_MAX % (1024 * 1024) == 0, "the file bound in whole MiB");
 
 /* Log lines (SPEC §5): a longer line is cut into pieces of this size. */
 #define LOGPFX_LINE_MAX (16 * 1024)

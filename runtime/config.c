@@ -1034,7 +1034,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 	if (out->path == NULL)
 		return -ENOMEM;
 	if (len > CONFIG_FILE_MAX) {
-		errlist_add(errs, "%s: file is larger than 1 MiB", filename);
+		errlist_add(errs, "%s: file is larger than %d MiB", filename,
+			    CONFIG_FILE_MAX / (1024 * 1024));
 		return -EINVAL;
 	}
 	r = tree_build(text, len, filename, &root, errs);
@@ -1073,7 +1074,8 @@ int config_load(const char *path, struct config *out, struct errlist *errs)
 		errlist_add(errs, "unable to read %s: not a regular file", path);
 		r = -EINVAL;
 	} else if (n == -EFBIG) {
-		errlist_add(errs, "%s: file is larger than 1 MiB", path);
+		errlist_add(errs, "%s: file is larger than %d MiB", path,
+			    CONFIG_FILE_MAX / (1024 * 1024));
 		r = -EINVAL;
 	} else if (n < 0) {
 		errlist_add(errs, "unable to read %s: %s", path, strerror((int)-n));

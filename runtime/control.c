@@ -132,7 +132,9 @@ int control_parse(const char *buf, size_t len, struct control_req *out, const ch
 	}
 	if (nw >= 2) {
 		if (!job_name_ok(w[1], wl[1]))
-			return *why = "a job name is 1 to 63 of a-z, 0-9 and -", -EINVAL;
+			return *why = "a job name is 1 to " BOUND_STR(
+				   CONTROL_JOB_MAX) " of a-z, 0-9 and -",
+			       -EINVAL;
 		memcpy(out->job, w[1], wl[1]);
 		out->job[wl[1]] = '\0';
 	}
@@ -140,7 +142,7 @@ int control_parse(const char *buf, size_t len, struct control_req *out, const ch
 		int sig = control_signal_parse(w[2], wl[2]);
 		if (sig < 0)
 			return *why = "unknown signal (expected a name such as TERM, HUP, USR1, "
-				      "TSTP, or a number 1-64)",
+				      "TSTP, or a number 1-" BOUND_STR(SIGSPEC_MAX) ")",
 			       -EINVAL;
 		out->sig = sig;
 	}

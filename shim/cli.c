@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "duration.h"
 #include "signame.h"
 #include "sigspec.h"
@@ -260,7 +261,7 @@ static int set_value(const struct opt_def *d, const char *who, const char *val, 
 		if (sig_parse(val, false, int_at(c, d)) < 0)
 			return fail(err, errlen,
 				    "%s: unknown signal \"%s\" (expected a name like USR1 or "
-				    "SIGUSR1, or 1-64)",
+				    "SIGUSR1, or 1-" BOUND_STR(SIGSPEC_MAX) ")",
 				    who, val);
 		return 0;
 	}

@@ -22,12 +22,10 @@
  * built around; messages name them through bounds.h. */
 _Static_assert(JOB_NAME_MAX == 63, "SPEC §3: a job name is a DNS label");
 _Static_assert(WORKERS_MAX == 3, "SPEC §3: at most 3 worker jobs");
-#define XSTR(x) STR(x)
-#define STR(x)	#x
-#define SIZES	"(expected micro, mini, standard-1, standard-2, standard-4)"
+#define SIZES "(expected micro, mini, standard-1, standard-2, standard-4)"
 #define NAME_RULE                                                                                  \
 	"is not a valid name (lowercase letters, digits and '-', starting and ending with a "      \
-	"letter or digit, at most " XSTR(JOB_NAME_MAX) " characters)"
+	"letter or digit, at most " BOUND_STR(JOB_NAME_MAX) " characters)"
 #define TOP_KEYS                                                                                   \
 	"size, env, workerJobs, deployJob, scheduledJobs, port, replicas, enableBasicAuth, "       \
 	"healthProbe"
@@ -127,7 +125,8 @@ static const struct row rows[] = {
     {"more than 3 workers",
      "workerJobs:\n  - {name: a, command: x}\n  - {name: b, command: x}\n"
      "  - {name: c, command: x}\n  - {name: d, command: x}\n",
-     {"t.yaml:5:5: workerJobs: at most " XSTR(WORKERS_MAX) " worker jobs are allowed, found 4"}},
+     {"t.yaml:5:5: workerJobs: at most " BOUND_STR(
+	 WORKERS_MAX) " worker jobs are allowed, found 4"}},
     /* sizes */
     {"unknown size (SPEC §1's example)",
      "size: mini\nworkerJobs:\n  - name: a\n    command: x\n  - name: b\n    command: y\n"
