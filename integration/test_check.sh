@@ -228,6 +228,38 @@ expect "@all: web, sidekiq and mailer run here" "web:main (runs here) sidekiq:wo
 run_check JOBSHIM_JOB=@all -- --config "$EXAMPLE" -o json
 check "@all json: web selected" has "$OUT" '{"name":"web","kind":"main","selected":true'
 
+# ------------------------------------------- errors as JSON log lines, output errors
+# JOBSHIM_LOG_FORMAT=json covers check's own messages too: every stderr line
+# is one JSON object of stream "jobshim" carrying the plain message.
+json_messages() {
+	python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    o = json.loads(line)
+    assert o["stream"] == "jobshim" and o["job"] == "jobshim", o
+    print(o["message"])
+PY
+}
+run_check JOBSHIM_LOG_FORMAT=json -- --config "$BROKEN"
+expect "json log: broken file exits 2" 2 "$RC"
+check "json log: every stderr line is a JSON object" json_messages "$ERR"
+expect "json log: the three errors, as messages" 3 "$(json_messages "$ERR" | grep -c "^$BROKEN:")"
+check "json log: the unknown size" grep -qxF "$BROKEN:7:11: workerJobs[1].size: unknown size \"huge\" (expected micro, mini, standard-1, standard-2, standard-4)" <(json_messages "$ERR")
+check "json log: no plain line" test "$(grep -c '^jobshim' "$ERR")" -eq 0
+
+# A check whose report cannot be written fails (exit 1), and says so.
+for fmt in table json; do
+	"$JOBSHIM" check --config "$EXAMPLE" -o "$fmt" >/dev/full 2>"$ERR"
+	expect "check -o $fmt >/dev/full: exit 1" 1 "$?"
+	expect "check -o $fmt >/dev/full: the message" "jobshim check: unable to write the output: No space left on device" "$(cat "$ERR")"
+done
+JOBSHIM_LOG_FORMAT=json "$JOBSHIM" check --config "$EXAMPLE" >/dev/full 2>"$ERR"
+expect "check >/dev/full, json log: exit 1" 1 "$?"
+expect "check >/dev/full, json log: the message" "check: unable to write the output: No space left on device" "$(json_messages "$ERR")"
+"$JOBSHIM" check --config "$BROKEN" -o json >/dev/full 2>"$ERR"
+expect "invalid and unwritable: still exit 2" 2 "$?"
+check "invalid and unwritable: the errors and the write error" grep -qF "jobshim check: unable to write the output" "$ERR"
+
 # ------------------------------------------- a broken file never stops the main app
 JOBSHIM_CONFIG=$BROKEN pid1 -- /bin/sh -c 'exit 7' >"$OUT" 2>"$ERR"
 expect "main app runs despite a broken file" 7 "$?"

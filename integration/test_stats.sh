@@ -86,6 +86,16 @@ expect "no file: message" \
 	"$(cat "$ERR")"
 expect "no file: nothing on stdout" "" "$(cat "$OUT")"
 
+JOBSHIM_LOG_FORMAT=json run_stats --run-dir "$TMP/none"
+expect "no file, json log: exit 1" 1 "$RC"
+expect "no file, json log: one JSON message" \
+	"jobshim|stats: no jobshim is running in this container (no $TMP/none/status.json)" \
+	"$(python3 -c 'import json,sys; [print(o["stream"] + "|" + o["message"]) for o in map(json.loads, open(sys.argv[1]))]' "$ERR")"
+
+"$JOBSHIM" stats --run-dir "$RUN" >/dev/full 2>"$ERR"
+expect "stats >/dev/full: exit 1" 1 "$?"
+expect "stats >/dev/full: the message" "jobshim stats: unable to write the output: No space left on device" "$(cat "$ERR")"
+
 kill "$SLEEPER"
 wait "$SLEEPER" 2>/dev/null
 run_stats --run-dir "$RUN"

@@ -155,6 +155,21 @@ expect "TERM during the backoff wait: exit status is the worker's last (3)" 3 "$
 check "TERM during the backoff wait: exits within 2 s (took ${took}ms)" test "$took" -lt 2000
 check "TERM during the backoff wait: no restart" test "$(grep -c 'restart' "$ERR")" -eq 1
 
+# ---------------------------------------------------------------- state trace
+# -vv logs each step of the job-state table: a crash and its restart go
+# running -> cleanup -> waiting -> running, the stop in the backoff wait
+# (of 4 s) ends it: waiting -> done.
+JOBSHIM_VERBOSE=2 worker trace 'exit 1' --backoff-min 2s --backoff-max 30s
+wait_grep "$ERR" 'restart 2 in' 15 || fail "state trace" "no 'restart 2 in'"
+stop
+steps=$(sed -n 's/^jobshim: trace: \([a-z]* + [a-z-]* -> [a-z]* ([a-z-]*)\)$/\1/p' "$ERR" | paste -sd '|')
+expect "-vv: the steps of a start, a crash and a restart" \
+	"new + start -> new (spawn)|new + spawned -> running (none)|running + exited -> cleanup (kill-leftovers)|cleanup + gone -> waiting (backoff)|waiting + backoff-over -> waiting (respawn)|waiting + spawned -> running (none)" \
+	"$(printf '%s\n' "$steps" | cut -d'|' -f1-6)"
+check "-vv: the stop during the backoff wait: waiting + stop -> done" \
+	grep -qx 'jobshim: trace: waiting + stop -> done (none)' "$ERR"
+check "-vv off: no step lines without it" bash -c "! grep -q ' -> ' '$TMP/cpu.err'"
+
 # ---------------------------------------------------------------- one at a time
 # Each instance leaves a `sleep 100.PID` behind in its process group and
 # exits; the next instance looks for any sleep process before it starts one.

@@ -47,9 +47,9 @@ int rlimits_parse(const char *s, struct rlimit_set *rs, char *err, size_t errlen
  * to the resource. */
 int rlimits_apply(const struct rlimit_set *rs, int *failed);
 
-/* "nofile=4096 core=0 fsize=1024:2048" or, json, "{\"nofile\":{\"soft\":
- * 4096,\"hard\":4096},...}". Returns the length (snprintf-like). */
-size_t rlimits_format(const struct rlimit_set *rs, bool json, char *buf, size_t cap);
+/* The i-th resource in the order rlimits are listed (nofile, core, nproc,
+ * as, ...: JOBSHIM_RLIMITS's), -1 past the last. */
+int rlimit_listed(size_t i);
 
 /* ---------------------------------------------------------------- cgroup */
 

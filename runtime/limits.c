@@ -2,9 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,46 +216,9 @@ __attribute__((format(printf, 4, 5))) static void appendf(char *buf, size_t cap,
 		*n += (size_t)w;
 }
 
-static void append_value(char *buf, size_t cap, size_t *n, rlim_t v, bool json)
+int rlimit_listed(size_t i)
 {
-	if (v == RLIM_INFINITY)
-		appendf(buf, cap, n, json ? "\"unlimited\"" : "unlimited");
-	else
-		appendf(buf, cap, n, "%llu", (unsigned long long)v);
-}
-
-size_t rlimits_format(const struct rlimit_set *rs, bool json, char *buf, size_t cap)
-{
-	size_t n = 0;
-	bool first = true;
-	if (cap)
-		buf[0] = '\0';
-	if (json)
-		appendf(buf, cap, &n, "{");
-	for (size_t i = 0; i < RLIMIT_NAMES; i++) {
-		const struct rlimit_entry *e = &rs->r[rlimit_names[i].resource];
-		if (!e->set)
-			continue;
-		if (json) {
-			appendf(buf, cap, &n, "%s\"%s\":{\"soft\":", first ? "" : ",",
-				rlimit_names[i].name);
-			append_value(buf, cap, &n, e->soft, true);
-			appendf(buf, cap, &n, ",\"hard\":");
-			append_value(buf, cap, &n, e->hard, true);
-			appendf(buf, cap, &n, "}");
-		} else {
-			appendf(buf, cap, &n, "%s%s=", first ? "" : " ", rlimit_names[i].name);
-			append_value(buf, cap, &n, e->soft, false);
-			if (e->soft != e->hard) {
-				appendf(buf, cap, &n, ":");
-				append_value(buf, cap, &n, e->hard, false);
-			}
-		}
-		first = false;
-	}
-	if (json)
-		appendf(buf, cap, &n, "}");
-	return n;
+	return i < RLIMIT_NAMES ? rlimit_names[i].resource : -1;
 }
 
 /* ---------------------------------------------------------------- cgroup */

@@ -160,16 +160,21 @@ size_t json_escape(char *dst, size_t cap, const char *src, size_t len)
 	return out;
 }
 
-static void log_emit(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void log_emit_as(const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
-static void log_emit(const char *fmt, va_list ap)
+/* cmd: NULL, or the command that speaks ("stats"): "jobshim stats: ..." */
+static void log_emit_as(const char *cmd, const char *fmt, va_list ap)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2], ts[40];
 	struct timespec now;
 	int saved = errno, n;
 	size_t len = 0;
 
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = cmd != NULL ? snprintf(msg, sizeof(msg), "%s: ", cmd) : 0;
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		goto out;
+	n = vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	if (n < 0)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -183,9 +188,10 @@ static void log_emit(const char *fmt, va_list ap)
 		    "{\"time\":\"%s\",\"job\":\"%s\",\"stream\":\"jobshim\",\"message\":\"%s\"}\n",
 		    ts, job, esc);
 	} else if (lg.timestamps) {
-		n = snprintf(line, sizeof(line), "%s jobshim: %s\n", ts, msg);
+		n = snprintf(line, sizeof(line), "%s jobshim%s%s\n", ts, cmd != NULL ? " " : ": ",
+			     msg);
 	} else {
-		n = snprintf(line, sizeof(line), "jobshim: %s\n", msg);
+		n = snprintf(line, sizeof(line), "jobshim%s%s\n", cmd != NULL ? " " : ": ", msg);
 	}
 	if (n < 0)
 		goto out;
@@ -202,12 +208,28 @@ out:
 	errno = saved;
 }
 
+static void log_emit(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void log_emit(const char *fmt, va_list ap)
+{
+	log_emit_as(NULL, fmt, ap);
+}
+
 void log_msg(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	log_emit(fmt, ap);
+	va_end(ap);
+}
+
+void log_cmd_msg(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit_as(cmd, fmt, ap);
 	va_end(ap);
 }
 

@@ -16,6 +16,9 @@ void log_setup(enum log_format format, bool timestamps, int verbose);
 void log_set_job(const char *name);
 
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's message (`jobshim stats`, `jobshim restart`): "jobshim
+ * stats: ..." on stderr, or in JSON a message "stats: ...". */
+void log_cmd_msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Only with -v / JOBSHIM_VERBOSE=1. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with -vv / JOBSHIM_VERBOSE=2 (every forwarded signal). */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -421,7 +422,7 @@ static const struct size_spec *worker_size(const struct options *o, const struct
 }
 
 /* Everything before the jobs are built: options, file, selection. */
-struct layers {
+struct plan_layers {
 	struct config cfg;
 	bool have_cfg;
 	int cfg_rc;
@@ -441,8 +442,8 @@ static int zone_validate(char *const *env, struct errlist *errs)
 	return -EINVAL;
 }
 
-static int layers_load(const struct options *o, char *const *env, bool checking, struct layers *l,
-		       struct errlist *errs)
+static int layers_load(const struct options *o, char *const *env, bool checking,
+		       struct plan_layers *l, struct errlist *errs)
 {
 	struct errlist cerrs = {0};
 	int r, r_sel;
@@ -465,7 +466,7 @@ static int layers_load(const struct options *o, char *const *env, bool checking,
 	return r_sel == -ENOMEM || r == 0 ? r_sel : r;
 }
 
-static void layers_free(struct layers *l)
+static void layers_free(struct plan_layers *l)
 {
 	config_free(&l->cfg);
 	strv_free(l->known);
@@ -475,7 +476,7 @@ static void layers_free(struct layers *l)
 int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	       struct errlist *errs)
 {
-	struct layers l;
+	struct plan_layers l;
 	const struct selection *s = &l.sel;
 	size_t n = 0, max;
 	int r;
@@ -562,325 +563,97 @@ void plan_free(struct run_plan *p)
 
 /* ----------------------------------------------------------------- check */
 
-/* A JSON string literal, quotes included. */
-static void json_str(FILE *f, const char *s)
+static struct sandbox_opts check_sandbox(const struct options *o, const char *name,
+					 const struct size_spec *size)
 {
-	size_t len = strlen(s), need = json_escape(NULL, 0, s, len);
-	char *buf = malloc(need + 1);
-
-	if (buf == NULL) {
-		fputs("\"\"", f);
-		return;
-	}
-	json_escape(buf, need + 1, s, len);
-	fprintf(f, "\"%s\"", buf);
-	free(buf);
-}
-
-/* "256Mi", "1Gi" */
-static void fmt_bytes(char *buf, size_t cap, uint64_t b)
-{
-	const uint64_t mi = 1024ULL * 1024ULL, gi = mi * 1024ULL;
-
-	if (b % gi == 0)
-		snprintf(buf, cap, "%lluGi", (unsigned long long)(b / gi));
-	else
-		snprintf(buf, cap, "%lluMi", (unsigned long long)(b / mi));
-}
-
-/* Go-style, as the file writes it: "30m", "1h30m", "90s" → "1m30s". */
-static void fmt_duration(char *buf, size_t cap, uint64_t ms)
-{
-	uint64_t h = ms / 3600000, m = ms / 60000 % 60, sec = ms / 1000 % 60, rest = ms % 1000;
-	size_t o = 0;
-
-	buf[0] = '\0';
-	if (h > 0)
-		o += (size_t)snprintf(buf + o, cap - o, "%lluh", (unsigned long long)h);
-	if (m > 0 && o < cap)
-		o += (size_t)snprintf(buf + o, cap - o, "%llum", (unsigned long long)m);
-	if ((sec > 0 || rest > 0) && o < cap) {
-		if (rest > 0)
-			o += (size_t)snprintf(buf + o, cap - o, "%llu.%03llus",
-					      (unsigned long long)sec, (unsigned long long)rest);
-		else
-			o += (size_t)snprintf(buf + o, cap - o, "%llus", (unsigned long long)sec);
-	}
-	if (o == 0)
-		snprintf(buf, cap, "0s");
-}
-
-/* What `check` shows of one job. */
-struct check_job {
-	const char *name;
-	const char *kind; /* "main", "worker", "deploy", "scheduled" */
-	bool selected;	  /* runs in this environment */
-	const char *command;
-	char **argv;		      /* main app's command; NULL for the image's CMD */
-	const struct size_spec *size; /* NULL: none */
-	const struct config_job *cj;  /* deploy and scheduled fields; may be NULL */
-	const struct options *o;
-};
-
-static void describe_sandbox(FILE *out, const struct check_job *j, bool json)
-{
-	struct sandbox_opts so = {
-	    .job_name = j->name,
-	    .size = j->size,
-	    .seccomp = j->o->seccomp,
-	    .caps = j->o->caps != NULL ? j->o->caps : "default",
-	    .user = j->o->user,
-	    .rlimits = j->o->rlimits,
-	    .cgroup_root = j->o->cgroup_root,
+	return (struct sandbox_opts){
+	    .job_name = name,
+	    .size = size,
+	    .seccomp = o->seccomp,
+	    .caps = o->caps != NULL ? o->caps : "default",
+	    .user = o->user,
+	    .rlimits = o->rlimits,
+	    .cgroup_root = o->cgroup_root,
 	};
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-
-	/* Through a buffer, so that the JSON comma is only written when
-	 * sandbox_describe wrote members. */
-	if (mem == NULL)
-		return;
-	sandbox_describe(&so, mem, json);
-	fclose(mem);
-	if (len > 0) {
-		if (json)
-			fputc(',', out);
-		fwrite(buf, 1, len, out);
-	}
-	free(buf);
 }
 
-#define CHECK_NEXT_TIMES 3
-
-/* What check shows of a one-shot job's run: retries, timeout, and for a
- * scheduled job its zone, next times and whether Deploio accepts it. */
-struct oneshot_view {
-	int retries;
-	bool retries_default;
-	uint64_t timeout_ms;
-	const char *timeout_from; /* "the default", "--timeout", NULL: the file */
-	bool scheduled;
-	const char *extension;
-	char zone[PATH_MAX + 32];
-	int64_t next[CHECK_NEXT_TIMES];
-	bool with_seconds;
-};
-
-static void oneshot_view(const struct check_job *j, struct oneshot_view *v)
+/* A one-shot job's run: retries, timeout, and for a scheduled job whether
+ * Deploio accepts its schedule and its next times. */
+static void oneshot_report(struct plan_report *r, struct plan_report_job *j,
+			   const struct config_job *cj, const struct options *o)
 {
 	struct cron_sched sched;
 	char err[256];
 	int64_t t = (int64_t)time(NULL);
 
-	memset(v, 0, sizeof(*v));
-	v->retries = j->cj->retries >= 0 ? j->cj->retries : 0;
-	v->retries_default = j->cj->retries < 0;
-	v->timeout_ms = j->cj->timeout_ms;
-	if (j->o->timeout_ms > 0 && j->selected) {
-		v->timeout_ms = j->o->timeout_ms;
-		v->timeout_from = "--timeout";
-	} else if (v->timeout_ms == 0) {
-		v->timeout_ms = TIMEOUT_DEFAULT_MS;
-		v->timeout_from = "the default";
+	j->oneshot = true;
+	j->schedule = cj->schedule;
+	j->retries = cj->retries >= 0 ? cj->retries : 0;
+	j->retries_default = cj->retries < 0;
+	j->timeout_ms = cj->timeout_ms;
+	if (o->timeout_ms > 0 && j->selected) {
+		j->timeout_ms = o->timeout_ms;
+		j->timeout_from = "--timeout";
+	} else if (j->timeout_ms == 0) {
+		j->timeout_ms = TIMEOUT_DEFAULT_MS;
+		j->timeout_from = "the default";
 	}
-	if (j->cj->schedule == NULL || cron_parse(j->cj->schedule, &sched, err, sizeof(err)) < 0)
+	for (int i = 0; i < CHECK_NEXT_TIMES; i++)
+		j->next[i] = -1;
+	if (cj->schedule == NULL || cron_parse(cj->schedule, &sched, err, sizeof(err)) < 0)
 		return;
-	v->scheduled = true;
-	v->extension = cron_extension(&sched);
-	v->with_seconds = sched.seconds || sched.every_s > 0;
-	cron_zone_describe(getenv("TZ"), v->zone, sizeof(v->zone));
+	j->scheduled = true;
+	j->extension = cron_extension(&sched);
+	j->with_seconds = sched.seconds || sched.every_s > 0;
+	if (r->zone[0] == '\0')
+		cron_zone_describe(getenv("TZ"), r->zone, sizeof(r->zone));
 	/* @every counts from now, as if the schedules started now. */
 	for (int64_t anchor = t, i = 0; i < CHECK_NEXT_TIMES; i++) {
 		t = t >= 0 ? cron_next(&sched, anchor, t) : -1;
-		v->next[i] = t;
+		j->next[i] = t;
 	}
 }
 
-static void oneshot_table(FILE *out, const struct check_job *j)
-{
-	struct oneshot_view v;
-	char dur[32], when[64];
-
-	oneshot_view(j, &v);
-	if (j->cj->schedule != NULL) {
-		fprintf(out, "  schedule: %s", j->cj->schedule);
-		if (v.extension != NULL)
-			fprintf(out, " (%s: an extension, not accepted by Deploio)", v.extension);
-		fputc('\n', out);
-	}
-	fprintf(out, "  retries: %d%s\n", v.retries, v.retries_default ? " (the default)" : "");
-	fmt_duration(dur, sizeof(dur), v.timeout_ms);
-	fprintf(out, "  timeout: %s%s%s%s\n", dur, v.timeout_from ? " (" : "",
-		v.timeout_from ? v.timeout_from : "", v.timeout_from ? ")" : "");
-	if (!v.scheduled)
-		return;
-	fprintf(out, "  zone: %s\n  next:", v.zone);
-	for (int i = 0; i < CHECK_NEXT_TIMES && v.next[i] >= 0; i++) {
-		cron_format_local(v.next[i], v.with_seconds, when, sizeof(when));
-		fprintf(out, "%s %s", i ? "," : "", when);
-	}
-	fputc('\n', out);
-}
-
-static void oneshot_json(FILE *out, const struct check_job *j)
-{
-	struct oneshot_view v;
-	char dur[32], when[64];
-
-	oneshot_view(j, &v);
-	if (j->cj->schedule != NULL) {
-		fputs(",\"schedule\":", out);
-		json_str(out, j->cj->schedule);
-	}
-	fmt_duration(dur, sizeof(dur), v.timeout_ms);
-	fprintf(out, ",\"retries\":%d,\"timeout\":\"%s\",\"timeout_ms\":%llu", v.retries, dur,
-		(unsigned long long)v.timeout_ms);
-	if (!v.scheduled)
-		return;
-	fputs(",\"extension\":", out);
-	if (v.extension != NULL)
-		json_str(out, v.extension);
-	else
-		fputs("null", out);
-	fprintf(out, ",\"deploio_accepts\":%s,\"zone\":", v.extension ? "false" : "true");
-	json_str(out, v.zone);
-	fputs(",\"next\":[", out);
-	for (int i = 0; i < CHECK_NEXT_TIMES && v.next[i] >= 0; i++) {
-		cron_format_local(v.next[i], v.with_seconds, when, sizeof(when));
-		fprintf(out, "%s{\"local\":", i ? "," : "");
-		json_str(out, when);
-		fprintf(out, ",\"unix\":%lld}", (long long)v.next[i]);
-	}
-	fputc(']', out);
-}
-
-static void check_job_table(FILE *out, const struct check_job *j)
-{
-	char mem[32];
-
-	fprintf(out, "\n%s\n", j->name);
-	fprintf(out, "  kind: %s%s\n", j->kind, j->selected ? " (runs here)" : "");
-	if (j->command != NULL) {
-		fprintf(out, "  command: %s\n", j->command);
-	} else if (j->argv != NULL && j->argv[0] != NULL) {
-		fputs("  command:", out);
-		for (size_t i = 0; j->argv[i] != NULL; i++)
-			fprintf(out, " %s", j->argv[i]);
-		fputc('\n', out);
-	} else {
-		fputs("  command: (image CMD)\n", out);
-	}
-	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER)
-		oneshot_table(out, j);
-	if (j->size == NULL) {
-		fputs("  size: none (jobshim changes no limit; the platform sizes the container)\n",
-		      out);
-	} else {
-		fmt_bytes(mem, sizeof(mem), j->size->memory_bytes);
-		fprintf(out, "  size: %s (memory %s, cpu %um, pids %u, nofile %u)\n", j->size->name,
-			mem, j->size->cpu_millis, j->size->pids, j->size->nofile);
-	}
-	describe_sandbox(out, j, false);
-}
-
-static void check_job_json(FILE *out, const struct check_job *j, bool first)
-{
-
-	fputs(first ? "{" : ",{", out);
-	fputs("\"name\":", out);
-	json_str(out, j->name);
-	fprintf(out, ",\"kind\":\"%s\",\"selected\":%s,\"command\":", j->kind,
-		j->selected ? "true" : "false");
-	if (j->command != NULL)
-		json_str(out, j->command);
-	else
-		fputs("null", out);
-	if (j->argv != NULL) {
-		fputs(",\"argv\":[", out);
-		for (size_t i = 0; j->argv[i] != NULL; i++) {
-			if (i > 0)
-				fputc(',', out);
-			json_str(out, j->argv[i]);
-		}
-		fputc(']', out);
-	}
-	if (j->cj != NULL && j->cj->kind != CONFIG_WORKER)
-		oneshot_json(out, j);
-	if (j->size == NULL)
-		fputs(",\"size\":null", out);
-	else
-		fprintf(out,
-			",\"size\":{\"name\":\"%s\",\"memory_bytes\":%llu,"
-			"\"cpu_millis\":%u,\"pids\":%u,\"nofile\":%u}",
-			j->size->name, (unsigned long long)j->size->memory_bytes,
-			j->size->cpu_millis, j->size->pids, j->size->nofile);
-	describe_sandbox(out, j, true);
-	fputc('}', out);
-}
-
-static void check_print(FILE *out, const struct options *o, const struct layers *l)
+static void report_jobs(struct plan_report *r, const struct options *o, const struct plan_layers *l)
 {
 	const struct selection *s = &l->sel;
-	struct check_job jobs[PLAN_JOBS_MAX + 1]; /* + a worker the environment names */
+	const size_t max = sizeof(r->jobs) / sizeof(r->jobs[0]);
+	struct plan_report_job *j;
 	size_t n = 0;
-	bool json = o->output == OUT_JSON;
-	const struct size_spec *size;
 
-	size = main_size(o, &l->cfg, s->mode);
-	jobs[n++] = (struct check_job){
-	    .name = MAIN_NAME,
-	    .kind = "main",
-	    /* In @all the main app runs too: with the command given, or the
-	     * image's CMD (`check` is run without it). */
-	    .selected = s->mode != MODE_JOB && s->mode != MODE_CRON,
-	    .argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL,
-	    .size = size,
-	};
-	for (size_t i = 0; i < l->cfg.n_jobs && n < sizeof(jobs) / sizeof(jobs[0]) - 1; i++) {
+	j = &r->jobs[n++];
+	j->name = MAIN_NAME;
+	j->kind = "main";
+	/* In @all the main app runs too: with the command given, or the
+	 * image's CMD (`check` is run without it). */
+	j->selected = s->mode != MODE_JOB && s->mode != MODE_CRON;
+	j->argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL;
+	j->size = main_size(o, &l->cfg, s->mode);
+	j->sandbox = check_sandbox(o, j->name, j->size);
+	for (size_t i = 0; i < l->cfg.n_jobs && n < max - 1; i++) {
 		const struct config_job *cj = &l->cfg.jobs[i];
-		bool selected = s->mode == MODE_ALL || (s->mode == MODE_JOB && cj == s->worker) ||
-				(s->mode == MODE_CRON && cj->kind == CONFIG_SCHEDULED);
 
-		size = worker_size(o, cj, s);
-		jobs[n++] = (struct check_job){
-		    .name = cj->name,
-		    .kind = config_kind_name(cj->kind),
-		    .selected = selected,
-		    .command = cj == s->worker ? s->command : cj->command,
-		    .size = size,
-		    .cj = cj,
-		};
+		j = &r->jobs[n++];
+		j->name = cj->name;
+		j->kind = config_kind_name(cj->kind);
+		j->selected = s->mode == MODE_ALL || (s->mode == MODE_JOB && cj == s->worker) ||
+			      (s->mode == MODE_CRON && cj->kind == CONFIG_SCHEDULED);
+		j->command = cj == s->worker ? s->command : cj->command;
+		j->size = worker_size(o, cj, s);
+		j->sandbox = check_sandbox(o, j->name, j->size);
+		if (cj->kind != CONFIG_WORKER)
+			oneshot_report(r, j, cj, o);
 	}
 	if (s->env_worker != NULL) {
-		size = worker_size(o, NULL, s);
-		jobs[n++] = (struct check_job){
-		    .name = s->env_worker,
-		    .kind = "worker",
-		    .selected = true,
-		    .command = s->command,
-		    .size = size,
-		};
+		j = &r->jobs[n++];
+		j->name = s->env_worker;
+		j->kind = "worker";
+		j->selected = true;
+		j->command = s->command;
+		j->size = worker_size(o, NULL, s);
+		j->sandbox = check_sandbox(o, j->name, j->size);
 	}
-	for (size_t i = 0; i < n; i++)
-		jobs[i].o = o;
-
-	if (json) {
-		fputs("{\"config\":", out);
-		if (l->have_cfg)
-			json_str(out, l->cfg.path);
-		else
-			fputs("null", out);
-		fputs(",\"valid\":true,\"jobs\":[", out);
-		for (size_t i = 0; i < n; i++)
-			check_job_json(out, &jobs[i], i == 0);
-		fputs("]}\n", out);
-		return;
-	}
-	fprintf(out, "config: %s\n", l->have_cfg ? l->cfg.path : "(none)");
-	fputs("valid: yes\n", out);
-	for (size_t i = 0; i < n; i++)
-		check_job_table(out, &jobs[i]);
+	r->n_jobs = n;
 }
 
 /* The kernel takes at most MAX_ARG_STRLEN (32 pages) in one argument of
@@ -888,7 +661,8 @@ static void check_print(FILE *out, const struct options *o, const struct layers 
  * with E2BIG at every start: check says so. */
 #define ARG_STRLEN_MAX 131072
 
-static void check_arg_lengths(const struct layers *l, const struct options *o, struct errlist *errs)
+static void check_arg_lengths(const struct plan_layers *l, const struct options *o,
+			      struct errlist *errs)
 {
 	static const char *const field[] = {"workerJobs", "deployJob", "scheduledJobs"};
 	size_t index[3] = {0, 0, 0}, limit = ARG_STRLEN_MAX - sizeof("exec ");
@@ -920,49 +694,42 @@ static void check_arg_lengths(const struct layers *l, const struct options *o, s
 	}
 }
 
-int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err)
+int plan_report_build(const struct options *o, char *const *env, struct plan_report *r)
 {
-	struct errlist errs = {0};
-	struct layers l;
-	int r;
+	struct plan_layers *l;
+	int rc;
 
-	r = layers_load(o, env, true, &l, &errs);
-	if (r != -ENOMEM)
-		check_arg_lengths(&l, o, &errs);
-	if (r == 0 && errs.n == 0 && errs.dropped == 0) {
-		check_print(out, o, &l);
-		layers_free(&l);
-		fflush(out);
+	memset(r, 0, sizeof(*r));
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		errlist_add(&r->errors, "out of memory");
+		return -ENOMEM;
+	}
+	r->layers = l;
+	rc = layers_load(o, env, true, l, &r->errors);
+	if (rc != -ENOMEM)
+		check_arg_lengths(l, o, &r->errors);
+	if (rc == 0 && r->errors.n == 0 && r->errors.dropped == 0) {
+		r->valid = true;
+		r->config_path = l->have_cfg ? l->cfg.path : NULL;
+		report_jobs(r, o, l);
 		return 0;
 	}
-	if (r == -ENOMEM)
-		errlist_add(&errs, "out of memory");
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(err, "jobshim: %s\n", errs.msg[i]);
-	if (errs.dropped > 0)
-		fprintf(err, "jobshim: ... and %zu more errors\n", errs.dropped);
-	if (o->output == OUT_JSON) {
-		fputs("{\"config\":", out);
-		if (l.have_cfg || (o->config_explicit && l.cfg.path != NULL))
-			json_str(out, l.cfg.path);
-		else
-			fputs("null", out);
-		fputs(",\"valid\":false,\"errors\":[", out);
-		for (size_t i = 0; i < errs.n; i++) {
-			if (i > 0)
-				fputc(',', out);
-			json_str(out, errs.msg[i]);
-		}
-		fputs("]}\n", out);
+	if (l->have_cfg || (o->config_explicit && l->cfg.path != NULL))
+		r->config_path = l->cfg.path;
+	if (rc == -ENOMEM) {
+		errlist_add(&r->errors, "out of memory");
+		return -ENOMEM;
 	}
-	fflush(out);
-	fflush(err);
-	layers_free(&l);
-	errlist_free(&errs);
-	return 2;
+	return 0;
 }
 
-int plan_check(const struct options *o, char *const *env, FILE *out)
+void plan_report_free(struct plan_report *r)
 {
-	return plan_check_to(o, env, out, stderr);
+	if (r->layers != NULL) {
+		layers_free(r->layers);
+		free(r->layers);
+	}
+	errlist_free(&r->errors);
+	memset(r, 0, sizeof(*r));
 }

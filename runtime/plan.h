@@ -6,7 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
+#include <limits.h>
+#include <stdint.h>
 
 #include "bounds.h"
 #include "cron.h"
@@ -64,13 +65,54 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	       struct errlist *errs);
 void plan_free(struct run_plan *p);
 
-/* `jobshim check` (SPEC §9): validates and prints every job of the
- * configuration (main app, workers, deploy and scheduled jobs) with its
- * command, size, limits, cgroup settings, seccomp profile, capabilities and
- * user; o->output selects table or JSON. Returns the exit status: 0 valid,
- * 2 with every error printed to stderr. */
-int plan_check(const struct options *o, char *const *env, FILE *out);
-/* plan_check with the error stream given (tests). */
-int plan_check_to(const struct options *o, char *const *env, FILE *out, FILE *err);
+/* ----------------------------------------------------------------- check */
+
+#define CHECK_NEXT_TIMES 3
+
+/* One job as `jobshim check` (SPEC §9) shows it. The strings point into the
+ * report (its configuration) or into the options it was built from. */
+struct plan_report_job {
+	const char *name;
+	const char *kind;	      /* "main", "worker", "deploy", "scheduled" */
+	bool selected;		      /* runs in this environment */
+	const char *command;	      /* a job's command; NULL for the main app */
+	char *const *argv;	      /* the main app's command; NULL: the image's CMD */
+	const struct size_spec *size; /* NULL: none */
+	struct sandbox_opts sandbox;  /* what its sandbox would be prepared from */
+	/* one-shot jobs (deploy, scheduled) */
+	bool oneshot;
+	const char *schedule; /* as written, or NULL */
+	int retries;
+	bool retries_default;
+	uint64_t timeout_ms;
+	const char *timeout_from; /* "the default", "--timeout", NULL: the file */
+	/* a schedule that parses: whether Deploio accepts it, the next times */
+	bool scheduled;
+	const char *extension;		/* the extension it uses, NULL: none */
+	bool with_seconds;		/* its times have seconds */
+	int64_t next[CHECK_NEXT_TIMES]; /* unix seconds; -1 from the first that does not come */
+};
+
+struct plan_layers;
+
+/* What `jobshim check` reports. Owns the configuration its strings point
+ * into (layers) and errors; plan_report_free releases them. */
+struct plan_report {
+	bool valid;
+	const char *config_path;  /* the file read (or named and unreadable), or NULL */
+	struct errlist errors;	  /* !valid: every error, SPEC §1's form */
+	char zone[PATH_MAX + 32]; /* the schedules' zone (TZ), described */
+	struct plan_report_job jobs[PLAN_JOBS_MAX + 1];
+	size_t n_jobs; /* 0 when !valid */
+	struct plan_layers *layers;
+};
+
+/* Validates every layer for o (env: the container's environment) and, when
+ * all are valid, describes every job of the configuration (main app,
+ * workers, deploy and scheduled jobs) as a run would start it. Returns 0
+ * (r->valid tells), or -ENOMEM (r->errors then says "out of memory" and
+ * r->valid is false). o must outlive r. */
+int plan_report_build(const struct options *o, char *const *env, struct plan_report *r);
+void plan_report_free(struct plan_report *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
@@ -71,18 +72,6 @@ int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 	return errs->n + errs->dropped > before ? -EINVAL : 0;
 }
 
-/* "256Mi", "1Gi". */
-static void format_bytes(uint64_t b, char *buf, size_t cap)
-{
-	const uint64_t gi = 1ULL << 30, mi = 1ULL << 20;
-	if (b % gi == 0)
-		snprintf(buf, cap, "%lluGi", (unsigned long long)(b / gi));
-	else if (b % mi == 0)
-		snprintf(buf, cap, "%lluMi", (unsigned long long)(b / mi));
-	else
-		snprintf(buf, cap, "%llu", (unsigned long long)b);
-}
-
 static const char *cgroup_root(const struct sandbox_opts *o)
 {
 	return o->cgroup_root && *o->cgroup_root ? o->cgroup_root : DEFAULT_CGROUP_ROOT;
@@ -92,14 +81,14 @@ static void not_enforced_msg(const struct sandbox_opts *o, const char *reason, c
 			     size_t cap)
 {
 	char mem[32];
-	format_bytes(o->size->memory_bytes, mem, sizeof(mem));
+	size_format_bytes(mem, sizeof(mem), (int64_t)o->size->memory_bytes);
 	snprintf(buf, cap,
 		 "cgroup v2 at %s is not writable (%s): size %s's memory (%s), pids and CPU are "
 		 "not enforced by jobshim",
 		 cgroup_root(o), reason, o->size->name, mem);
 }
 
-/* Common to prepare and describe: everything that needs no side effect. */
+/* Common to prepare and view: everything that needs no side effect. */
 static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, char *err, size_t errlen)
 {
 	char msg[512];
@@ -249,7 +238,7 @@ void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
 
 	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
 	    max != UINT64_MAX)
-		format_bytes(max, buf, cap);
+		size_format_bytes(buf, cap, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	else
 		snprintf(buf, cap, "max");
 }
@@ -323,172 +312,47 @@ int sandbox_child_lockdown(const struct sandbox *sb, const char **step)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- describe */
+/* ---------------------------------------------------------------- view */
 
-static void json_string(FILE *out, const char *s)
+void sandbox_view(const struct sandbox_opts *o, struct sandbox_view *v)
 {
-	char buf[2048];
-	size_t n = json_escape(buf, sizeof(buf), s, strlen(s));
-	fprintf(out, "\"%.*s\"", (int)(n < sizeof(buf) ? n : sizeof(buf) - 1), buf);
-}
-
-/* "CHOWN,KILL" as ["CHOWN","KILL"]. */
-static void json_caps(FILE *out, uint64_t set)
-{
-	char buf[1024];
-	caps_format(set, buf, sizeof(buf));
-	fputc('[', out);
-	if (set) {
-		bool first = true;
-		char *save = NULL;
-		for (char *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-			fprintf(out, "%s", first ? "" : ",");
-			json_string(out, c);
-			first = false;
-		}
-	}
-	fputc(']', out);
-}
-
-static void describe_user(const struct sandbox_opts *o, const struct sandbox *sb, FILE *out,
-			  bool json)
-{
-	const struct user_ids *u = &sb->user;
-	if (!sb->set_user) {
-		uid_t uid = geteuid();
-		if (json)
-			fprintf(out, ",\"user\":{\"inherited\":true,\"uid\":%u}", (unsigned)uid);
-		else if (uid == 0)
-			fprintf(out, "  user: root (inherited)\n");
-		else
-			fprintf(out, "  user: uid %u (inherited)\n", (unsigned)uid);
-		return;
-	}
-	if (json) {
-		fprintf(out, ",\"user\":{\"inherited\":false,\"spec\":");
-		json_string(out, o->user);
-		fprintf(out, ",\"uid\":%u,\"gid\":%u,\"groups\":[", (unsigned)u->uid,
-			(unsigned)u->gid);
-		for (size_t i = 0; i < u->ngroups; i++)
-			fprintf(out, "%s%u", i ? "," : "", (unsigned)u->groups[i]);
-		fprintf(out, "]}");
-		return;
-	}
-	fprintf(out, "  user: %s (uid %u, gid %u, groups ", o->user, (unsigned)u->uid,
-		(unsigned)u->gid);
-	if (u->ngroups == 0)
-		fprintf(out, "none");
-	for (size_t i = 0; i < u->ngroups; i++)
-		fprintf(out, "%s%u", i ? "," : "", (unsigned)u->groups[i]);
-	fprintf(out, ")\n");
-}
-
-void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json)
-{
-	char err[512], reason[512], buf[2048], note[256];
+	char reason[512];
 	struct sandbox sb;
 	struct caps_now now;
-	struct cgroup_limits cl;
-	enum seccomp_profile sp = SECCOMP_PROFILE_DEFAULT;
-
-	memset(&sb, 0, sizeof(sb));
-	if (plan_sandbox(o, &sb, err, sizeof(err)) < 0) {
-		if (json) {
-			fprintf(out, "\"sandbox_error\":");
-			json_string(out, err);
-		} else {
-			fprintf(out, "  sandbox: invalid: %s\n", err);
-		}
-		return;
-	}
-	sp = o->seccomp;
-	/* The values the job would get, lowered as sandbox_prepare lowers them. */
-	note[0] = '\0';
-	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)
-		lower_size_rlimits(o, &sb, &now, note, sizeof(note));
-	if (o->size != NULL)
-		cgroup_limits_from_size(o->size, &cl);
 	const char *root = cgroup_root(o);
-	bool cg = o->size != NULL && cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root,
-						  reason, sizeof(reason)) == 0;
-	uint64_t effective = sb.nonroot && !sb.caps_explicit ? 0 : sb.caps_keep;
 
-	rlimits_format(&sb.rlimits, json, buf, sizeof(buf));
-	if (json) {
-		fprintf(out, "\"rlimits\":%s,", buf);
-		if (note[0]) {
-			fprintf(out, "\"rlimits_lowered\":");
-			json_string(out, note);
-			fputc(',', out);
-		}
-		fprintf(out, "\"cgroup\":");
-		if (o->size == NULL)
-			fputs("null", out);
-		else
-			fprintf(out, "{\"enforced\":%s", cg ? "true" : "false");
-		if (o->size == NULL) {
-			/* none: nothing to enforce */
-		} else if (cg) {
-			snprintf(buf, sizeof(buf), "%s/jobshim/%s", root, o->job_name);
-			fprintf(out, ",\"path\":");
-			json_string(out, buf);
-			fprintf(out,
-				",\"memory.max\":%llu,\"memory.swap.max\":%llu,\"pids.max\":%llu,"
-				"\"cpu.weight\":%u}",
-				(unsigned long long)cl.memory_max, (unsigned long long)cl.swap_max,
-				(unsigned long long)cl.pids_max, cl.cpu_weight);
-		} else {
-			not_enforced_msg(o, reason, buf, sizeof(buf));
-			fprintf(out, ",\"reason\":");
-			json_string(out, buf);
-			fprintf(out, "}");
-		}
-		fprintf(out, ",\"seccomp\":{\"profile\":\"%s\",\"allowed\":%u}",
-			seccomp_profile_name(sp), seccomp_profile_allowed(sp));
-		fprintf(out, ",\"capabilities\":{\"bounding\":");
-		json_caps(out, sb.caps_keep);
-		fprintf(out, ",\"effective\":");
-		json_caps(out, effective);
-		fprintf(out, ",\"ambient\":");
-		json_caps(out, sb.nonroot && sb.caps_explicit ? sb.caps_keep : 0);
-		fprintf(out, "}");
-		describe_user(o, &sb, out, true);
-		fprintf(out, ",\"no_new_privs\":true");
+	memset(v, 0, sizeof(*v));
+	memset(&sb, 0, sizeof(sb));
+	if (plan_sandbox(o, &sb, v->error, sizeof(v->error)) < 0) {
+		if (v->error[0] == '\0')
+			snprintf(v->error, sizeof(v->error), "invalid");
 		return;
 	}
-
-	fprintf(out, "  rlimits: %s\n", buf[0] ? buf : "none (the container's own)");
-	if (note[0])
-		fprintf(out, "  rlimits lowered: %s\n", note);
-	if (o->size == NULL) {
-		fprintf(out, "  cgroup: none (no size)\n");
-	} else if (cg) {
-		fprintf(
-		    out,
-		    "  cgroup: %s/jobshim/%s memory.max=%llu memory.swap.max=%llu pids.max=%llu "
-		    "cpu.weight=%u\n",
-		    root, o->job_name, (unsigned long long)cl.memory_max,
-		    (unsigned long long)cl.swap_max, (unsigned long long)cl.pids_max,
-		    cl.cpu_weight);
-	} else {
-		not_enforced_msg(o, reason, buf, sizeof(buf));
-		fprintf(out, "  cgroup: not enforced: %s\n", buf);
+	v->seccomp = o->seccomp;
+	v->seccomp_allowed = seccomp_profile_allowed(v->seccomp);
+	/* The values the job would get, lowered as sandbox_prepare lowers them. */
+	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)
+		lower_size_rlimits(o, &sb, &now, v->rlimits_lowered, sizeof(v->rlimits_lowered));
+	v->rlimits = sb.rlimits;
+	v->has_size = o->size != NULL;
+	if (v->has_size) {
+		cgroup_limits_from_size(o->size, &v->cgroup);
+		v->cgroup_enforced = cgroup_probe(root, o->cgroup_root != NULL && *o->cgroup_root,
+						  reason, sizeof(reason)) == 0;
+		if (v->cgroup_enforced)
+			snprintf(v->cgroup_path, sizeof(v->cgroup_path), "%s/jobshim/%s", root,
+				 o->job_name);
+		else
+			not_enforced_msg(o, reason, v->cgroup_why, sizeof(v->cgroup_why));
 	}
-	if (sp == SECCOMP_PROFILE_OFF)
-		fprintf(out, "  seccomp: off (no filter)\n");
+	v->nonroot = sb.nonroot;
+	v->caps_explicit = sb.caps_explicit;
+	v->caps_bounding = sb.caps_keep;
+	v->caps_effective = sb.nonroot && !sb.caps_explicit ? 0 : sb.caps_keep;
+	v->caps_ambient = sb.nonroot && sb.caps_explicit ? sb.caps_keep : 0;
+	v->user_set = sb.set_user;
+	if (sb.set_user)
+		v->user = sb.user;
 	else
-		fprintf(out,
-			"  seccomp: %s (%u syscalls allowed; other known ones EPERM, unknown "
-			"ENOSYS)\n",
-			seccomp_profile_name(sp), seccomp_profile_allowed(sp));
-	caps_format(sb.caps_keep, buf, sizeof(buf));
-	fprintf(out, "  capabilities: %s", buf);
-	if (sb.nonroot && sb.caps_explicit && sb.caps_keep)
-		fprintf(out, " (ambient: the non-root job has them effective)\n");
-	else if (sb.nonroot && sb.caps_keep)
-		fprintf(out, " (bounding set; none effective for a non-root job)\n");
-	else
-		fprintf(out, "\n");
-	describe_user(o, &sb, out, false);
-	fprintf(out, "  no_new_privs: on\n");
+		v->user.uid = geteuid();
 }

@@ -2,8 +2,8 @@
  * capabilities, user, no_new_privs, seccomp.
  *
  * Prepared in jobshim before fork (parse, resolve the user, mkdir the
- * cgroup, pick the seccomp program embedded at build time); applied in the child in SPEC §7's
- * order by spawn.c:
+ * cgroup, pick the seccomp program embedded at build time); applied in
+ * the child in SPEC §7's order by spawn.c:
  *   sandbox_child_limits()   cgroup, rlimits
  *   (spawn: close fds, reset signal mask)
  *   sandbox_child_lockdown() bounding set, groups/gid/uid, cap sets,
@@ -14,11 +14,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <limits.h>
 
 #include "errlist.h"
+#include "joblimits.h"
 #include "jobseccomp.h"
 #include "sizes.h"
+#include "userdb.h"
 
 /* Borrows everything: the strings are the caller's (options, a job_plan)
  * and must outlive the struct sandbox prepared from them. */
@@ -64,9 +66,29 @@ void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap);
 int sandbox_child_limits(const struct sandbox *sb, const char **step);
 int sandbox_child_lockdown(const struct sandbox *sb, const char **step);
 
-/* For `jobshim check`: the limits, cgroup settings, seccomp profile,
- * capabilities and user this job would get. JSON: one object's members,
- * without the enclosing braces ("\"rlimits\":{...},\"cgroup\":{...}"). */
-void sandbox_describe(const struct sandbox_opts *o, FILE *out, bool json);
+/* For `jobshim check`: what this job would get, as data (shim/check.c
+ * renders it). Owns nothing. */
+struct sandbox_view {
+	char error[512];		 /* the options do not parse ("caps: ..."): nothing
+					  * else is set */
+	struct rlimit_set rlimits;	 /* lowered as sandbox_prepare lowers them */
+	char rlimits_lowered[256];	 /* the first such lowering, "" for none */
+	bool has_size;			 /* false: no cgroup (and no size rlimits) */
+	bool cgroup_enforced;		 /* cgroup v2 writable at the root */
+	char cgroup_path[PATH_MAX];	 /* enforced: <root>/jobshim/<job> */
+	struct cgroup_limits cgroup;	 /* has_size: what the cgroup gets */
+	char cgroup_why[PATH_MAX + 512]; /* not enforced: the warning a run logs */
+	enum seccomp_profile seccomp;
+	unsigned seccomp_allowed; /* syscalls the profile allows */
+	uint64_t caps_bounding, caps_effective, caps_ambient;
+	bool nonroot;	    /* the job's uid is not 0 */
+	bool caps_explicit; /* JOBSHIM_CAPS named them */
+	bool user_set;	    /* JOBSHIM_USER given; else the uid is jobshim's own */
+	struct user_ids user;
+};
+
+/* Fills v for o; reads the capability sets, the rlimits, the user database
+ * and the cgroup root, changes nothing. */
+void sandbox_view(const struct sandbox_opts *o, struct sandbox_view *v);
 
 #endif

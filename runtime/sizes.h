@@ -21,4 +21,11 @@ const struct size_spec *size_lookup(const char *name);
 /* "micro, mini, standard-1, standard-2, standard-4", for error messages. */
 const char *size_names(void);
 
+/* Bytes as the size table writes memory, in binary units rounded down: the
+ * largest of Ki, Mi, Gi, Ti that gives an exact value or one of at least 10
+ * ("87Mi", "2Gi", "1536Mi"); plain bytes below 1Ki; "-" for a negative
+ * value. snprintf-like. The one bytes formatter: shim/fmt.h's fmt_bytes
+ * for output, runtime's messages directly. */
+int size_format_bytes(char *buf, size_t cap, int64_t bytes);
+
 #endif

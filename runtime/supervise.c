@@ -25,6 +25,7 @@
 #include "config.h"
 #include "control.h"
 #include "cron.h"
+#include "jobstate.h"
 #include "log.h"
 #include "logpfx.h"
 #include "oneshot.h"
@@ -55,26 +56,13 @@
 #define WATCH_BUSY_RETRY_MS  200	    /* a change seen during a restart waits this long */
 #define WATCH_READS_PER_TURN 4
 
-enum phase {
-	PH_RUNNING, /* an instance runs */
-	PH_CLEANUP, /* its leader exited; leftovers are being killed */
-	PH_WAITING, /* backoff before the restart (one-shot: the next attempt) */
-	PH_DONE,    /* no more instances (shutdown, or the main app exited) */
-	PH_IDLE,    /* a scheduled job waiting for its next time */
-	PH_HELD,    /* @all: waiting for the deploy job to succeed */
-};
-
-/* A restart or removal asked for over the control channel or by a reload:
- * stop signal, grace, SIGKILL, then (restart) a new instance at once. */
-enum transition { TR_NONE, TR_RESTART, TR_REMOVE };
-
 struct job {
 	const struct job_plan *plan;
 	struct sandbox *sandbox;
-	enum phase phase;
-	pid_t pid;	    /* the instance's leader while it runs, 0 after */
-	pid_t group;	    /* its process group, kept until every member is gone */
-	int out[2], err[2]; /* log pipes (worker); -1 for a transparent main app */
+	enum job_state phase; /* the one state field: changed by job_on only */
+	pid_t pid;	      /* the instance's leader while it runs, 0 after */
+	pid_t group;	      /* its process group, kept until every member is gone */
+	int out[2], err[2];   /* log pipes (worker); -1 for a transparent main app */
 	struct logpfx *pfx_out, *pfx_err;
 	size_t owed[2];	   /* bytes in the pipe that the last instance wrote */
 	bool flush_due[2]; /* its last line is ended once they are read */
@@ -174,6 +162,11 @@ struct sup {
 	uint64_t watch_due_ms, watch_first_ms;
 	uint64_t config_hash;
 	char config_path[PATH_MAX];
+	/* Scratch, here rather than on the stack (together 40 KiB): the
+	 * status document being written, and a control reply being built
+	 * (reload_read's errors, reload_progress's summary; one at a time). */
+	struct status_doc doc;
+	char reply[CONTROL_REPLY_MAX];
 };
 
 static uint64_t now_ms(clockid_t clk)
@@ -201,6 +194,24 @@ static bool is_oneshot(const struct job *j)
 {
 	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
 }
+
+/* What the job is to the state table (jobstate.h). */
+static enum job_role job_role(const struct sup *s, const struct job *j)
+{
+	switch (j->plan->kind) {
+	case JOB_MAIN:
+		return JR_MAIN;
+	case JOB_WORKER:
+		return JR_WORKER;
+	case JOB_DEPLOY:
+		return s->plan->oneshot ? JR_STANDALONE : JR_DEPLOY;
+	case JOB_SCHEDULED:
+		break;
+	}
+	return s->plan->oneshot ? JR_STANDALONE : JR_SCHEDULED;
+}
+
+static int job_on(struct sup *s, struct job *j, enum job_event ev, int64_t arg);
 
 static const char *kind_name(enum job_kind k)
 {
@@ -243,7 +254,7 @@ static int run_dir_open_locked(struct sup *s);
 
 static void status_write_now(struct sup *s)
 {
-	static struct status_doc d;
+	struct status_doc *d = &s->doc;
 
 	if (s->run_dir_due) {
 		s->run_dir_due = false;
@@ -254,17 +265,17 @@ static void status_write_now(struct sup *s)
 		return;
 	if (s->ctl_due)
 		control_open(s);
-	memset(&d, 0, sizeof(d));
-	d.jobshim_pid = getpid();
-	d.written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
-	d.ready_after_ms = READY_AFTER_MS;
+	memset(d, 0, sizeof(*d));
+	d->jobshim_pid = getpid();
+	d->written_unix_ms = (int64_t)now_ms(CLOCK_REALTIME);
+	d->ready_after_ms = READY_AFTER_MS;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		struct job_status *js = &d.jobs[d.n_jobs];
+		struct job_status *js = &d->jobs[d->n_jobs];
 
 		if (j->removed)
 			continue; /* a reload removed it: gone from stats */
-		d.n_jobs++;
+		d->n_jobs++;
 
 		snprintf(js->name, sizeof(js->name), "%s", j->plan->name);
 		snprintf(js->kind, sizeof(js->kind), "%s", kind_name(j->plan->kind));
@@ -276,21 +287,14 @@ static void status_write_now(struct sup *s)
 		js->last_oom = j->last_oom;
 		js->unstable = j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
-		if (s->stopping && j->phase != PH_DONE)
-			js->state = RS_TERMINATING;
-		else if (j->phase == PH_RUNNING)
-			js->state = RS_RUNNING;
-		else if (j->phase == PH_DONE)
-			js->state = s->stopping ? RS_TERMINATING : RS_EXITED;
-		else
-			js->state = RS_WAITING;
-		if (j->phase == PH_WAITING)
+		js->state = jobstate_run_state(j->phase, job_role(s, j), s->stopping, j->os.state);
+		if (j->phase == JS_WAITING)
 			js->next_start_unix_ms =
 			    (int64_t)(now_ms(CLOCK_REALTIME) + (j->restart_at_ms - mono()));
 		if (is_oneshot(j))
 			oneshot_status(s, j, js);
 	}
-	int r = status_write_at(s->run_fd, &d);
+	int r = status_write_at(s->run_fd, d);
 	s->status_due_ms = 0;
 	if (r == 0)
 		s->status_written = true;
@@ -570,7 +574,11 @@ static int open_pipes(struct sup *s, struct job *j, size_t pad, bool color)
 
 static void begin_stop(struct sup *s, int received, const char *why);
 
-static int start(struct sup *s, struct job *j)
+/* Starts an instance (JA_SPAWN's work): 0 it runs, 1 it can never start
+ * (SPEC §1: 125; j->last_code says so), -ECANCELED a scheduled job's run
+ * could not start, else -errno (fork failed). job_spawn says which to the
+ * table. */
+static int spawn_instance(struct sup *s, struct job *j)
 {
 	bool piped = j->out[0] >= 0;
 	struct spawn_req req = {
@@ -610,17 +618,10 @@ static int start(struct sup *s, struct job *j)
 		return -ECANCELED;
 	}
 	if (pid == 0) {
-		/* It can never start (SPEC §1: 125): jobshim's own error, not
-		 * the job's; what else runs is stopped, nothing restarts. */
-		j->phase = PH_DONE;
 		j->last_code = res.status;
-		s->exit_code = res.status;
-		s->exit_final = true;
-		begin_stop(s, SIGTERM, NULL); /* the message above says why */
-		return 0;
+		return 1;
 	}
 	j->pid = j->group = pid;
-	j->phase = PH_RUNNING;
 	if (req.take_terminal)
 		s->gave_terminal = true;
 	j->started_ms = mono();
@@ -631,6 +632,31 @@ static int start(struct sup *s, struct job *j)
 		j->oom_before = UINT64_MAX;
 	log_debug("%s started as pid %d", j->plan->name, (int)pid);
 	return 0;
+}
+
+/* JA_SPAWN: an instance, and the table told how it went. 0 also when it
+ * can never start (what else runs is stopped then); else as
+ * spawn_instance. */
+static int job_spawn(struct sup *s, struct job *j)
+{
+	int r = spawn_instance(s, j);
+
+	if (r == 0) {
+		job_on(s, j, JE_SPAWNED, 0);
+	} else if (r == 1) {
+		job_on(s, j, JE_NEVER_STARTS, 0);
+		r = 0;
+	}
+	return r;
+}
+
+/* JA_NEVER_STARTS: jobshim's own error, not the job's (SPEC §1: 125); what
+ * else runs is stopped, nothing restarts. */
+static void never_starts(struct sup *s, const struct job *j)
+{
+	s->exit_code = j->last_code;
+	s->exit_final = true;
+	begin_stop(s, SIGTERM, NULL); /* spawn_instance's message says why */
 }
 
 static bool group_alive(pid_t pgid)
@@ -696,7 +722,7 @@ static void running_names(const struct sup *s, char *buf, size_t cap)
 	buf[0] = '\0';
 	for (size_t i = 0; i < s->n && len < cap; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->phase == PH_DONE || j->phase == PH_IDLE || j->phase == PH_HELD)
+		if (j->phase == JS_DONE || j->phase == JS_IDLE || j->phase == JS_HELD)
 			continue; /* nothing of it runs */
 		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
 		if (n < 0)
@@ -725,8 +751,6 @@ static void say_why(const struct sup *s, const char *why, int stop_sig)
 	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
 }
 
-static void oneshot_stopped_waiting(struct sup *s, struct job *j);
-
 /* A stop: no more restarts; the stop signal (--stop-signal, else the one
  * received) to every job's main process; SIGKILL for all that is left
  * once the grace period is over (run_deadlines). A second stop signal
@@ -746,15 +770,8 @@ static void begin_stop(struct sup *s, int received, const char *why)
 		s->stop_send_at_ms = 0;
 		s->kill_at_ms = mono() + s->o->grace_ms;
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		struct job *j = &s->jobs[i];
-		if (j->phase == PH_WAITING && is_oneshot(j))
-			oneshot_stopped_waiting(s, j); /* no further attempt */
-		else if (j->phase == PH_WAITING || j->phase == PH_IDLE || j->phase == PH_HELD)
-			j->phase = PH_DONE; /* no more restarts */
-		if (j->phase == PH_RUNNING)
-			send_stop(s, j, sig);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		job_on(s, &s->jobs[i], JE_STOP, sig);
 	status_changed(s);
 }
 
@@ -775,8 +792,7 @@ static void stop_requested(struct sup *s, int received, const char *why)
 	s->stop_send_at_ms = mono() + s->o->stop_delay_ms;
 	s->kill_at_ms = s->stop_send_at_ms + s->o->grace_ms;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].phase == PH_WAITING)
-			s->jobs[i].phase = PH_DONE;
+		job_on(s, &s->jobs[i], JE_STOP_DELAYED, 0);
 	log_debug("the stop signal follows in %llums (stop delay)",
 		  (unsigned long long)s->o->stop_delay_ms);
 	status_changed(s);
@@ -858,60 +874,52 @@ static void on_exit_status(void *ctx, pid_t pid, int wstatus)
 		j->last_wstatus = wstatus;
 		j->last_code = status_to_code(wstatus);
 		j->last_oom = oom_killed(j, wstatus);
-		if (is_oneshot(j)) {
-			/* Its run decides (oneshot_attempt_end, once the group is
-			 * gone); leftovers die now, or during a stop get SIGTERM
-			 * and what is left of the grace, as a worker's do. */
-			j->phase = PH_CLEANUP;
-			if (s->stopping)
-				term_leftovers(j);
-			else
-				kill_leftovers(s, j);
-			return;
-		}
-		if (!s->exit_final)
+		/* A one-shot's run decides (oneshot_attempt_end, once the group
+		 * is gone). */
+		if (!is_oneshot(j) && !s->exit_final)
 			s->exit_code = j->last_code;
-		if (j->plan->kind == JOB_MAIN) {
-			/* The main app ends the container with its status; what
-			 * is left of its group gets SIGTERM, every worker (in
-			 * @all) the stop signal, and all at most the grace. */
-			char why[192], what[96];
-			s->exit_final = true;
-			j->phase = PH_DONE;
-			if (s->o->exit_with_main) {
-				exit_with_main(s, j);
-				return;
-			}
-			term_leftovers(j);
-			describe_exit(j, wstatus, what, sizeof(what));
-			snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
-			if (s->plan->all_mode && !s->stopping) {
-				log_msg("%s: stopping the other jobs", why);
-				begin_stop(s, SIGTERM, NULL);
-			} else {
-				begin_stop(s, SIGTERM, why);
-			}
-		} else if (s->stopping) {
-			char what[96], ran[32];
-			j->phase = PH_DONE;
-			term_leftovers(j);
-			describe_exit(j, wstatus, what, sizeof(what));
-			format_ms(mono() - j->started_ms, ran, sizeof(ran));
-			log_msg("%s %s after %s", j->plan->name, what, ran);
-		} else {
-			/* One instance at a time: what it left behind dies now. */
-			j->phase = PH_CLEANUP;
-			kill_leftovers(s, j);
-		}
+		job_on(s, j, JE_EXITED, wstatus);
 		return;
 	}
 	/* An orphan we adopted: nothing more to do than reaping it. */
 	orphan_reaped(s, pid, wstatus);
 }
 
-static void transition_complete(struct sup *s, struct job *j);
+/* JA_MAIN_EXITED: the main app ends the container with its status; what is
+ * left of its group gets SIGTERM, every worker (in @all) the stop signal,
+ * and all at most the grace. */
+static void main_exited(struct sup *s, struct job *j, int wstatus)
+{
+	char why[192], what[96];
 
-/* Called when a worker instance's whole process group is gone. */
+	s->exit_final = true;
+	if (s->o->exit_with_main) {
+		exit_with_main(s, j);
+		return;
+	}
+	term_leftovers(j);
+	describe_exit(j, wstatus, what, sizeof(what));
+	snprintf(why, sizeof(why), "%s %s", j->plan->name, what);
+	if (s->plan->all_mode && !s->stopping) {
+		log_msg("%s: stopping the other jobs", why);
+		begin_stop(s, SIGTERM, NULL);
+	} else {
+		begin_stop(s, SIGTERM, why);
+	}
+}
+
+/* JA_EXITED_STOPPING: a worker's instance ended during the stop. */
+static void exited_stopping(const struct job *j, int wstatus)
+{
+	char what[96], ran[32];
+
+	term_leftovers(j);
+	describe_exit(j, wstatus, what, sizeof(what));
+	format_ms(mono() - j->started_ms, ran, sizeof(ran));
+	log_msg("%s %s after %s", j->plan->name, what, ran);
+}
+
+/* JA_BACKOFF: a worker instance's whole process group is gone. */
 static void schedule_restart(struct sup *s, struct job *j)
 {
 	uint64_t ran = mono() - j->started_ms, delay;
@@ -920,7 +928,6 @@ static void schedule_restart(struct sup *s, struct job *j)
 	j->streak = backoff_streak(j->streak, ran, s->o->backoff_reset_ms);
 	delay = backoff_delay(j->streak, s->o->backoff_min_ms, s->o->backoff_max_ms);
 	j->restart_at_ms = mono() + delay;
-	j->phase = PH_WAITING;
 	/* The OOM killer's kill may be counted a moment after the reaping. */
 	if (!j->last_oom)
 		j->last_oom = oom_killed(j, j->last_wstatus);
@@ -931,8 +938,6 @@ static void schedule_restart(struct sup *s, struct job *j)
 		delay_s);
 }
 
-static void oneshot_attempt_end(struct sup *s, struct job *j);
-
 /* Moves jobs whose leftovers are gone on; true while anything is pending. */
 static bool settle_groups(struct sup *s)
 {
@@ -940,26 +945,19 @@ static bool settle_groups(struct sup *s)
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->phase != PH_CLEANUP && j->phase != PH_DONE)
+		if (j->phase != JS_CLEANUP && j->phase != JS_DONE)
 			continue;
 		if (j->group == 0)
 			continue;
 		/* A one-shot attempt that ended in a stop keeps the grace. */
-		bool kill_now = j->phase == PH_CLEANUP && !(is_oneshot(j) && s->stopping);
+		bool kill_now = j->phase == JS_CLEANUP && !(is_oneshot(j) && s->stopping);
 		if (kill_now ? kill_leftovers(s, j) : group_alive(j->group)) {
 			pending = true;
 			continue;
 		}
 		j->group = 0;
 		instance_done(j);
-		if (j->phase == PH_CLEANUP && j->transition != TR_NONE && !s->stopping)
-			transition_complete(s, j);
-		else if (j->phase == PH_CLEANUP && is_oneshot(j))
-			oneshot_attempt_end(s, j);
-		else if (j->phase == PH_CLEANUP && s->stopping)
-			j->phase = PH_DONE; /* it died as the stop began */
-		else if (j->phase == PH_CLEANUP)
-			schedule_restart(s, j);
+		job_on(s, j, JE_GONE, 0);
 		status_changed(s);
 	}
 	return pending;
@@ -969,8 +967,8 @@ static bool all_gone(const struct sup *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->pid != 0 || j->group != 0 || j->phase == PH_RUNNING ||
-		    j->phase == PH_CLEANUP)
+		if (j->pid != 0 || j->group != 0 || j->phase == JS_RUNNING ||
+		    j->phase == JS_CLEANUP)
 			return false;
 	}
 	return true;
@@ -1152,8 +1150,10 @@ static void blocked_set(sigset_t *set, bool block_faults)
 }
 
 /* The mask jobshim was started with (tini's -s... keeps it for the child):
- * saved by the first of supervise_block_signals and signals_setup. One a
- * process, like the mask itself. */
+ * saved by the first of supervise_block_signals and signals_setup. Global,
+ * not in struct sup: main blocks the signals before any file is read, long
+ * before supervise_run (and its supervisor) exists, and the mask is the
+ * process's own state, one a process. */
 static sigset_t start_mask;
 static bool start_mask_saved;
 
@@ -1312,7 +1312,7 @@ static bool busy(const struct sup *s)
 		if (j->transition != TR_NONE)
 			return true;
 		/* @all's release phase: web and the workers wait for it. */
-		if (j->plan->kind == JOB_DEPLOY && !s->plan->oneshot && j->phase != PH_DONE)
+		if (j->plan->kind == JOB_DEPLOY && !s->plan->oneshot && j->phase != JS_DONE)
 			return true;
 	}
 	return false;
@@ -1373,7 +1373,6 @@ static void apply_next(struct job *j)
 /* Out of the table at the end of the reload (reload_progress). */
 static void job_remove(struct sup *s, struct job *j)
 {
-	j->phase = PH_DONE;
 	j->removed = true;
 	if (j->lock_fd >= 0) {
 		close(j->lock_fd);
@@ -1399,32 +1398,42 @@ static void job_release(struct job *j)
 	j->sandbox = j->next_sandbox = NULL;
 }
 
-/* The instance is gone (or there was none): a restart starts the next one
- * at once, without backoff and without counting it as a crash. */
-static void transition_complete(struct sup *s, struct job *j)
+/* The instance of a restart or removal is gone (prev: the state it was
+ * in; CLEANUP when there was one). */
+static void transition_said(const struct job *j, enum job_state prev)
 {
-	enum transition tr = j->transition;
 	char what[96], ran[32];
+
+	if (prev != JS_CLEANUP)
+		return;
+	status_describe(j->last_wstatus, what, sizeof(what));
+	format_ms(mono() - j->started_ms, ran, sizeof(ran));
+	log_msg("%s %s after %s (%s)", j->plan->name, what, ran,
+		j->transition == TR_RESTART ? "restart requested" : "removed by a reload");
+}
+
+/* JA_REMOVED: out of the table at the end of the reload. */
+static void transition_removed(struct sup *s, struct job *j, enum job_state prev)
+{
+	transition_said(j, prev);
+	j->transition = TR_NONE;
+	job_remove(s, j);
+}
+
+/* JA_RESTART_NOW: the instance is gone (or there was none): the next one
+ * starts at once, without backoff and without counting it as a crash. */
+static void transition_restart(struct sup *s, struct job *j, enum job_state prev)
+{
 	int r;
 
-	if (j->phase == PH_CLEANUP) {
-		status_describe(j->last_wstatus, what, sizeof(what));
-		format_ms(mono() - j->started_ms, ran, sizeof(ran));
-		log_msg("%s %s after %s (%s)", j->plan->name, what, ran,
-			tr == TR_RESTART ? "restart requested" : "removed by a reload");
-	}
+	transition_said(j, prev);
 	j->transition = TR_NONE;
-	if (tr == TR_REMOVE) {
-		job_remove(s, j);
-		return;
-	}
 	apply_next(j);
 	j->restarts++;
-	r = start(s, j);
+	r = job_spawn(s, j);
 	if (r < 0) {
 		log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
-		j->phase = PH_WAITING;
-		j->restart_at_ms = mono() + s->o->backoff_max_ms;
+		job_on(s, j, JE_RETRY_LATER, 0);
 	} else {
 		log_msg("%s restarted: pid %d", j->plan->name, (int)j->pid);
 	}
@@ -1433,40 +1442,47 @@ static void transition_complete(struct sup *s, struct job *j)
 }
 
 /* Begins a restart or a removal: the stop signal to the job's main process
- * now, SIGKILL to its group once the grace period is over. */
+ * now (JA_TRANSITION_STOP), SIGKILL to its group once the grace period is
+ * over. */
 static void transition_begin(struct sup *s, struct job *j, enum transition tr)
 {
-	char grace[32], sig[24];
-
 	j->transition = tr;
 	j->grace_over = false;
 	j->grace_at_ms = mono() + s->o->grace_ms;
-	if (j->phase == PH_CLEANUP)
-		return; /* its leader is gone: settle_groups completes it */
-	if (j->phase != PH_RUNNING || j->pid <= 0) {
-		transition_complete(s, j); /* no instance: nothing to stop */
-		return;
-	}
+	job_on(s, j, tr == TR_RESTART ? JE_RESTART : JE_REMOVE, 0);
+}
+
+static void transition_stop(struct sup *s, const struct job *j)
+{
+	char grace[32], sig[24];
+
 	format_ms(s->o->grace_ms, grace, sizeof(grace));
-	log_msg("%s %s: %s to pid %d (grace %s)", tr == TR_RESTART ? "restarting" : "stopping",
-		j->plan->name, sig_label(stop_signal(s), sig, sizeof(sig)), (int)j->pid, grace);
+	log_msg("%s %s: %s to pid %d (grace %s)",
+		j->transition == TR_RESTART ? "restarting" : "stopping", j->plan->name,
+		sig_label(stop_signal(s), sig, sizeof(sig)), (int)j->pid, grace);
 	send_stop(s, j, stop_signal(s));
 	status_changed(s);
+}
+
+/* JA_GRACE_KILL */
+static void transition_kill(struct job *j)
+{
+	j->grace_over = true;
+	log_msg("%s did not stop within the grace period: sending SIGKILL", j->plan->name);
+	if (group_alive(j->group))
+		kill(-j->group, SIGKILL);
+	if (j->pid > 0)
+		kill(j->pid, SIGKILL);
 }
 
 static void transitions_deadlines(struct sup *s, uint64_t now)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (j->transition == TR_NONE || j->phase != PH_RUNNING || j->grace_over ||
+		if (j->transition == TR_NONE || j->phase != JS_RUNNING || j->grace_over ||
 		    now < j->grace_at_ms)
 			continue;
-		j->grace_over = true;
-		log_msg("%s did not stop within the grace period: sending SIGKILL", j->plan->name);
-		if (group_alive(j->group))
-			kill(-j->group, SIGKILL);
-		if (j->pid > 0)
-			kill(j->pid, SIGKILL);
+		job_on(s, j, JE_GRACE_OVER, 0);
 	}
 }
 
@@ -1494,7 +1510,7 @@ static void control_stopping(struct sup *s)
 
 static bool restartable(const struct job *j)
 {
-	return !j->removed && j->plan->kind == JOB_WORKER && j->phase != PH_DONE;
+	return !j->removed && j->plan->kind == JOB_WORKER && j->phase != JS_DONE;
 }
 
 static void ctl_restart(struct sup *s, uint32_t token, const char *name)
@@ -1592,7 +1608,7 @@ static void ctl_signal(struct sup *s, uint32_t token, const char *name, int sig)
 	if (j->pid <= 0) {
 		answer(s, token, CONTROL_CANNOT,
 		       "jobshim: %s is not running now (%s): no signal sent\n", name,
-		       j->phase == PH_WAITING ? "waiting to restart" : "stopped");
+		       j->phase == JS_WAITING ? "waiting to restart" : "stopped");
 		return;
 	}
 	if (s->o->signal_group) {
@@ -1673,7 +1689,7 @@ static struct run_plan **plan_slot(struct sup *s)
  * NULL with the reply sent when it is not valid. */
 static struct run_plan *reload_read(struct sup *s, uint32_t token)
 {
-	static char text[CONTROL_REPLY_MAX];
+	char *text = s->reply;
 	struct errlist errs = {0};
 	struct run_plan *np;
 	const char *path = config_file(s);
@@ -1701,13 +1717,13 @@ static struct run_plan *reload_read(struct sup *s, uint32_t token)
 		return np;
 	for (size_t i = 0; i < errs.n; i++) {
 		log_msg("%s", errs.msg[i]);
-		append(text, sizeof(text), &len, "jobshim: %s\n", errs.msg[i]);
+		append(text, sizeof(s->reply), &len, "jobshim: %s\n", errs.msg[i]);
 	}
 	if (errs.dropped > 0)
-		append(text, sizeof(text), &len, "jobshim: ... and %zu more errors\n",
+		append(text, sizeof(s->reply), &len, "jobshim: ... and %zu more errors\n",
 		       errs.dropped);
 	log_msg("reload refused: the configuration is not valid; nothing changed");
-	append(text, sizeof(text), &len,
+	append(text, sizeof(s->reply), &len,
 	       "jobshim: reload refused: the configuration is not valid; nothing changed, the "
 	       "jobs go on\n");
 	if (token != 0)
@@ -1758,7 +1774,7 @@ static void schedules_plan(struct sup *s, int64_t now);
  * way, else once that run is over (oneshot_run_over). */
 static void schedule_changed(struct sup *s, struct job *j)
 {
-	if (j->phase != PH_IDLE && j->phase != PH_HELD && j->phase != PH_DONE)
+	if (j->phase != JS_IDLE && j->phase != JS_HELD && j->phase != JS_DONE)
 		return;
 	apply_next(j);
 	if (s->tfd >= 0)
@@ -1780,12 +1796,13 @@ static void schedule_added(struct sup *s, struct job *j)
 		if (s->tfd < 0) {
 			log_msg("unable to create the schedules' timer: %s; %s never runs",
 				strerror(errno), j->plan->name);
-			j->phase = PH_DONE;
+			job_on(s, j, JE_CANCEL, 0);
 			return;
 		}
 		s->cron_anchor = wall_s();
 	}
-	j->phase = PH_IDLE;
+	job_on(s, j, JE_HOLD, 0);
+	job_on(s, j, JE_RELEASE, 0);
 	schedules_plan(s, wall_s());
 	log_msg("%s scheduled", j->plan->name);
 }
@@ -1915,7 +1932,7 @@ static void reload(struct sup *s, uint32_t token)
  * the table, added ones start, and the client gets the summary. */
 static void reload_progress(struct sup *s)
 {
-	static char text[CONTROL_REPLY_MAX];
+	char *text = s->reply;
 	size_t k = 0, len = 0, same = 0;
 
 	if (!s->reload.active)
@@ -1956,16 +1973,15 @@ static void reload_progress(struct sup *s)
 			log_msg("%s already runs under another jobshim in this container: not "
 				"started",
 				j->plan->name);
-			j->phase = PH_DONE;
+			job_on(s, j, JE_CANCEL, 0);
 			continue;
 		}
 		if (r == 0)
-			r = start(s, j);
+			r = job_on(s, j, JE_START, 0);
 		if (r < 0) {
 			log_msg("unable to start %s: %s; retried in %llums", j->plan->name,
 				strerror(-r), (unsigned long long)s->o->backoff_max_ms);
-			j->phase = PH_WAITING;
-			j->restart_at_ms = mono() + s->o->backoff_max_ms;
+			job_on(s, j, JE_RETRY_LATER, 0);
 		} else {
 			log_msg("%s started: pid %d", j->plan->name, (int)j->pid);
 		}
@@ -1981,32 +1997,34 @@ static void reload_progress(struct sup *s)
 			same++;
 			break;
 		case RN_RESTART:
-			append(text, sizeof(text), &len, "restarted %s (%s changed): pid %d\n",
+			append(text, sizeof(s->reply), &len, "restarted %s (%s changed): pid %d\n",
 			       n->name, n->what, pid);
 			break;
 		case RN_ADD:
 			if (j != NULL && j->plan->kind == JOB_SCHEDULED)
-				append(text, sizeof(text), &len, "scheduled %s (added)\n", n->name);
+				append(text, sizeof(s->reply), &len, "scheduled %s (added)\n",
+				       n->name);
 			else
-				append(text, sizeof(text), &len, "started %s (added): pid %d\n",
+				append(text, sizeof(s->reply), &len, "started %s (added): pid %d\n",
 				       n->name, pid);
 			break;
 		case RN_REMOVE:
-			append(text, sizeof(text), &len, "stopped %s (removed)\n", n->name);
+			append(text, sizeof(s->reply), &len, "stopped %s (removed)\n", n->name);
 			break;
 		case RN_MAIN:
-			append(text, sizeof(text), &len,
+			append(text, sizeof(s->reply), &len,
 			       "%s (the main app) changed (%s): not restarted; restart the "
 			       "container to apply it\n",
 			       n->name, n->what);
 			break;
 		case RN_DEPLOY:
-			append(text, sizeof(text), &len,
+			append(text, sizeof(s->reply), &len,
 			       "%s (the deploy job) changed (%s): applies at the next start\n",
 			       n->name, n->what);
 			break;
 		case RN_SCHED:
-			append(text, sizeof(text), &len, "%s changed (%s): %s\n", n->name, n->what,
+			append(text, sizeof(s->reply), &len, "%s changed (%s): %s\n", n->name,
+			       n->what,
 			       j != NULL && j->next_plan != NULL
 				   ? "applies once its current run is over"
 				   : "applies from its next time");
@@ -2014,10 +2032,10 @@ static void reload_progress(struct sup *s)
 		}
 	}
 	if (len == 0)
-		append(text, sizeof(text), &len,
+		append(text, sizeof(s->reply), &len,
 		       "the configuration is unchanged: no job touched\n");
 	else if (same > 0)
-		append(text, sizeof(text), &len, "%zu unchanged job%s left alone\n", same,
+		append(text, sizeof(s->reply), &len, "%zu unchanged job%s left alone\n", same,
 		       same == 1 ? "" : "s");
 	log_msg("reload done");
 	if (s->reload.token != 0)
@@ -2138,7 +2156,7 @@ static void watch_reload(struct sup *s, uint64_t now)
 /* A running attempt whose timeout (or the SIGKILL after it) is ahead. */
 static bool oneshot_timeout_pending(const struct sup *s, const struct job *j)
 {
-	return is_oneshot(j) && j->phase == PH_RUNNING && j->pid > 0 && !j->timeout_killed &&
+	return is_oneshot(j) && j->phase == JS_RUNNING && j->pid > 0 && !j->timeout_killed &&
 	       !s->stopping;
 }
 
@@ -2148,7 +2166,7 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		if (j->phase == PH_WAITING && j->restart_at_ms < next)
+		if (j->phase == JS_WAITING && j->restart_at_ms < next)
 			next = j->restart_at_ms;
 		if (oneshot_timeout_pending(s, j) && j->timeout_at_ms < next)
 			next = j->timeout_at_ms;
@@ -2162,7 +2180,7 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 	if (s->status_due_ms != 0 && s->status_due_ms < next)
 		next = s->status_due_ms;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].transition != TR_NONE && s->jobs[i].phase == PH_RUNNING &&
+		if (s->jobs[i].transition != TR_NONE && s->jobs[i].phase == JS_RUNNING &&
 		    !s->jobs[i].grace_over && s->jobs[i].grace_at_ms < next)
 			next = s->jobs[i].grace_at_ms;
 	if (control_deadline(s->ctl) < next)
@@ -2181,7 +2199,6 @@ static int poll_timeout(const struct sup *s, bool groups_pending)
 	return next <= now ? 0 : (int)(next - now > INT_MAX ? INT_MAX : next - now);
 }
 
-static void oneshot_timeout(struct sup *s, struct job *j);
 static void oneshot_cannot_start(struct sup *s, struct job *j);
 
 static void run_deadlines(struct sup *s)
@@ -2205,26 +2222,35 @@ static void run_deadlines(struct sup *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
 		if (oneshot_timeout_pending(s, j) && now >= j->timeout_at_ms)
-			oneshot_timeout(s, j);
-		if (j->phase != PH_WAITING || now < j->restart_at_ms)
+			job_on(s, j, JE_TIMEOUT, 0);
+		if (j->phase != JS_WAITING || now < j->restart_at_ms)
 			continue;
-		if (is_oneshot(j))
-			oneshot_next_attempt(&j->os);
-		else
-			j->restarts++;
-		int r = start(s, j);
-		if (r == -ECANCELED) {
-			oneshot_cannot_start(s, j);
-		} else if (r < 0) {
-			/* fork failed (EAGAIN under a pids limit): try again later. */
-			log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
-			if (is_oneshot(j))
-				j->os.attempt--, j->os.state = OS_WAITING;
-			else
-				j->restarts--;
-			j->restart_at_ms = now + s->o->backoff_max_ms;
-		}
+		job_on(s, j, JE_BACKOFF_OVER, 0);
 		status_changed(s);
+	}
+}
+
+/* JA_RESPAWN: the backoff is over; the restart (the next attempt) counts
+ * once it started. */
+static void respawn(struct sup *s, struct job *j)
+{
+	int r;
+
+	if (is_oneshot(j))
+		oneshot_next_attempt(&j->os);
+	else
+		j->restarts++;
+	r = job_spawn(s, j);
+	if (r == -ECANCELED) {
+		oneshot_cannot_start(s, j);
+	} else if (r < 0) {
+		/* fork failed (EAGAIN under a pids limit): try again later. */
+		log_msg("unable to restart %s: %s", j->plan->name, strerror(-r));
+		if (is_oneshot(j))
+			j->os.attempt--, j->os.state = OS_WAITING;
+		else
+			j->restarts--;
+		job_on(s, j, JE_RETRY_LATER, 0);
 	}
 }
 
@@ -2469,12 +2495,12 @@ static void release_held(struct sup *s)
 		struct job *j = &s->jobs[i];
 		int r;
 
-		if (j->phase != PH_HELD || j->plan->kind == JOB_SCHEDULED)
+		if (j->phase != JS_HELD || j->plan->kind == JOB_SCHEDULED)
 			continue;
-		r = start(s, j);
+		r = job_on(s, j, JE_START, 0);
 		if (r < 0) {
 			log_msg("unable to start %s: %s", j->plan->name, strerror(-r));
-			j->phase = PH_DONE;
+			job_on(s, j, JE_START_FAILED, 0);
 			s->exit_code = EXIT_SETUP_FAILED;
 			s->exit_final = true;
 			begin_stop(s, SIGTERM, NULL);
@@ -2482,13 +2508,13 @@ static void release_held(struct sup *s)
 	}
 }
 
-/* The run is over (its state says how). */
+/* JA_RUN_OVER: the run is over (its state says how); the job is DONE, or
+ * (scheduled) IDLE until its next time. */
 static void oneshot_run_over(struct sup *s, struct job *j)
 {
 	bool changed = j->next_plan != NULL;
 
 	apply_next(j); /* a reload changed it during the run */
-	j->phase = PH_DONE;
 	if (j->lock_fd >= 0) {
 		close(j->lock_fd);
 		j->lock_fd = -1;
@@ -2500,8 +2526,6 @@ static void oneshot_run_over(struct sup *s, struct job *j)
 		return;
 	}
 	if (j->plan->kind == JOB_SCHEDULED) {
-		if (!s->stopping)
-			j->phase = PH_IDLE; /* until its next time */
 		if (changed && !s->stopping && s->tfd >= 0)
 			schedules_plan(s, wall_s()); /* the new schedule's */
 		return;
@@ -2517,12 +2541,12 @@ static void oneshot_run_over(struct sup *s, struct job *j)
 	if (!s->stopping)
 		log_msg("%s failed: nothing else starts", j->plan->name);
 	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].phase == PH_HELD || s->jobs[i].phase == PH_IDLE)
-			s->jobs[i].phase = PH_DONE;
+		job_on(s, &s->jobs[i], JE_CANCEL, 0); /* the held and the idle */
 	stop_quietly(s);
 }
 
-/* An attempt's processes are all gone: retry, or end the run. */
+/* JA_ATTEMPT_END: an attempt's processes are all gone: retry, or end the
+ * run. */
 static void oneshot_attempt_end(struct sup *s, struct job *j)
 {
 	uint64_t ran = mono() - j->started_ms, delay;
@@ -2538,14 +2562,16 @@ static void oneshot_attempt_end(struct sup *s, struct job *j)
 	oneshot_describe_end(&j->os, j->plan->name, what, ran, delay, l1, l2, sizeof(l1));
 	log_lines(l1, l2);
 	if (again) {
-		j->phase = PH_WAITING;
 		j->restart_at_ms = mono() + delay;
+		job_on(s, j, JE_AGAIN, 0);
 		return;
 	}
-	oneshot_run_over(s, j);
+	job_on(s, j, JE_RUN_OVER, 0);
 }
 
-/* The run ends without another attempt: "NAME failed after N attempts". */
+/* JA_GIVE_UP (a stop during the backoff between attempts: none follows),
+ * or an attempt that could not start: the run ends without another
+ * attempt: "NAME failed after N attempts". */
 static void oneshot_give_up(struct sup *s, struct job *j)
 {
 	char l2[128];
@@ -2554,7 +2580,7 @@ static void oneshot_give_up(struct sup *s, struct job *j)
 	snprintf(l2, sizeof(l2), "%s failed after %u attempt%s", j->plan->name, j->os.attempt,
 		 j->os.attempt == 1 ? "" : "s");
 	log_lines("", l2);
-	oneshot_run_over(s, j);
+	job_on(s, j, JE_RUN_OVER, 0);
 }
 
 /* A scheduled job's attempt could not even start (start() said why): the
@@ -2565,13 +2591,8 @@ static void oneshot_cannot_start(struct sup *s, struct job *j)
 	oneshot_give_up(s, j);
 }
 
-/* A stop during the backoff between attempts: none follows. */
-static void oneshot_stopped_waiting(struct sup *s, struct job *j)
-{
-	oneshot_give_up(s, j);
-}
-
-/* The attempt's time is up: the stop signal, then SIGKILL after grace. */
+/* JA_TIMEOUT: the attempt's time is up: the stop signal, then SIGKILL
+ * after grace. */
 static void oneshot_timeout(struct sup *s, struct job *j)
 {
 	char msg[160];
@@ -2599,18 +2620,8 @@ static void oneshot_status(const struct sup *s, const struct job *j, struct job_
 	if (j->last_timed_out)
 		js->last_exit_code = EXIT_TIMED_OUT; /* shown as "124 (timeout)" */
 	js->restarts = 0;
-	if (s->stopping && j->phase != PH_DONE)
-		js->state = RS_TERMINATING;
-	else if (j->phase == PH_RUNNING || j->phase == PH_CLEANUP)
-		js->state = RS_RUNNING;
-	else if (j->phase == PH_DONE && j->os.state == OS_SUCCEEDED)
-		js->state = RS_SUCCEEDED;
-	else if (j->phase == PH_DONE && j->os.state == OS_FAILED)
-		js->state = RS_FAILED;
-	else
-		js->state = RS_WAITING;
 	if (j->plan->kind == JOB_SCHEDULED && j->next_fire >= 0 && !s->plan->oneshot &&
-	    j->phase != PH_DONE && j->phase != PH_HELD) {
+	    j->phase != JS_DONE && j->phase != JS_HELD) {
 		js->next_run_unix_ms = j->next_fire * 1000;
 		cron_format_local(j->next_fire, secs, js->next_local, sizeof(js->next_local));
 	}
@@ -2651,7 +2662,7 @@ static void timer_arm(struct sup *s)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
-		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		if (on_schedule(s, j) && j->phase != JS_HELD && j->phase != JS_DONE &&
 		    j->next_fire >= 0 && j->next_fire < next)
 			next = j->next_fire;
 	}
@@ -2667,7 +2678,7 @@ static void schedules_plan(struct sup *s, int64_t now)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (!on_schedule(s, j) || j->phase == PH_HELD || j->phase == PH_DONE)
+		if (!on_schedule(s, j) || j->phase == JS_HELD || j->phase == JS_DONE)
 			continue;
 		j->next_fire = cron_next(&j->plan->sched, s->cron_anchor, now);
 	}
@@ -2684,8 +2695,8 @@ static void schedules_start(struct sup *s)
 	s->cron_anchor = wall_s();
 	for (size_t i = 0; i < s->n; i++) {
 		struct job *j = &s->jobs[i];
-		if (on_schedule(s, j) && j->phase == PH_HELD)
-			j->phase = PH_IDLE;
+		if (on_schedule(s, j))
+			job_on(s, j, JE_RELEASE, 0); /* from HELD */
 	}
 	schedules_plan(s, s->cron_anchor);
 }
@@ -2697,20 +2708,26 @@ static int run_lock(struct sup *s, struct job *j)
 	return job_lock(s, j);
 }
 
-/* The time `due` of job j has come. */
-static void schedule_fire(struct sup *s, struct job *j, int64_t due)
+/* JA_SKIP_OVERLAP: the time `due` of job j has come while its run (with
+ * its retries) goes on: no overlap. */
+static void schedule_skip(const struct job *j, int64_t due)
 {
 	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
 	char since[16], when[16];
+
+	cron_format_clock(due, secs, when, sizeof(when));
+	cron_format_clock(j->run_started, true, since, sizeof(since));
+	log_msg("%s still running (since %s); skipped %s", j->plan->name, since, when);
+}
+
+/* JA_RUN_BEGIN: the time `due` of idle job j has come. */
+static void schedule_fire(struct sup *s, struct job *j, int64_t due)
+{
+	bool secs = j->plan->sched.seconds || j->plan->sched.every_s > 0;
+	char when[16];
 	int r;
 
 	cron_format_clock(due, secs, when, sizeof(when));
-	if (j->phase != PH_IDLE) {
-		/* No overlap: the run with its retries goes on. */
-		cron_format_clock(j->run_started, true, since, sizeof(since));
-		log_msg("%s still running (since %s); skipped %s", j->plan->name, since, when);
-		return;
-	}
 	if (run_lock(s, j) < 0) {
 		log_msg("%s runs under another jobshim in this container; skipped %s",
 			j->plan->name, when);
@@ -2718,9 +2735,9 @@ static void schedule_fire(struct sup *s, struct job *j, int64_t due)
 	}
 	oneshot_begin(&j->os, j->plan->attempts);
 	j->run_started = wall_s();
-	r = start(s, j);
+	r = job_spawn(s, j);
 	if (r == -ECANCELED) {
-		oneshot_cannot_start(s, j); /* start() said why */
+		oneshot_cannot_start(s, j); /* spawn_instance said why */
 	} else if (r < 0) {
 		log_msg("unable to start %s: %s; skipped %s", j->plan->name, strerror(-r), when);
 		j->last_code = EXIT_SETUP_FAILED;
@@ -2741,13 +2758,103 @@ static void schedules_wake(struct sup *s)
 		return;
 	for (size_t i = 0; i < s->n && !clock_set; i++) {
 		struct job *j = &s->jobs[i];
-		if (on_schedule(s, j) && j->phase != PH_HELD && j->phase != PH_DONE &&
+		if (on_schedule(s, j) && j->phase != JS_HELD && j->phase != JS_DONE &&
 		    j->next_fire >= 0 && j->next_fire <= now)
-			schedule_fire(s, j, j->next_fire);
+			job_on(s, j, JE_FIRE, j->next_fire);
 	}
 	if (clock_set)
 		log_debug("the clock was set: next times computed again");
 	schedules_plan(s, now);
+}
+
+/* ------------------------------------------------------------ the job-state table */
+
+/* Every change of a job's state goes through here: the table (jobstate.c)
+ * says the next state and the action, which runs once the state is set
+ * (prev: the state before); -vv logs each step. An action's outcome (a
+ * spawn's answer, whether another attempt follows) comes back as another
+ * event. Returns the action's result: a spawn's 0 or -errno, else 0. */
+static int job_on(struct sup *s, struct job *j, enum job_event ev, int64_t arg)
+{
+	struct job_ctx c = {
+	    .role = job_role(s, j),
+	    .stopping = s->stopping,
+	    .goal = j->transition,
+	    .leader = j->pid > 0,
+	};
+	enum job_state prev = j->phase;
+	struct job_step st = jobstate_step(prev, ev, &c);
+
+	if (st.action == JA_IGNORE)
+		return 0;
+	log_trace("%s: %s + %s -> %s (%s)", j->plan->name, jobstate_name(prev),
+		  jobstate_event_name(ev), jobstate_name(st.next), jobstate_action_name(st.action));
+	j->phase = st.next;
+	switch (st.action) {
+	case JA_IGNORE:
+	case JA_NONE:
+		break;
+	case JA_SPAWN:
+		return job_spawn(s, j);
+	case JA_RESPAWN:
+		respawn(s, j);
+		break;
+	case JA_RETRY_LATER:
+		j->restart_at_ms = mono() + s->o->backoff_max_ms;
+		break;
+	case JA_NEVER_STARTS:
+		never_starts(s, j);
+		break;
+	case JA_KILL_LEFTOVERS:
+		(void)kill_leftovers(s, j);
+		break;
+	case JA_TERM_LEFTOVERS:
+		term_leftovers(j);
+		break;
+	case JA_MAIN_EXITED:
+		main_exited(s, j, (int)arg);
+		break;
+	case JA_EXITED_STOPPING:
+		exited_stopping(j, (int)arg);
+		break;
+	case JA_BACKOFF:
+		schedule_restart(s, j);
+		break;
+	case JA_ATTEMPT_END:
+		oneshot_attempt_end(s, j);
+		break;
+	case JA_GIVE_UP:
+		oneshot_give_up(s, j);
+		break;
+	case JA_RUN_OVER:
+		oneshot_run_over(s, j);
+		break;
+	case JA_TIMEOUT:
+		oneshot_timeout(s, j);
+		break;
+	case JA_RUN_BEGIN:
+		schedule_fire(s, j, arg);
+		break;
+	case JA_SKIP_OVERLAP:
+		schedule_skip(j, arg);
+		break;
+	case JA_STOP_SIGNAL:
+		send_stop(s, j, (int)arg);
+		break;
+	case JA_TRANSITION_STOP:
+		transition_stop(s, j);
+		break;
+	case JA_RESTART_NOW:
+		transition_restart(s, j, prev);
+		break;
+	case JA_REMOVED:
+		transition_removed(s, j, prev);
+		break;
+	case JA_GRACE_KILL:
+		transition_kill(j);
+		break;
+	}
+	return 0;
 }
 
 /* What runs first: standalone one-shot, its one job; @all with a deploy
@@ -2765,16 +2872,16 @@ static int start_jobs(struct sup *s)
 		int r;
 
 		if (j->disabled || s->stopping) { /* s->stopping: an earlier job can never start */
-			j->phase = PH_DONE;
+			job_on(s, j, JE_CANCEL, 0);
 			continue;
 		}
 		if (on_schedule(s, j) || (deploy_first && j->plan->kind != JOB_DEPLOY)) {
-			j->phase = PH_HELD;
+			job_on(s, j, JE_HOLD, 0);
 			continue;
 		}
 		if (is_oneshot(j))
 			oneshot_begin(&j->os, j->plan->attempts);
-		r = start(s, j);
+		r = job_on(s, j, JE_START, 0);
 		if (r < 0) {
 			/* Nothing is left running unsupervised: what started
 			 * gets the stop signal, the grace, SIGKILL. */
@@ -2783,7 +2890,7 @@ static int start_jobs(struct sup *s)
 				 strerror(-r));
 			s->exit_code = EXIT_SETUP_FAILED;
 			s->exit_final = true;
-			j->phase = PH_DONE;
+			job_on(s, j, JE_START_FAILED, 0);
 			if (i == 0)
 				log_msg("%s", why);
 			else

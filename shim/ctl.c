@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "log.h"
 
 /* A restart waits for the stop (grace, SIGKILL) and the new start; jobshim
  * always answers within its own bounds, this only guards against a jobshim
@@ -28,15 +29,14 @@ static int build_request(const struct cli *c, struct control_req *req)
 	len = (size_t)snprintf(line, sizeof(line), "%s", verb_of(c->cmd));
 	for (int i = 0; i < c->ctl_argc && len < sizeof(line); i++) {
 		if (c->ctl_args[i][0] == '\0' || strpbrk(c->ctl_args[i], " \t\r\n") != NULL) {
-			fprintf(stderr, "jobshim %s: bad argument \"%s\"\n", verb_of(c->cmd),
-				c->ctl_args[i]);
+			log_cmd_msg(verb_of(c->cmd), "bad argument \"%s\"", c->ctl_args[i]);
 			return -EINVAL;
 		}
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", c->ctl_args[i]);
 	}
 	if (len >= sizeof(line) - 1 || control_parse(line, len, req, &why) < 0) {
-		fprintf(stderr, "jobshim %s: %s\n", verb_of(c->cmd),
-			len >= sizeof(line) - 1 ? "arguments too long" : why);
+		log_cmd_msg(verb_of(c->cmd), "%s",
+			    len >= sizeof(line) - 1 ? "arguments too long" : why);
 		return -EINVAL;
 	}
 	return 0;
@@ -45,17 +45,17 @@ static int build_request(const struct cli *c, struct control_req *req)
 static void say_not_running(const char *verb, const char *dir)
 {
 	if (dir != NULL)
-		fprintf(stderr,
-			"jobshim %s: no jobshim is running in this container (nothing listens on "
-			"%s/" CONTROL_SOCKET ")\n",
-			verb, dir);
+		log_cmd_msg(verb,
+			    "no jobshim is running in this container (nothing listens on "
+			    "%s/" CONTROL_SOCKET ")",
+			    dir);
 	else
-		fprintf(stderr,
-			"jobshim %s: no jobshim of uid %u is running in this container (no "
-			"control socket in /run/jobshim, $TMPDIR/jobshim-%u or /tmp/jobshim-%u; "
-			"--run-dir names another; a jobshim answers only its own user: run this "
-			"as that user, e.g. docker exec --user UID)\n",
-			verb, (unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid());
+		log_cmd_msg(verb,
+			    "no jobshim of uid %u is running in this container (no control socket "
+			    "in /run/jobshim, $TMPDIR/jobshim-%u or /tmp/jobshim-%u; --run-dir "
+			    "names another; a jobshim answers only its own user: run this as that "
+			    "user, e.g. docker exec --user UID)",
+			    (unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid());
 }
 
 int ctl_command(const struct cli *c)
@@ -88,33 +88,30 @@ int ctl_command(const struct cli *c)
 		return CONTROL_CANNOT;
 	case -ENOTSOCK:
 	case -ELOOP:
-		fprintf(stderr,
-			"jobshim %s: %s/" CONTROL_SOCKET " is not a socket (a symlink, FIFO or "
-			"file is never followed); no jobshim can be reached there\n",
-			verb, dir);
+		log_cmd_msg(verb,
+			    "%s/" CONTROL_SOCKET
+			    " is not a socket (a symlink, FIFO or file is never "
+			    "followed); no jobshim can be reached there",
+			    dir);
 		return CONTROL_CANNOT;
 	case -EPERM:
 	case -EACCES:
-		fprintf(stderr,
-			"jobshim %s: %s/" CONTROL_SOCKET ": %s: only the user jobshim runs as may "
-			"operate it (you are uid %u)\n",
-			verb, dir, r == -EPERM ? "owned by another user" : strerror(-r),
-			(unsigned)geteuid());
+		log_cmd_msg(
+		    verb,
+		    "%s/" CONTROL_SOCKET ": %s: only the user jobshim runs as may operate it "
+		    "(you are uid %u)",
+		    dir, r == -EPERM ? "owned by another user" : strerror(-r), (unsigned)geteuid());
 		return CONTROL_BAD;
 	case -ETIMEDOUT:
-		fprintf(stderr, "jobshim %s: no answer from jobshim within %ds\n", verb,
-			CTL_TIMEOUT_MS / 1000);
+		log_cmd_msg(verb, "no answer from jobshim within %ds", CTL_TIMEOUT_MS / 1000);
 		return CONTROL_CANNOT;
 	case -ECONNRESET:
-		fprintf(stderr,
-			"jobshim %s: jobshim closed the connection without an answer (it is "
-			"stopping)\n",
-			verb);
+		log_cmd_msg(verb,
+			    "jobshim closed the connection without an answer (it is stopping)");
 		return CONTROL_CANNOT;
 	default:
-		fprintf(stderr,
-			"jobshim %s: unable to reach jobshim at %s/" CONTROL_SOCKET ": %s\n", verb,
-			dir, strerror(-r));
+		log_cmd_msg(verb, "unable to reach jobshim at %s/" CONTROL_SOCKET ": %s", dir,
+			    strerror(-r));
 		return CONTROL_CANNOT;
 	}
 }

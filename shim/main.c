@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "ctl.h"
 #include "log.h"
 #include "plan.h"
-#include "stats.h"
 #include "supervise.h"
 
 extern char **environ;
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 		      stdout);
 		return 0;
 	case CMD_CHECK:
-		return plan_check(o, environ, stdout);
+		return check_command(o, environ, stdout);
 	case CMD_STATS:
 		return stats_command(o->run_dir, o->output, stdout);
 	case CMD_RESTART:

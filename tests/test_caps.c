@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "caps.h"
+#include "commands.h"
 #include "sandbox.h"
 #include "sizes.h"
 
@@ -263,7 +264,10 @@ static void describe(void **state)
 				 .user = "65534",
 				 .rlimits = "fsize=1K:2K",
 				 .cgroup_root = "/nonexistent"};
-	sandbox_describe(&o, f, false);
+	struct sandbox_view *v = malloc(sizeof(*v));
+	assert_non_null(v);
+	sandbox_view(&o, v);
+	check_sandbox_text(f, v, &o);
 	fclose(f);
 	assert_non_null(strstr(buf, "  rlimits: nofile=8192 core=0 nproc=512 fsize=1024:2048\n"));
 	assert_non_null(strstr(buf, "  cgroup: not enforced: cgroup v2 at /nonexistent is not "
@@ -281,8 +285,15 @@ static void describe(void **state)
 	o.user = NULL;
 	o.seccomp = SECCOMP_PROFILE_OFF;
 	o.caps = "none";
-	sandbox_describe(&o, f, true);
+	struct jw w;
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	sandbox_view(&o, v);
+	check_sandbox_json(&w, v, &o);
+	jw_obj_end(&w);
+	assert_int_equal(jw_finish(&w), 0);
 	fclose(f);
+	free(v);
 	assert_non_null(strstr(buf, "\"rlimits\":{\"nofile\":{\"soft\":8192,\"hard\":8192}"));
 	assert_non_null(strstr(buf, ",\"cgroup\":{\"enforced\":false,\"reason\":\"cgroup v2 at "));
 	assert_non_null(strstr(buf, ",\"seccomp\":{\"profile\":\"off\",\"allowed\":0}"));

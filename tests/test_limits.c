@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "commands.h"
 #include "joblimits.h"
 #include "sizes.h"
 
@@ -144,26 +145,57 @@ static void rlimits_of_sizes(void **state)
 	}
 }
 
+/* Everything printed to a FILE by print(out, rs), as a string (caller frees). */
+static char *rlimits_printed(const struct rlimit_set *rs, bool json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct jw w;
+
+	assert_non_null(f);
+	if (json) {
+		jw_init(&w, f);
+		check_rlimits_json(&w, rs);
+		assert_int_equal(jw_finish(&w), 0);
+	} else {
+		check_rlimits_text(f, rs);
+	}
+	fclose(f);
+	return buf;
+}
+
 static void rlimits_formatting(void **state)
 {
 	(void)state;
 	struct rlimit_set rs;
-	char err[256], buf[512];
+	char err[256], *buf;
 	rlimits_from_size(size_lookup("mini"), true, &rs);
 	assert_int_equal(
 	    rlimits_parse("as=2G,fsize=1K:unlimited,core=unlimited", &rs, err, sizeof(err)), 0);
-	rlimits_format(&rs, false, buf, sizeof(buf));
+	buf = rlimits_printed(&rs, false);
 	assert_string_equal(buf, "nofile=8192 core=unlimited nproc=512 as=2147483648 "
 				 "fsize=1024:unlimited");
-	rlimits_format(&rs, true, buf, sizeof(buf));
+	free(buf);
+	buf = rlimits_printed(&rs, true);
 	assert_string_equal(buf, "{\"nofile\":{\"soft\":8192,\"hard\":8192},\"core\":{\"soft\":"
 				 "\"unlimited\",\"hard\":\"unlimited\"},\"nproc\":{\"soft\":512,"
 				 "\"hard\":512},\"as\":{\"soft\":2147483648,\"hard\":2147483648},"
-				 "\"fsize\":{\"soft\":1024,\"hard\":\"unlimited\"}}");
-	/* truncation is reported, never overflows */
-	size_t need = rlimits_format(&rs, false, buf, 8);
-	assert_true(need > 8);
-	assert_int_equal(strlen(buf), 7);
+				 "\"fsize\":{\"soft\":1024,\"hard\":\"unlimited\"}}\n");
+	free(buf);
+	memset(&rs, 0, sizeof(rs));
+	buf = rlimits_printed(&rs, false);
+	assert_string_equal(buf, "");
+	free(buf);
+	buf = rlimits_printed(&rs, true);
+	assert_string_equal(buf, "{}\n");
+	free(buf);
+	/* the listing order covers every named resource once */
+	size_t n = 0;
+	for (int res; (res = rlimit_listed(n)) >= 0; n++)
+		assert_non_null(rlimit_name(res));
+	assert_int_equal(n, 16);
+	assert_int_equal(rlimit_listed(0), RLIMIT_NOFILE);
 	assert_string_equal(rlimit_name(RLIMIT_MSGQUEUE), "msgqueue");
 }
 

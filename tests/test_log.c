@@ -403,6 +403,40 @@ static void test_log_msg_json(void **state)
 	assert_int_equal(out[9 + 23], 'Z');
 }
 
+static void emit_cmd(void)
+{
+	log_setup(LOG_PLAIN, false, 0);
+	log_cmd_msg("stats", "no jobshim is running in this container (no %s)", "/x/status.json");
+	log_setup(LOG_PLAIN, true, 0);
+	log_cmd_msg("check", "unable to write the output: %s", "No space left on device");
+	log_setup(LOG_JSON, false, 0);
+	log_cmd_msg("stats", "say \"%s\"", "hi");
+	log_setup(LOG_PLAIN, false, 0);
+}
+
+/* A command's messages: "jobshim stats: ..."; in JSON the command leads the
+ * message. */
+static void test_log_cmd_msg(void **state)
+{
+	const char *out, *line2, *line3;
+
+	(void)state;
+	out = capture_stderr(emit_cmd);
+	line2 = strchr(out, '\n') + 1;
+	line3 = strchr(line2, '\n') + 1;
+	assert_memory_equal(out,
+			    "jobshim stats: no jobshim is running in this container (no "
+			    "/x/status.json)\n",
+			    line2 - out);
+	assert_memory_equal(line2 + 24,
+			    " jobshim check: unable to write the output: No space left "
+			    "on device\n",
+			    line3 - line2 - 24);
+	assert_memory_equal(line3, "{\"time\":\"", 9);
+	assert_string_equal(line3 + 9 + 24, "\",\"job\":\"jobshim\",\"stream\":\"jobshim\","
+					    "\"message\":\"stats: say \\\"hi\\\"\"}\n");
+}
+
 static void emit_long(void)
 {
 	static char big[20000];
@@ -453,6 +487,7 @@ static void test_log_child_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_log_cmd_msg),
 	    cmocka_unit_test(test_json_escape_table),
 	    cmocka_unit_test(test_json_escape_oracle_sane),
 	    cmocka_unit_test(test_json_escape_random),

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "commands.h"
 #include "plan.h"
 
 static char dir[PATH_MAX];
@@ -753,17 +754,46 @@ struct captured {
 	size_t out_len, err_len;
 };
 
-static struct captured run_check(const struct options *o)
+/* check_command writing to out, with stderr (where log.c writes) sent to a
+ * file: its exit status and what it logged (c.err). */
+static struct captured run_check_on(const struct options *o, FILE *out)
 {
 	struct captured c = {0};
-	FILE *out = open_memstream(&c.out, &c.out_len);
-	FILE *err = open_memstream(&c.err, &c.err_len);
+	FILE *err = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	long n;
+
+	assert_non_null(err);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(err), STDERR_FILENO), STDERR_FILENO);
+	c.rc = check_command(o, no_env, out);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_int_equal(fseek(err, 0, SEEK_END), 0);
+	n = ftell(err);
+	assert_true(n >= 0);
+	rewind(err);
+	c.err_len = (size_t)n;
+	c.err = calloc(1, c.err_len + 1);
+	assert_non_null(c.err);
+	assert_int_equal(fread(c.err, 1, c.err_len, err), c.err_len);
+	fclose(err);
+	return c;
+}
+
+/* The same, stdout captured in c.out. */
+static struct captured run_check(const struct options *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct captured c;
 
 	assert_non_null(out);
-	assert_non_null(err);
-	c.rc = plan_check_to(o, no_env, out, err);
+	c = run_check_on(o, out);
 	fclose(out);
-	fclose(err);
+	c.out = buf;
+	c.out_len = len;
 	return c;
 }
 
@@ -875,6 +905,46 @@ static void test_check_json(void **state)
 	captured_free(&c);
 }
 
+/* A report that cannot be written fails the check (exit 1) and says why;
+ * an invalid configuration stays exit 2. */
+static void test_check_output_error(void **state)
+{
+	static const enum output_format formats[] = {OUT_TABLE, OUT_JSON};
+	struct options o = opts(full_yaml, NULL);
+	struct captured c;
+
+	(void)state;
+	o.argv = no_env;
+	o.argc = 0;
+	for (size_t i = 0; i < 2; i++) {
+		FILE *full = fopen("/dev/full", "w");
+
+		assert_non_null(full);
+		o.output = formats[i];
+		c = run_check_on(&o, full);
+		fclose(full);
+		assert_int_equal(c.rc, EXIT_CHECK_OUTPUT);
+		assert_string_equal(c.err, "jobshim check: unable to write the output: No space "
+					   "left on device\n");
+		captured_free(&c);
+	}
+	opts_free(&o);
+
+	o = opts(broken_yaml, NULL);
+	o.argv = no_env;
+	o.output = OUT_JSON;
+	FILE *full = fopen("/dev/full", "w");
+	assert_non_null(full);
+	c = run_check_on(&o, full);
+	fclose(full);
+	assert_int_equal(c.rc, EXIT_CHECK_INVALID);
+	assert_contains(c.err, "unknown size \"huge\"");
+	assert_contains(c.err, "jobshim check: unable to write the output: No space left on "
+			       "device\n");
+	captured_free(&c);
+	opts_free(&o);
+}
+
 static void test_check_invalid(void **state)
 {
 	struct options o = opts(broken_yaml, NULL);
@@ -953,6 +1023,7 @@ int main(void)
 	    cmocka_unit_test(test_check_table),
 	    cmocka_unit_test(test_check_json),
 	    cmocka_unit_test(test_check_invalid),
+	    cmocka_unit_test(test_check_output_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
