@@ -13,7 +13,6 @@
 #include "sizes.h"
 
 enum log_format { LOG_PLAIN, LOG_JSON };
-enum output_format { OUT_TABLE, OUT_JSON };
 /* The name jobshim runs under (SPEC §11): argv[0]'s basename. */
 enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
 
@@ -55,7 +54,6 @@ struct options {
 	bool keep_sigmask;	      /* tini: the job gets the signal mask jobshim inherited */
 	bool leave_cwd;		      /* dumb-init: chdir / once the job runs */
 	bool watch_config;	      /* --watch-config: reload when the file changes */
-	enum output_format output;    /* check / stats -o */
 	char **argv;		      /* the main app's command, NULL-terminated */
 	int argc;
 };

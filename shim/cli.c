@@ -369,12 +369,12 @@ static int validate(struct cli *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_output(const char *val, struct options *o, char *err, size_t errlen)
+static int parse_output(const char *val, struct cli *c, char *err, size_t errlen)
 {
 	if (strcmp(val, "table") == 0)
-		o->output = OUT_TABLE;
+		c->output = OUT_TABLE;
 	else if (strcmp(val, "json") == 0)
-		o->output = OUT_JSON;
+		c->output = OUT_JSON;
 	else
 		return fail(err, errlen, "-o: unknown output \"%s\" (expected table or json)", val);
 	return 0;
@@ -734,7 +734,7 @@ int cli_parse(int argc, char **argv, char *const *envp, struct cli *c, char *err
 				val = argv[++i];
 			else
 				return fail(err, errlen, "%s: missing value", arg);
-			r = parse_output(val, o, err, errlen);
+			r = parse_output(val, c, err, errlen);
 			if (r < 0)
 				return r;
 			continue;

@@ -19,10 +19,12 @@ enum command {
 	CMD_RELOAD,  /* jobshim reload */
 };
 #define CTL_ARGS_MAX 2 /* words after a control command */
+enum output_format { OUT_TABLE, OUT_JSON };
 
 struct cli {
 	enum command cmd;
 	struct options o;			/* what runtime gets */
+	enum output_format output;		/* check / stats -o */
 	const char *ctl_args[CTL_ARGS_MAX + 1]; /* restart/signal: JOB, SIG (one extra: an error) */
 	int ctl_argc;
 	/* The values as given, before validate() turns them into o's. */

@@ -91,9 +91,9 @@ int main(int argc, char **argv)
 		      stdout);
 		return 0;
 	case CMD_CHECK:
-		return check_command(o, environ, stdout);
+		return check_command(o, c.output, environ, stdout);
 	case CMD_STATS:
-		return stats_command(o->run_dir, o->output, stdout);
+		return stats_command(o->run_dir, c.output, stdout);
 	case CMD_RESTART:
 	case CMD_SIGNAL:
 	case CMD_RELOAD:

@@ -112,7 +112,7 @@ static void render(const struct cli *c, const char *key, char *buf, size_t cap)
 		/* tini's: the mask kept, and the warning when reaping cannot work */
 		snprintf(buf, cap, "%d%d", o->keep_sigmask, o->warn_no_reaping);
 	else if (strcmp(key, "output") == 0)
-		snprintf(buf, cap, "%s", o->output == OUT_JSON ? "json" : "table");
+		snprintf(buf, cap, "%s", c->output == OUT_JSON ? "json" : "table");
 	else if (strcmp(key, "argv") == 0) {
 		/* The command words joined by '|', "" when none. */
 		size_t len = 0;

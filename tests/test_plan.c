@@ -756,7 +756,7 @@ struct captured {
 
 /* check_command writing to out, with stderr (where log.c writes) sent to a
  * file: its exit status and what it logged (c.err). */
-static struct captured run_check_on(const struct options *o, FILE *out)
+static struct captured run_check_on(const struct options *o, enum output_format fmt, FILE *out)
 {
 	struct captured c = {0};
 	FILE *err = tmpfile();
@@ -766,7 +766,7 @@ static struct captured run_check_on(const struct options *o, FILE *out)
 	assert_non_null(err);
 	assert_true(saved >= 0);
 	assert_int_equal(dup2(fileno(err), STDERR_FILENO), STDERR_FILENO);
-	c.rc = check_command(o, no_env, out);
+	c.rc = check_command(o, fmt, no_env, out);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	assert_int_equal(fseek(err, 0, SEEK_END), 0);
@@ -782,7 +782,7 @@ static struct captured run_check_on(const struct options *o, FILE *out)
 }
 
 /* The same, stdout captured in c.out. */
-static struct captured run_check(const struct options *o)
+static struct captured run_check(const struct options *o, enum output_format fmt)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -790,7 +790,7 @@ static struct captured run_check(const struct options *o)
 	struct captured c;
 
 	assert_non_null(out);
-	c = run_check_on(o, out);
+	c = run_check_on(o, fmt, out);
 	fclose(out);
 	c.out = buf;
 	c.out_len = len;
@@ -819,7 +819,7 @@ static void test_check_table(void **state)
 	(void)state;
 	o.argv = no_env; /* `jobshim check` has no command */
 	o.argc = 0;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 0);
 	assert_string_equal(c.err, "");
 	snprintf(line, sizeof(line), "config: %s\n", o.config);
@@ -847,7 +847,7 @@ static void test_check_table(void **state)
 	o.job = "mailer";
 	o.command = "bin/mailer --fast";
 	o.size = size_lookup("mini");
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 0);
 	assert_contains(c.out, "\nweb\n  kind: main\n");
 	assert_contains(c.out, "\nmailer\n  kind: worker (runs here)\n  command: bin/mailer "
@@ -858,7 +858,7 @@ static void test_check_table(void **state)
 	o.job = NULL;
 	o.command = NULL;
 	o.argv = main_argv;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_contains(c.out, "\nweb\n  kind: main (runs here)\n  command: bundle exec "
 			       "puma\n  size: mini (memory");
 	captured_free(&c);
@@ -872,9 +872,8 @@ static void test_check_json(void **state)
 	char want[PATH_MAX + 32];
 
 	(void)state;
-	o.output = OUT_JSON;
 	o.argv = no_env;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 0);
 	assert_json(c.out);
 	snprintf(want, sizeof(want), "{\"config\":\"%s\",\"valid\":true,\"jobs\":[{", o.config);
@@ -892,9 +891,8 @@ static void test_check_json(void **state)
 	/* no file: config is null, the main app alone */
 	opts_free(&o);
 	o = opts(NULL, NULL);
-	o.output = OUT_JSON;
 	o.argv = main_argv;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 0);
 	assert_json(c.out);
 	assert_contains(c.out, "{\"config\":null,\"valid\":true,\"jobs\":[{\"name\":\"web\"");
@@ -920,8 +918,7 @@ static void test_check_output_error(void **state)
 		FILE *full = fopen("/dev/full", "w");
 
 		assert_non_null(full);
-		o.output = formats[i];
-		c = run_check_on(&o, full);
+		c = run_check_on(&o, formats[i], full);
 		fclose(full);
 		assert_int_equal(c.rc, EXIT_CHECK_OUTPUT);
 		assert_string_equal(c.err, "jobshim check: unable to write the output: No space "
@@ -932,10 +929,9 @@ static void test_check_output_error(void **state)
 
 	o = opts(broken_yaml, NULL);
 	o.argv = no_env;
-	o.output = OUT_JSON;
 	FILE *full = fopen("/dev/full", "w");
 	assert_non_null(full);
-	c = run_check_on(&o, full);
+	c = run_check_on(&o, OUT_JSON, full);
 	fclose(full);
 	assert_int_equal(c.rc, EXIT_CHECK_INVALID);
 	assert_contains(c.err, "unknown size \"huge\"");
@@ -953,7 +949,7 @@ static void test_check_invalid(void **state)
 
 	(void)state;
 	o.argv = no_env;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.out, "");
 	snprintf(want, sizeof(want),
@@ -965,8 +961,7 @@ static void test_check_invalid(void **state)
 	assert_string_equal(c.err, want);
 	captured_free(&c);
 
-	o.output = OUT_JSON;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 2);
 	assert_json(c.out);
 	assert_contains(c.out, ",\"valid\":false,\"errors\":[\"");
@@ -978,7 +973,7 @@ static void test_check_invalid(void **state)
 	/* errors of every layer at once: option, file, selection */
 	o = opts("workerJobs: 1\n", "nope");
 	o.caps = "BOGUS";
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_contains(c.err, "jobshim: caps: unknown capability \"BOGUS\"");
 	assert_contains(c.err, ":1:13: workerJobs: expected a list, found a scalar\n");
@@ -987,7 +982,7 @@ static void test_check_invalid(void **state)
 
 	/* an unknown job, and a named file that does not exist */
 	o = opts(full_yaml, "nope");
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.err, "jobshim: unknown job \"nope\" (known jobs: sidekiq, mailer, "
 				   "release, nightly, @all, @cron)\n");
@@ -996,7 +991,7 @@ static void test_check_invalid(void **state)
 
 	o = opts(NULL, NULL);
 	o.config_explicit = true;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.err, "jobshim: unable to read /nonexistent/.deploio.yaml: No such "
 				   "file or directory\n");
