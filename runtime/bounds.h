@@ -33,6 +33,10 @@ _Static_assert(CONFIG_TIMEOUT_MIN_MS % 60000 == 0 && CONFIG_TIMEOUT_MAX_MS % 600
 	       "one-shot timeout bounds in whole minutes");
 _Static_assert(CONFIG_FILE_MAX % (1024 * 1024) == 0, "the file bound in whole MiB");
 
+/* Commands: the kernel takes at most MAX_ARG_STRLEN (32 pages) in one
+ * argument of execve, and a worker's command string is one. */
+#define ARG_STRLEN_MAX 131072
+
 /* Log lines (SPEC §5): a longer line is cut into pieces of this size. */
 #define LOGPFX_LINE_MAX (16 * 1024)
 

@@ -656,11 +656,8 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
 	r->n_jobs = n;
 }
 
-/* The kernel takes at most MAX_ARG_STRLEN (32 pages) in one argument of
- * execve; a worker's command is one (after "exec "). A longer one fails
- * with E2BIG at every start: check says so. */
-#define ARG_STRLEN_MAX 131072
-
+/* A worker's command is one argument of execve (after "exec "): a longer
+ * one than ARG_STRLEN_MAX fails with E2BIG at every start, check says so. */
 static void check_arg_lengths(const struct plan_layers *l, const struct options *o,
 			      struct errlist *errs)
 {
