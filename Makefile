@@ -97,9 +97,11 @@ endif
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- tests
+# The tests check JSON with integration/jsonq.py (python3, in DEB_BUILD_PKGS).
+TEST_CPPFLAGS := -DJSONQ='"$(abspath integration/jsonq.py)"'
 $(BUILD)/tests/%: tests/%.c $(LIB) $(GENERATED) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(TEST_CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Static test helpers run inside PID namespaces and FROM-scratch images.
 build/helpers/%: integration/helpers/%.c | $(DEPS_STAMP)

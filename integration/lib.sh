@@ -16,6 +16,10 @@
 #   wait_grep FILE ERE [SECONDS]  wait until a line of FILE matches ERE
 #   wait_drained [SECONDS]     wait until jobshim read all its pipes hold
 #   split_args A.. -- B..      PRE=(A..) POST=(B..)
+#   jsonq ARGS...      integration/jsonq.py: JSON decoded strictly by python3's
+#                      json module, conditions checked, fields printed
+#   json_is FILE COND [ARG...]  FILE is JSON for which COND holds
+#   wait_json FILE COND [SECONDS]  wait until it is
 #   finish             print this script's summary and exit
 set -u
 : "${JOBSHIM:?JOBSHIM must name the binary under test}"
@@ -164,6 +168,27 @@ split_args() {
 	[ "$#" -gt 0 ] && shift
 	# shellcheck disable=SC2034 # read by the caller
 	POST=("$@")
+}
+
+# jsonq: the tests' one JSON checker (python3 is among the packages make
+# installs); its usage is at the top of jsonq.py.
+JSONQ_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/jsonq.py
+jsonq() { python3 -I "$JSONQ_PY" "$@"; }
+
+# json_is FILE COND [ARG...]: FILE holds one JSON document for which the
+# Python expression COND holds (over d, the document; args, the ARGs; and
+# find(list, key=value...), the first element with those values).
+json_is() {
+	[ "$(jsonq -f "$1" "bool($2)" "${@:3}")" = true ]
+}
+
+# wait_json FILE COND [SECONDS]: until json_is FILE COND.
+wait_json() {
+	local deadline=$((SECONDS + ${3:-15}))
+	until json_is "$1" "$2" 2>/dev/null; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
 }
 
 finish() {

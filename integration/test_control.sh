@@ -30,15 +30,11 @@ wait_sock() {
 
 # The pid status.json shows for job $1 (empty when none).
 job_pid() {
-	python3 -c 'import json,sys
-d = json.load(open(sys.argv[1]))
-print(next((str(j["pid"]) for j in d["jobs"] if j["name"] == sys.argv[2]), ""))' \
-		"$RUN/status.json" "$1" 2>/dev/null
+	jsonq -f "$RUN/status.json" 'find(d["jobs"], name=args[0])["pid"]' "$1" 2>/dev/null
 }
 
 job_names() {
-	python3 -c 'import json,sys
-print(" ".join(j["name"] for j in json.load(open(sys.argv[1]))["jobs"]))' "$RUN/status.json"
+	jsonq -f "$RUN/status.json" '" ".join(j["name"] for j in d["jobs"])'
 }
 
 # Waits until job $1's pid in status.json is non-empty and differs from $2.
@@ -46,7 +42,7 @@ wait_pid_change() {
 	local deadline=$((SECONDS + ${3:-15})) p
 	while :; do
 		p=$(job_pid "$1")
-		[ -n "$p" ] && [ "$p" != "0" ] && [ "$p" != "$2" ] && echo "$p" && return 0
+		[ -n "$p" ] && [ "$p" != "0" ] && [ "$p" != null ] && [ "$p" != "$2" ] && echo "$p" && return 0
 		[ "$SECONDS" -ge "$deadline" ] && return 1
 		sleep 0.05
 	done
@@ -54,15 +50,6 @@ wait_pid_change() {
 
 # shellcheck disable=SC2317 # called through check
 locked() { ! flock -n "$1" true; }
-
-# shellcheck disable=SC2317 # called through check
-wait_grep() {
-	local deadline=$((SECONDS + ${3:-10}))
-	until grep -q -- "$1" "$2" 2>/dev/null; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.02
-	done
-}
 
 # ---------------------------------------------------------------- no jobshim
 ctl restart w
@@ -107,18 +94,18 @@ wait_file "$TMP/rec.ready"
 ctl signal w USR1
 expect "signal w USR1 exits 0" 0 "$CTL_RC"
 check "... and says so" grep -q '^sent SIGUSR1 to w (pid [0-9]*)$' "$TMP/ctl.out"
-check "the job's main process received SIGUSR1" wait_grep '^10$' "$TMP/rec"
+check "the job's main process received SIGUSR1" wait_grep "$TMP/rec" '^10$'
 check "jobshim logged it" grep -q '^jobshim: control: sent SIGUSR1 to w (pid [0-9]*)$' "$ERR"
 ctl signal w TSTP
 expect "signal w TSTP exits 0" 0 "$CTL_RC"
-check "the job received SIGTSTP" wait_grep '^20$' "$TMP/rec"
+check "the job received SIGTSTP" wait_grep "$TMP/rec" '^20$'
 ctl signal nope HUP
 expect "signal to an unknown job exits 2" 2 "$CTL_RC"
 check "... listing the jobs" grep -q 'unknown job "nope" (jobs here: w)' "$TMP/ctl.err"
 ctl restart nope
 expect "restart of an unknown job exits 2" 2 "$CTL_RC"
 kill -HUP "$J_PID"
-check "SIGHUP to jobshim is still forwarded to the job" wait_grep '^1$' "$TMP/rec"
+check "SIGHUP to jobshim is still forwarded to the job" wait_grep "$TMP/rec" '^1$'
 ctl reload now
 expect "a malformed request exits 2" 2 "$CTL_RC"
 
@@ -137,7 +124,7 @@ hold=$!
 sleep 0.2
 ctl signal w USR2
 expect "with a silent and a deaf client connected, requests are still answered" 0 "$CTL_RC"
-check "... and the signal arrives" wait_grep '^12$' "$TMP/rec"
+check "... and the signal arrives" wait_grep "$TMP/rec" '^12$'
 wait "$hold"
 
 # ---------------------------------------------------------------- flood
@@ -170,7 +157,7 @@ python3 "$TMP/flood.py" "$RUN/control" 1000 >"$TMP/flood.out" &
 flood=$!
 sleep 0.3
 kill -USR1 "$J_PID"
-check "SIGUSR1 during the burst is forwarded promptly" wait_grep '^10$' "$TMP/rec" 10
+check "SIGUSR1 during the burst is forwarded promptly" wait_grep "$TMP/rec" '^10$' 10
 wait "$flood"
 took=$((SECONDS - t0))
 expect "all 1000 requests of the burst were answered (in ${took}s)" 1000 "$(cat "$TMP/flood.out")"
@@ -203,7 +190,7 @@ old=$(wait_pid_change s "")
 rm -f "$TMP/stubborn.ready"
 timeout 30 "$JOBSHIM" restart s --run-dir "$RUN" >"$TMP/restart.out" 2>&1 &
 restart=$!
-wait_grep 'restarting s: SIGTERM' "$ERR"
+wait_grep "$ERR" 'restarting s: SIGTERM'
 ctl reload
 expect "a reload during a restart's grace period is refused (1)" 1 "$CTL_RC"
 check "... saying a restart is in progress" grep -q 'a restart or reload is in progress: nothing changed' "$TMP/ctl.err"
@@ -281,8 +268,8 @@ expect "reload adding c and removing b exits 0" 0 "$CTL_RC"
 check "... c started" grep -q '^started c (added): pid [0-9]*$' "$TMP/ctl.out"
 check "... b stopped" grep -q '^stopped b (removed)$' "$TMP/ctl.out"
 check "the added worker holds its single-instance lock" locked "$RUN/job-c.lock"
-check "stats shows web, a and c" wait_grep '"name":"c"' "$RUN/status.json"
-sleep 0.3 # status.json lags by at most 100 ms
+check "stats shows web, a and c" wait_json "$RUN/status.json" 'find(d["jobs"], name="c")'
+wait_json "$RUN/status.json" '[j["name"] for j in d["jobs"]] == ["web", "a", "c"]' # b's removal lags by up to 100 ms
 expect "the jobs are now web a c" "web a c" "$(job_names)"
 expect "a still keeps its pid" "$pa" "$(job_pid a)"
 check "b's process is gone" test -z "$(pgrep -f "$PROBE sleep 100001")"
@@ -302,7 +289,7 @@ cron_cfg() { # name:command ...
 cron_cfg n1
 JOBSHIM_JOB=@cron JOBSHIM_CONFIG=$cfg pid1_bg --run-dir "$RUN" >"$OUT" 2>"$ERR"
 wait_sock "$RUN/control"
-check "@cron: n1 runs on its schedule" wait_grep '^n1$' "$TMP/cron.log"
+check "@cron: n1 runs on its schedule" wait_grep "$TMP/cron.log" '^n1$'
 ctl restart n1
 expect "restart of a scheduled job is a bad request (2)" 2 "$CTL_RC"
 check "... saying it runs on its schedule" grep -q 'n1 is a scheduled job: it runs on its schedule' "$TMP/ctl.err"
@@ -310,7 +297,7 @@ cron_cfg n1 n2
 ctl reload
 expect "@cron reload adding n2 exits 0" 0 "$CTL_RC"
 check "... n2 scheduled" grep -q '^scheduled n2 (added)$' "$TMP/ctl.out"
-check "n2 runs on its schedule" wait_grep '^n2$' "$TMP/cron.log"
+check "n2 runs on its schedule" wait_grep "$TMP/cron.log" '^n2$'
 cron_cfg n2
 ctl reload
 expect "@cron reload removing n1 exits 0" 0 "$CTL_RC"
@@ -343,7 +330,7 @@ ln -s ..2026_12_01_x "$cm/..data_tmp"
 mv -T "$cm/..data_tmp" "$cm/..data"
 pa2=$(wait_pid_change a "$pa")
 check "a ConfigMap's ..data swap restarts the changed job ($pa -> $pa2)" test -n "$pa2"
-check "... running the new command" wait_grep 'reload: a changed (command)' "$ERR"
+check "... running the new command" wait_grep "$ERR" 'reload: a changed \(command\)'
 expect "one reload for the swap" 1 "$(grep -c 'changed: reloading$' "$ERR")"
 # A burst of writes to the file is one reload.
 for i in $(seq 20); do
@@ -357,7 +344,7 @@ touch "$cm/..2026_12_01_x/.deploio.yaml"
 sleep 1
 expect "touching the file without changing it reloads nothing" 2 "$(grep -c 'changed: reloading$' "$ERR")"
 printf 'workerJobs: [\n' >"$cm/..2026_12_01_x/.deploio.yaml"
-check "a broken file is reported" wait_grep 'reload refused: the configuration is not valid' "$ERR"
+check "a broken file is reported" wait_grep "$ERR" 'reload refused: the configuration is not valid'
 expect "... and the job goes on" "$pa3" "$(job_pid a)"
 kill -TERM "$J_PID"
 wait_bg 20

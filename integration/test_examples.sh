@@ -174,9 +174,7 @@ check "k8s: the kubectl exec stats example" grep -qF 'kubectl exec deploy/sideki
 # check_json JOB FIELD: a field of JOB in `jobshim check -o json`.
 check_json() {
 	"$JOBSHIM" check --config "$EX/deploio.yaml" -o json |
-		python3 -c 'import json, sys
-j = [j for j in json.load(sys.stdin)["jobs"] if j["name"] == sys.argv[1]][0]
-print(j.get(sys.argv[2], ""))' "$1" "$2"
+		jsonq 'find(d["jobs"], name=args[0]).get(args[1], "")' "$1" "$2"
 }
 for pair in "release-job.yaml:Job:deploy" "nightly-cleanup-cronjob.yaml:CronJob:scheduled"; do
 	IFS=: read -r file kind want_kind <<<"$pair"

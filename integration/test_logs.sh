@@ -28,6 +28,16 @@ stop() {
 	wait_bg 20
 }
 
+# log_lines FILE: FILE's JSON log lines, each printed as
+# "job<TAB>stream<TAB>partial<TAB>message" (partial yes or no, the message
+# decoded); fails naming the first line that is not one JSON object of
+# string and boolean values with a time, a job, a stream and a message.
+log_lines() {
+	jsonq --lines -f "$1" -a 'all(type(v) in (str, bool) for v in d.values())' \
+		-a 'type(d["time"]) is str and d["job"] != "" and d["stream"] != "" and type(d["message"]) is str' \
+		'd["job"], d["stream"], "yes" if d.get("partial") is True else "no", d["message"]'
+}
+
 # count_lines FILE PATTERN: lines of FILE matching the extended PATTERN.
 count_lines() { grep -cE "$2" "$1"; }
 
@@ -131,7 +141,7 @@ worker utf "$BAD; printf 'quote\" back\\\\ tab\\t\\001 end\\n'; printf 'err line
 wait_file "$TMP/utf.ready" 10
 wait_grep "$ERR" 'utf exited with status 3'
 stop
-"$LOGPROBE" jsoncheck <"$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
+log_lines "$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
 expect "json: stdout lines are valid JSON objects" "0 " "$? $(cat "$TMP/json.err")"
 # U+FFFD is EF BF BD; the valid euro sign stays; a UTF-8-encoded surrogate
 # (ED A0 80) is not valid UTF-8: three replacement characters.
@@ -141,7 +151,7 @@ printf 'utf\tstdout\tno\tquote" back\\ tab\t\001 end\n' >"$TMP/want"
 check "json: quotes, backslashes and control bytes round-trip" cmp -s "$TMP/want" <(sed -n 2p "$TMP/json.out")
 check "json: time is RFC 3339 UTC with ms" \
 	grep -qE '^\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",' "$OUT"
-"$LOGPROBE" jsoncheck <"$ERR" >"$TMP/json.err.out" 2>"$TMP/json.err"
+log_lines "$ERR" >"$TMP/json.err.out" 2>"$TMP/json.err"
 expect "json: stderr lines are valid JSON objects" "0 " "$? $(cat "$TMP/json.err")"
 check "json: worker stderr line" grep -qxF "$(printf 'utf\tstderr\tno\terr line')" "$TMP/json.err.out"
 check "json: jobshim's own exit message, stream jobshim" \
@@ -153,7 +163,7 @@ worker big "$LOGPROBE huge 40000; echo; echo x >$TMP/huge.done; exec sleep 100" 
 wait_file "$TMP/huge.done" 10
 check "json long line: jobshim read it before the stop" wait_drained
 stop
-"$LOGPROBE" jsoncheck <"$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
+log_lines "$OUT" >"$TMP/json.out" 2>"$TMP/json.err"
 expect "json long line: valid" "0 " "$? $(cat "$TMP/json.err")"
 expect "json long line: partial yes, yes, no" "yes yes no" "$(cut -f3 "$TMP/json.out" | tr '\n' ' ' | sed 's/ $//')"
 check "json long line: pieces join to the line" \

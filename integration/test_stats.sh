@@ -70,10 +70,19 @@ expect "columns aligned" "$(off 1) $(off 1)" "$(off 2) $(off 3)"
 
 run_stats --run-dir "$RUN" -o json
 expect "json: exit 0" 0 "$RC"
-check "json: first job" grep -qE "^\{\"jobs\":\[\{\"job\":\"sidekiq\",\"kind\":\"worker\",\"pid\":$SLEEPER,\"status\":\"ready\",\"restarts\":3,\"lastExitCode\":1,\"uptimeSeconds\":13[0-9],\"cpuMillicores\":[0-9]+,\"memoryBytes\":[1-9][0-9]*,\"size\":\"micro\"\}," "$OUT"
-check "json: absent values are null" grep -qF '{"job":"mailer","kind":"worker","pid":null,"status":"failing","restarts":4,"lastExitCode":2,"uptimeSeconds":null,"cpuMillicores":null,"memoryBytes":null,"size":"mini"}]}' "$OUT"
-# python3 is one of the packages make installs: without it this fails.
-check "json: parses" python3 -m json.tool "$OUT"
+# The row's keys in this order, its whole numbers ints (not floats or booleans).
+check "json: first job" json_is "$OUT" 'list(d) == ["jobs"] and
+	list(d["jobs"][0]) == ["job", "kind", "pid", "status", "restarts", "lastExitCode",
+		"uptimeSeconds", "cpuMillicores", "memoryBytes", "size"] and
+	find(d["jobs"][:1], job="sidekiq", kind="worker", pid=int(args[0]), status="ready",
+		restarts=3, lastExitCode=1, size="micro") and
+	all(type(d["jobs"][0][k]) is int for k in ("uptimeSeconds", "cpuMillicores", "memoryBytes")) and
+	130 <= d["jobs"][0]["uptimeSeconds"] <= 139 and d["jobs"][0]["cpuMillicores"] >= 0 and
+	d["jobs"][0]["memoryBytes"] >= 1' "$SLEEPER"
+expect "json: absent values are null" \
+	'{"job":"mailer","kind":"worker","pid":null,"status":"failing","restarts":4,"lastExitCode":2,"uptimeSeconds":null,"cpuMillicores":null,"memoryBytes":null,"size":"mini"}' \
+	"$(jsonq -f "$OUT" 'd["jobs"][-1]')"
+check "json: parses" json_is "$OUT" True
 
 JOBSHIM_RUN_DIR=$RUN "$JOBSHIM" stats >"$OUT" 2>"$ERR"
 expect "JOBSHIM_RUN_DIR is read" "0 sidekiq" "$? $(column "$OUT" 2 1)"

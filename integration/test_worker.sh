@@ -283,7 +283,7 @@ check "stats progressing: pid is a number" grep -qE '^[0-9]+$' <<<"$(field 3)"
 check "stats progressing: memory measured" grep -qE '^[0-9]+(Ki|Mi)$' <<<"$(field 9)"
 expect "stats progressing: size" micro "$(field 10)"
 # The instance's start as jobshim wrote it (ms since the epoch).
-started=$(grep -o '"started":[0-9]*' "$RUN/status.json" | head -n 1 | cut -d: -f2)
+started=$(jsonq -f "$RUN/status.json" 'd["jobs"][0]["started"]')
 for _ in $(seq 100); do
 	stats
 	seen=$(date +%s%3N) # stats judged "ready" before this
@@ -295,9 +295,14 @@ check "stats ready: not before 5 s ($((seen - started)) ms after the start)" \
 	test $((seen - started)) -ge 5000
 check "stats ready: uptime >= 5s" grep -qE '^([5-9]|[1-9][0-9])s$' <<<"$(field 7)"
 stats -o json
-check "stats -o json: ready row" \
-	grep -qE '^\{"jobs":\[\{"job":"steady","kind":"worker","pid":[0-9]+,"status":"ready","restarts":0,"lastExitCode":null,"uptimeSeconds":[0-9]+,"cpuMillicores":[0-9]+,"memoryBytes":[0-9]+,"size":"micro"\}\]\}$' \
-	"$TMP/stats"
+# The one row, its keys in this order, the measured numbers whole and >= 0.
+check "stats -o json: ready row" json_is "$TMP/stats" 'list(d) == ["jobs"] and len(d["jobs"]) == 1 and
+	list(d["jobs"][0]) == ["job", "kind", "pid", "status", "restarts", "lastExitCode",
+		"uptimeSeconds", "cpuMillicores", "memoryBytes", "size"] and
+	find(d["jobs"], job="steady", kind="worker", status="ready", restarts=0, lastExitCode=None,
+		size="micro") and
+	all(type(d["jobs"][0][k]) is int and d["jobs"][0][k] >= 0
+		for k in ("pid", "uptimeSeconds", "cpuMillicores", "memoryBytes"))'
 kill -TERM "$J_PID"
 stats_until 4 terminating
 expect "stats terminating (TERM ignored, within the grace period)" terminating "$(field 4)"
@@ -330,7 +335,7 @@ done
 expect "stats failing: status and last exit code" "failing 2" "$(field 4) $(field 6)"
 check "stats failing: restarts counted" test "$(field 5)" -ge 3
 stats -o json
-check "stats -o json: failing" grep -qE '"job":"flaky","kind":"worker",.*"status":"failing",.*"lastExitCode":2,' "$TMP/stats"
+check "stats -o json: failing" json_is "$TMP/stats" 'find(d["jobs"], job="flaky", kind="worker", status="failing", lastExitCode=2)'
 stop
 
 # ---------------------------------------------------------------- CPU cost

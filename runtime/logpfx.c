@@ -627,17 +627,7 @@ ssize_t logpfx_read_max(struct logpfx *p, int fd, size_t max)
 
 ssize_t logpfx_read(struct logpfx *p, int fd)
 {
-	ssize_t n = xread(fd, p->buf + p->len, LOGPFX_BUF_CAP - p->len);
-	size_t carried;
-	int r;
-
-	if (n <= 0)
-		return n;
-	carried = p->len;
-	p->len += (size_t)n;
-	process(p, carried);
-	r = take_error(p);
-	return r < 0 ? r : n;
+	return logpfx_read_max(p, fd, LOGPFX_BUF_CAP);
 }
 
 int logpfx_flush(struct logpfx *p)

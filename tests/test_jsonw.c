@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "jsonq.h"
 #include "jsonw.h"
 
 /* Each row writes one document; want is what it reads as. */
@@ -152,6 +153,8 @@ static void test_jw_documents(void **state)
 	    {"too deep", doc_too_deep, NULL, -EINVAL},
 	};
 
+	struct jsonq_batch valid = {0};
+
 	(void)state;
 	memset(long_want, 'a', sizeof(long_want));
 	memcpy(long_want, "[\"", 2);
@@ -173,8 +176,13 @@ static void test_jw_documents(void **state)
 			fail_msg("%s: rc %d, want %d", rows[i].name, rc, rows[i].rc);
 		if (rows[i].want != NULL && strcmp(buf, rows[i].want) != 0)
 			fail_msg("%s: wrote\n%s\nwant\n%s", rows[i].name, buf, rows[i].want);
+		if (rows[i].rc == 0)
+			jsonq_batch_add(&valid, buf, len);
 		free(buf);
 	}
+	/* What it wrote is JSON to python3's json module too, a document a line. */
+	assert_int_equal(jsonq(valid.buf, valid.len, NULL, "--lines", (char *)NULL), 0);
+	jsonq_batch_free(&valid);
 }
 
 /* A failed write is kept and returned by jw_finish; nothing after it is

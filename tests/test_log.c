@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "jsonq.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define FFFD "\xef\xbf\xbd"
@@ -110,89 +111,42 @@ static void test_json_escape_table(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* Strict UTF-8 (Unicode Table 3-7), written independently of log.c. */
-static int valid_utf8(const unsigned char *s, size_t len)
+/* Valid JSON string content (jsonq.h: strict UTF-8, no raw controls, every
+ * quote and backslash escaped, escapes well formed), and no raw DEL: each
+ * line of a batch is one content between quotes. */
+#define JSON_STRING "type(d) is str and '\\x7f' not in raw"
+
+static void add_json_content(struct jsonq_batch *b, const char *s, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		unsigned char lo = 0x80, hi = 0xbf;
-		size_t n;
-
-		if (c <= 0x7f) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c == 0xe0)
-			n = 2, lo = 0xa0;
-		else if (c == 0xed)
-			n = 2, hi = 0x9f;
-		else if (c >= 0xe1 && c <= 0xef)
-			n = 2;
-		else if (c == 0xf0)
-			n = 3, lo = 0x90;
-		else if (c == 0xf4)
-			n = 3, hi = 0x8f;
-		else if (c >= 0xf1 && c <= 0xf3)
-			n = 3;
-		else
-			return 0;
-		if (i + n >= len)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return 0;
-		i += n + 1;
-	}
-	return 1;
+	jsonq_batch_add(b, "\"", 1);
+	jsonq_batch_add(b, s, len);
+	jsonq_batch_add(b, "\"\n", 2);
 }
 
-/* Valid JSON string content: valid UTF-8, no raw controls, every quote and
- * backslash escaped, escapes well formed. */
-static int valid_json_content(const char *s, size_t len)
+static void assert_json_contents(struct jsonq_batch *b)
 {
-	if (!valid_utf8((const unsigned char *)s, len))
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f || c == '"')
-			return 0;
-		if (c != '\\')
-			continue;
-		if (i + 1 >= len)
-			return 0;
-		if (strchr("\"\\/bfnrt", s[i + 1]) != NULL && s[i + 1] != '\0') {
-			i++;
-			continue;
-		}
-		if (s[i + 1] != 'u' || i + 5 >= len)
-			return 0;
-		for (int k = 2; k < 6; k++)
-			if (strchr("0123456789abcdefABCDEF", s[i + k]) == NULL)
-				return 0;
-		i += 5;
-	}
-	return 1;
+	if (jsonq(b->buf, b->len, NULL, "--lines", "-a", JSON_STRING, (char *)NULL) != 0)
+		fail_msg("invalid JSON string content (jsonq names the line above)");
+	jsonq_batch_free(b);
 }
 
 static void test_json_escape_oracle_sane(void **state)
 {
+	static const char *contents[] = {
+	    "\xf4\x8f\xbf\xbf", "a\\u001fb\\\"", /* valid */
+	    "\xed\xa0\x80",	"\xe2\x82",	 "\xc1\xbf", "a\"", "a\\", "\\u00", "\x01", "\x7f",
+	};
+	struct jsonq_batch b = {0};
+	char *verdicts;
+
 	(void)state;
-	/* The checkers themselves catch what they must. */
-	assert_true(valid_utf8((const unsigned char *)"\xf4\x8f\xbf\xbf", 4));
-	assert_false(valid_utf8((const unsigned char *)"\xed\xa0\x80", 3));
-	assert_false(valid_utf8((const unsigned char *)"\xe2\x82", 2));
-	assert_false(valid_utf8((const unsigned char *)"\xc1\xbf", 2));
-	assert_true(valid_json_content("a\\u001fb\\\"", 10));
-	assert_false(valid_json_content("a\"", 2));
-	assert_false(valid_json_content("a\\", 2));
-	assert_false(valid_json_content("\\u00", 4));
-	assert_false(valid_json_content("\x01", 1));
+	/* The checker itself catches what it must. */
+	for (size_t i = 0; i < sizeof(contents) / sizeof(contents[0]); i++)
+		add_json_content(&b, contents[i], strlen(contents[i]));
+	verdicts = jsonq_each(b.buf, b.len, JSON_STRING);
+	assert_string_equal(verdicts, "yynnnnnnnn");
+	free(verdicts);
+	jsonq_batch_free(&b);
 }
 
 /* Random bytes (biased to the interesting ranges) always give valid JSON
@@ -204,6 +158,7 @@ static void test_json_escape_random(void **state)
 					     0xf4, 0xf5, 0xff, 0xa0, 0x9f, 0x8f, 0x90};
 	unsigned seed = 12345;
 	char in[64], out[64 * 6 + 1];
+	struct jsonq_batch b = {0};
 
 	(void)state;
 	for (int iter = 0; iter < 20000; iter++) {
@@ -216,9 +171,9 @@ static void test_json_escape_random(void **state)
 		n = json_escape(out, sizeof(out), in, len);
 		assert_true(n < sizeof(out));
 		assert_int_equal(strlen(out), n);
-		if (!valid_json_content(out, n))
-			fail_msg("iteration %d: invalid output \"%s\"", iter, out);
+		add_json_content(&b, out, n); /* line iter + 1 */
 	}
+	assert_json_contents(&b);
 }
 
 /* With a small cap: the needed length is returned; dst holds a terminated
@@ -228,12 +183,13 @@ static void test_json_escape_truncation(void **state)
 {
 	static const char src[] = "ab\"\n\xe2\x82\xac\x01\xff\xf0\x9f\x98\x80z";
 	char full[128], out[128];
+	struct jsonq_batch b = {0};
 	size_t need;
 
 	(void)state;
 	need = json_escape(full, sizeof(full), src, sizeof(src) - 1);
 	assert_int_equal(need, strlen(full));
-	assert_true(valid_json_content(full, need));
+	add_json_content(&b, full, need);
 	for (size_t cap = 0; cap <= need + 2; cap++) {
 		size_t n, got;
 
@@ -249,14 +205,15 @@ static void test_json_escape_truncation(void **state)
 		if (got >= cap)
 			fail_msg("cap %zu: not NUL-terminated", cap);
 		assert_memory_equal(out, full, got);
-		if (!valid_json_content(out, got))
-			fail_msg("cap %zu: prefix \"%s\" cuts an escape or a character", cap, out);
+		/* line cap + 1: a prefix that cuts no escape and no character */
+		add_json_content(&b, out, got);
 		/* The longest prefix that fits: within one piece (6 bytes) of cap. */
 		if (cap > need)
 			assert_int_equal(got, need);
 		else
 			assert_true(got + 6 >= cap - 1);
 	}
+	assert_json_contents(&b);
 }
 
 /* ------------------------------------------------------------ time */

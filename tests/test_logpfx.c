@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "logpfx.h"
+#include "jsonq.h"
 
 #define TS  "2026-11-29T03:10:00.123Z"
 #define KiB 1024
@@ -93,116 +94,56 @@ static void assert_bytes_equal(const char *got, size_t got_len, const char *want
 	}
 }
 
-/* A small strict JSON checker for one line: an object of string keys with
- * string or true values; strings with valid escapes, no raw control bytes
- * and valid UTF-8 (no surrogates, no overlongs). */
-static bool json_string(const unsigned char **sp, const unsigned char *end)
-{
-	const unsigned char *s = *sp;
+/* Every line of out, each ending in a newline, is a JSON object of string
+ * or true values (jsonq.h: strict UTF-8, escapes, no raw control bytes). */
+#define FLAT_OBJECT "type(d) is dict and all(type(v) is str or v is True for v in d.values())"
 
-	if (s >= end || *s++ != '"')
-		return false;
-	while (s < end && *s != '"') {
-		unsigned char c = *s;
-		if (c < 0x20)
-			return false;
-		if (c == '\\') {
-			s++;
-			if (s >= end)
-				return false;
-			if (*s == 'u') {
-				if (end - s < 5)
-					return false;
-				for (int i = 1; i <= 4; i++)
-					if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
-					    s[i] == 0)
-						return false;
-				s += 5;
-			} else if (strchr("\"\\/bfnrt", *s) != NULL && *s != 0) {
-				s++;
-			} else {
-				return false;
-			}
-			continue;
-		}
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		int n = c >= 0xc2 && c <= 0xdf	 ? 2
-			: c >= 0xe0 && c <= 0xef ? 3
-			: c >= 0xf0 && c <= 0xf4 ? 4
-						 : 0;
-		if (n == 0 || end - s < n)
-			return false;
-		uint32_t cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
-		for (int i = 1; i < n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n;
-	}
-	if (s >= end)
-		return false;
-	*sp = s + 1;
-	return true;
+static int json_lines(const char *out, size_t len)
+{
+	return jsonq(out, len, NULL, "--lines", "-a", FLAT_OBJECT, (char *)NULL);
 }
 
-static bool json_object_line(const char *line, size_t len)
+/* What the tests print in JSON, checked in one run at the end of each. */
+static struct jsonq_batch json_out;
+
+static void collect_json_lines(const char *out, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)line, *end = s + len;
-
-	if (s >= end || *s++ != '{')
-		return false;
-	for (;;) {
-		if (!json_string(&s, end) || s >= end || *s++ != ':')
-			return false;
-		if (end - s >= 4 && memcmp(s, "true", 4) == 0)
-			s += 4;
-		else if (!json_string(&s, end))
-			return false;
-		if (s >= end)
-			return false;
-		if (*s == '}')
-			return s + 1 == end;
-		if (*s++ != ',')
-			return false;
-	}
-}
-
-/* Every newline-terminated line of out is a JSON object. */
-static void assert_json_lines(const char *out, size_t len)
-{
-	size_t start = 0;
-
 	assert_true(len == 0 || out[len - 1] == '\n');
-	for (size_t i = 0; i < len; i++) {
-		if (out[i] != '\n')
-			continue;
-		if (!json_object_line(out + start, i - start)) {
-			print_error("not a JSON object: %.*s\n", (int)(i - start), out + start);
-			fail();
-		}
-		start = i + 1;
-	}
+	jsonq_batch_add(&json_out, out, len);
+}
+
+static void assert_json_lines(void)
+{
+	if (json_lines(json_out.buf, json_out.len) != 0)
+		fail_msg("not JSON objects, one a line (jsonq says which above)");
+	jsonq_batch_free(&json_out);
 }
 
 static void test_json_checker_rejects(void **state)
 {
-	static const char *bad[] = {
-	    "{\"a\":\"b\"",    "{\"a\":\"\x01\"}",	   "{\"a\":\"\xff\"}",
-	    "{\"a\":\"\\x\"}", "{\"a\":\"\xc3\"}",	   "{\"a\":b}",
-	    "{\"a\":\"b\"}x",  "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\\u00g0\"}",
-	};
+	static const char lines[] = "{\"a\":\"b\"\n"
+				    "{\"a\":\"\x01\"}\n"
+				    "{\"a\":\"\xff\"}\n"
+				    "{\"a\":\"\\x\"}\n"
+				    "{\"a\":\"\xc3\"}\n"
+				    "{\"a\":b}\n"
+				    "{\"a\":\"b\"}x\n"
+				    "{\"a\":\"\xed\xa0\x80\"}\n"
+				    "{\"a\":\"\\u00g0\"}\n"
+				    "{\"a\":1}\n"
+				    "[\"a\"]\n"
+				    "{\"a\":\"\\u001f\xc3\xa9\",\"p\":true}\n";
+	static const char good[] = "{\"a\":\"\\u001f\xc3\xa9\",\"p\":true}\n{\"b\":\"\"}\n";
+	char *verdicts;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(json_object_line(bad[i], strlen(bad[i])));
-	static const char good[] = "{\"a\":\"\\u001f\xc3\xa9\",\"p\":true}";
-	assert_true(json_object_line(good, sizeof(good) - 1));
+	/* The checker itself must be able to fail: on each but the last. */
+	verdicts = jsonq_each(lines, sizeof(lines) - 1, FLAT_OBJECT);
+	assert_string_equal(verdicts, "nnnnnnnnnnny");
+	free(verdicts);
+	assert_int_equal(json_lines(good, sizeof(good) - 1), 0);
+	/* the last line without its newline */
+	assert_int_equal(json_lines(good, sizeof(good) - 2), 1);
 }
 
 /* ------------------------------------------------------------ rows */
@@ -543,7 +484,7 @@ static void run_row(const struct row *r, size_t max_write)
 		assert_int_equal(logpfx_flush(p), 0);
 	assert_bytes_equal(c.data, c.len, r->want.p, r->want.n, r->name);
 	if (r->format == LOG_JSON)
-		assert_json_lines(c.data, c.len);
+		collect_json_lines(c.data, c.len);
 	/* A second flush never adds anything. */
 	if (r->flush) {
 		size_t before = c.len;
@@ -559,6 +500,7 @@ static void test_rows(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i], 0);
+	assert_json_lines();
 }
 
 /* The same rows through a sink that accepts 5 bytes at a time: short
@@ -568,6 +510,7 @@ static void test_rows_short_writes(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i], 5);
+	assert_json_lines();
 }
 
 /* ------------------------------------------------------------ long lines */
@@ -638,7 +581,7 @@ static void test_long_lines(void **state)
 		while (lr->pieces[npieces] != 0)
 			npieces++;
 		if (lr->format == LOG_JSON)
-			assert_json_lines(c.data, c.len);
+			collect_json_lines(c.data, c.len);
 		/* Walk the output: prefix, piece, newline, in order. */
 		size_t content = 0;
 		for (size_t i = 0; i < npieces; i++) {
@@ -665,6 +608,7 @@ static void test_long_lines(void **state)
 		free(line);
 		free(c.data);
 	}
+	assert_json_lines();
 }
 
 /* A cut that would split a UTF-8 character: plain cuts at exactly 16 KiB
@@ -698,7 +642,7 @@ static void test_cut_inside_utf8(void **state)
 					assert_memory_equal(c.data + 6, line, LOGPFX_LINE_MAX);
 					assert_int_equal(c.data[6 + LOGPFX_LINE_MAX], '\n');
 				} else {
-					assert_json_lines(c.data, c.len);
+					collect_json_lines(c.data, c.len);
 					/* The second object's message starts with the whole
 					 * character. */
 					const char *second = memchr(c.data, '\n', c.len) + 1;
@@ -714,6 +658,7 @@ static void test_cut_inside_utf8(void **state)
 			free(line);
 		}
 	}
+	assert_json_lines();
 }
 
 /* ------------------------------------------------------------ 10 MiB line, bounded memory */

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "status_fixtures.h"
 #include "spinner.h"
+#include "jsonq.h"
 
 #define NOW 1764385800000LL
 
@@ -387,16 +388,19 @@ static void test_stats_stale_and_garbage(void **state)
 	free(err);
 }
 
+/* The whole number key of the first job in stats' JSON (jsonq.h). */
 static long long json_number(const char *s, const char *key)
 {
-	char pat[64];
-	const char *p;
+	char expr[64], *v, *end;
+	long long n;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	if (p == NULL)
-		fail_msg("no %s in %s", key, s);
-	return strtoll(p + strlen(pat), NULL, 10);
+	snprintf(expr, sizeof(expr), "d['jobs'][0]['%s']", key);
+	v = json_get(s, expr);
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0')
+		fail_msg("%s is %s, not a whole number, in %s", key, v, s);
+	free(v);
+	return n;
 }
 
 /* A live process group: what stats prints about it is measured. */
