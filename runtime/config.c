@@ -343,7 +343,7 @@ struct vctx {
 	struct pending_err pending[PENDING_MAX];
 	size_t n_pending;
 	bool nomem;
-	struct seen_name names[1 + 3 + 1 + 64]; /* bounded: see job_name_unique */
+	struct seen_name names[PLAN_JOBS_MAX]; /* bounded: see job_name_unique */
 	size_t n_names;
 };
 
@@ -598,7 +598,7 @@ static int map_fields(struct vctx *v, const struct ynode *n, const char *path,
 
 bool config_valid_job_name(const char *s, size_t len)
 {
-	if (len == 0 || len > 63)
+	if (len == 0 || len > JOB_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -733,7 +733,9 @@ static int timeout_field(struct vctx *v, const struct ynode *n, const char *path
 		return r;
 	}
 	if (r < 0 || *ms < CONFIG_TIMEOUT_MIN_MS || *ms > CONFIG_TIMEOUT_MAX_MS) {
-		verr(v, n, path, "must be between 1m and 30m, found %s",
+		verr(v, n, path, "must be between %llum and %llum, found %s",
+		     (unsigned long long)(CONFIG_TIMEOUT_MIN_MS / 60000),
+		     (unsigned long long)(CONFIG_TIMEOUT_MAX_MS / 60000),
 		     shown(buf, sizeof(buf), n->value, n->len));
 		return -EINVAL;
 	}
@@ -769,8 +771,8 @@ static int job_check(struct vctx *v, const struct ynode *n, const char *path,
 		if (!config_valid_job_name(name, strlen(name)))
 			verr(v, vals[K_NAME], fp,
 			     "\"%s\" is not a valid name (lowercase letters, digits and '-', "
-			     "starting and ending with a letter or digit, at most 63 characters)",
-			     shown(buf, sizeof(buf), name, strlen(name)));
+			     "starting and ending with a letter or digit, at most %d characters)",
+			     shown(buf, sizeof(buf), name, strlen(name)), JOB_NAME_MAX);
 		else
 			job_name_unique(v, vals[K_NAME], fp, name);
 	}
@@ -815,7 +817,7 @@ static int job_check(struct vctx *v, const struct ynode *n, const char *path,
 }
 
 struct job_lists {
-	struct config_job workers[3 + 1], deploy, scheduled[64];
+	struct config_job workers[WORKERS_MAX], deploy, scheduled[SCHEDULED_MAX];
 	size_t n_workers, n_scheduled;
 	bool has_deploy;
 };
@@ -834,12 +836,12 @@ static void workers_check(struct vctx *v, const struct ynode *n, struct job_list
 		struct config_job j;
 
 		snprintf(path, sizeof(path), "workerJobs[%zu]", i);
-		if (i == 3)
+		if (i == WORKERS_MAX)
 			verr(v, n->kids[i], "workerJobs",
-			     "at most 3 worker jobs are allowed, found %zu", n->n);
+			     "at most %d worker jobs are allowed, found %zu", WORKERS_MAX, n->n);
 		if (job_check(v, n->kids[i], path, CONFIG_WORKER, &j) < 0)
 			continue;
-		if (jl->n_workers < 3)
+		if (jl->n_workers < WORKERS_MAX)
 			jl->workers[jl->n_workers++] = j;
 		else
 			job_free(&j);
@@ -1033,7 +1035,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct conf
 	if (out->path == NULL)
 		return -ENOMEM;
 	if (len > CONFIG_FILE_MAX) {
-		errlist_add(errs, "%s: file is larger than 1 MiB", filename);
+		errlist_add(errs, "%s: file is larger than %d MiB", filename,
+			    CONFIG_FILE_MAX / (1024 * 1024));
 		return -EINVAL;
 	}
 	r = tree_build(text, len, filename, &root, errs);
@@ -1072,7 +1075,8 @@ int config_load(const char *path, struct config *out, struct errlist *errs)
 		errlist_add(errs, "unable to read %s: not a regular file", path);
 		r = -EINVAL;
 	} else if (n == -EFBIG) {
-		errlist_add(errs, "%s: file is larger than 1 MiB", path);
+		errlist_add(errs, "%s: file is larger than %d MiB", path,
+			    CONFIG_FILE_MAX / (1024 * 1024));
 		r = -EINVAL;
 	} else if (n < 0) {
 		errlist_add(errs, "unable to read %s: %s", path, strerror((int)-n));

@@ -8,16 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "err.h"
 #include "sizes.h"
 
-#define CONFIG_FILE_MAX	      (1024 * 1024) /* bigger files are refused */
-#define CONFIG_DEPTH_MAX      32	    /* nested lists/mappings */
-#define CONFIG_NODES_MAX      100000	    /* scalars + lists + mappings */
-#define CONFIG_RETRIES_MAX    5
-#define CONFIG_TIMEOUT_MIN_MS (60 * 1000ULL)
-#define CONFIG_TIMEOUT_MAX_MS (30 * 60 * 1000ULL)
-
+/* Owned by the struct config holding it (config_free frees the strings). */
 struct config_env {
 	char *name;
 	char *value; /* "" when absent */
@@ -26,6 +21,8 @@ struct config_env {
 
 enum config_job_kind { CONFIG_WORKER, CONFIG_DEPLOY, CONFIG_SCHEDULED };
 
+/* Owned by the struct config holding it: name, command and schedule are
+ * freed by config_free; size points into the static size table. */
 struct config_job {
 	enum config_job_kind kind;
 	char *name;
@@ -37,6 +34,7 @@ struct config_job {
 	unsigned line, col;	      /* where the job's mapping starts */
 };
 
+/* Owns path, env and jobs with their strings: config_free. */
 struct config {
 	char *path;		      /* the filename given to config_parse */
 	const struct size_spec *size; /* the main app's; NULL when absent */

@@ -14,10 +14,11 @@
 
 #include "log.h"
 #include "signame.h"
+#include "sigspec.h"
 #include "status.h"
 
 #define LISTEN_BACKLOG	64
-#define SIGNAL_MAX	64
+#define SIGNAL_MAX	SIGSPEC_MAX
 #define TOKEN_SLOT_BITS 4 /* CONTROL_CONNS_MAX <= 16 */
 #define REFUSAL_LOG_MS	1000
 
@@ -133,7 +134,9 @@ int control_parse(const char *buf, size_t len, struct control_req *out, struct e
 	}
 	if (nw >= 2) {
 		if (!job_name_ok(w[1], wl[1]))
-			return err_set(err, -EINVAL, "a job name is 1 to 63 of a-z, 0-9 and -");
+			return err_set(
+			    err, -EINVAL,
+			    "a job name is 1 to " BOUND_STR(CONTROL_JOB_MAX) " of a-z, 0-9 and -");
 		memcpy(out->job, w[1], wl[1]);
 		out->job[wl[1]] = '\0';
 	}
@@ -142,7 +145,7 @@ int control_parse(const char *buf, size_t len, struct control_req *out, struct e
 		if (sig < 0)
 			return err_set(err, -EINVAL,
 				       "unknown signal (expected a name such as TERM, HUP, USR1, "
-				       "TSTP, or a number 1-64)");
+				       "TSTP, or a number 1-" BOUND_STR(SIGSPEC_MAX) ")");
 		out->sig = sig;
 	}
 	return 0;

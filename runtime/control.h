@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "err.h"
 
 #define CONTROL_SOCKET		 "control"
@@ -28,7 +29,7 @@
 #define CONTROL_CONNS_MAX	 8    /* connections being served at once */
 #define CONTROL_ACCEPTS_PER_TURN 16   /* accepted a loop turn */
 #define CONTROL_IDLE_MS		 2000 /* a client has this long to send its request */
-#define CONTROL_JOB_MAX		 63
+#define CONTROL_JOB_MAX		 JOB_NAME_MAX
 
 /* Reply codes: the client's exit status. */
 #define CONTROL_DONE   0
@@ -57,6 +58,7 @@ int control_signal_parse(const char *s, size_t len);
 
 /* ------------------------------------------------------------ server */
 
+/* Owns the listening socket and its connections' fds: control_close. */
 struct control;
 
 /* Creates RUN_DIR/control. A stale socket left by a jobshim that died is

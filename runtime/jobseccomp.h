@@ -8,9 +8,11 @@
 
 #include <linux/filter.h>
 
-enum seccomp_profile { SECCOMP_PROFILE_OFF, SECCOMP_PROFILE_DEFAULT, SECCOMP_PROFILE_STRICT };
+/* DEFAULT is 0: zeroed options filter the job, they never turn seccomp off. */
+enum seccomp_profile { SECCOMP_PROFILE_DEFAULT, SECCOMP_PROFILE_STRICT, SECCOMP_PROFILE_OFF };
 
-/* "default", "strict", "off" → *out. 0 or -EINVAL. */
+/* "default", "strict", "off" → *out. 0 or -EINVAL. Called once, by shim/cli.c:
+ * everything after it holds the enum. */
 int seccomp_profile_parse(const char *s, enum seccomp_profile *out);
 const char *seccomp_profile_name(enum seccomp_profile p);
 /* The embedded program, or NULL for off. */

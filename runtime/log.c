@@ -12,12 +12,18 @@
 
 #define LOG_LINE_MAX 4096
 
-static enum log_format log_fmt = LOG_PLAIN;
-static bool log_ts;
-static int log_verbosity;
-static const char *log_job = "jobshim";
-
-static bool finished;
+/* The logger's settings and its end: process-wide on purpose. Every module
+ * logs through log_msg without carrying a handle, and log_finish runs from
+ * atexit. Set by log_setup/log_set_job in the parent; a forked child only
+ * uses log_child_error, which reads none of it. */
+static struct {
+	enum log_format format;
+	bool timestamps;
+	int verbose;
+	const char *job;    /* what JSON lines carry as "job" */
+	bool at_exit_added; /* atexit(log_at_exit) registered */
+	bool finished;	    /* log_finish ran: the first call counts */
+} lg = {.format = LOG_PLAIN, .job = "jobshim"};
 
 static void log_at_exit(void)
 {
@@ -28,9 +34,9 @@ void log_finish(uint64_t deadline_ms, uint64_t undelivered)
 {
 	uint64_t left, lost;
 
-	if (finished)
+	if (lg.finished)
 		return;
-	finished = true;
+	lg.finished = true;
 	left = outq_drain_all(deadline_ms);
 	lost = outq_lost(outq_std_peek(STDOUT_FILENO)) + outq_lost(outq_std_peek(STDERR_FILENO));
 	if (left + lost + undelivered == 0)
@@ -44,18 +50,16 @@ void log_finish(uint64_t deadline_ms, uint64_t undelivered)
 
 void log_setup(enum log_format format, bool timestamps, int verbose)
 {
-	static bool registered;
-
-	if (!registered && atexit(log_at_exit) == 0)
-		registered = true;
-	log_fmt = format;
-	log_ts = timestamps;
-	log_verbosity = verbose;
+	if (!lg.at_exit_added && atexit(log_at_exit) == 0)
+		lg.at_exit_added = true;
+	lg.format = format;
+	lg.timestamps = timestamps;
+	lg.verbose = verbose;
 }
 
 void log_set_job(const char *name)
 {
-	log_job = name;
+	lg.job = name;
 }
 
 /* UTC by arithmetic (days to civil date, proleptic Gregorian), not
@@ -175,15 +179,15 @@ static void log_emit_as(const char *cmd, const char *fmt, va_list ap)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &now);
 	log_format_time(ts, sizeof(ts), &now);
-	if (log_fmt == LOG_JSON) {
+	if (lg.format == LOG_JSON) {
 		char job[256], esc[LOG_LINE_MAX * 2 - 400];
-		json_escape(job, sizeof(job), log_job, strlen(log_job));
+		json_escape(job, sizeof(job), lg.job, strlen(lg.job));
 		json_escape(esc, sizeof(esc), msg, strlen(msg));
 		n = snprintf(
 		    line, sizeof(line),
 		    "{\"time\":\"%s\",\"job\":\"%s\",\"stream\":\"jobshim\",\"message\":\"%s\"}\n",
 		    ts, job, esc);
-	} else if (log_ts) {
+	} else if (lg.timestamps) {
 		n = snprintf(line, sizeof(line), "%s jobshim%s%s\n", ts, cmd != NULL ? " " : ": ",
 			     msg);
 	} else {
@@ -233,7 +237,7 @@ void log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_verbosity <= 0)
+	if (lg.verbose <= 0)
 		return;
 	va_start(ap, fmt);
 	log_emit(fmt, ap);
@@ -244,7 +248,7 @@ void log_trace(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_verbosity <= 1)
+	if (lg.verbose <= 1)
 		return;
 	va_start(ap, fmt);
 	log_emit(fmt, ap);

@@ -1,6 +1,6 @@
 /* jobshim's own messages: "jobshim: ..." on stderr, or one JSON object a
  * line with "stream":"jobshim" (SPEC §5). Safe to call at any time in the
- * parent; never in a forked child (use log_child_write there). */
+ * parent; never in a forked child (use log_child_error there). */
 #ifndef JOBSHIM_LOG_H
 #define JOBSHIM_LOG_H
 

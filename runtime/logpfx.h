@@ -12,10 +12,11 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "bounds.h"
 #include "options.h"
 
-#define LOGPFX_LINE_MAX (16 * 1024)
-
+/* Copied by logpfx_new; its strings are borrowed and must outlive the
+ * prefixer. */
 struct logpfx_opts {
 	const char *job;	/* the prefix's name */
 	size_t pad_to;		/* pad the name with spaces to this width (@all) */
@@ -31,6 +32,7 @@ struct logpfx_opts {
 	void (*now)(struct timespec *t);
 };
 
+/* Owns its buffers (logpfx_free), not out_fd. */
 struct logpfx;
 
 /* 0 with *out set, or -EINVAL (no job, a name or pad too long) or -ENOMEM

@@ -1,6 +1,6 @@
-/* The run's settings after argv and environment are read (SPEC §1).
- * shim/options.c fills it; runtime/ only reads it. Strings point into argv
- * or the environment and are not owned. */
+/* The run's settings after argv and environment are read (SPEC §1):
+ * shim/cli.c fills and validates them, runtime/ only reads them. Strings
+ * point into argv or the environment and are not owned. */
 #ifndef JOBSHIM_OPTIONS_H
 #define JOBSHIM_OPTIONS_H
 
@@ -8,50 +8,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jobseccomp.h"
 #include "sigspec.h"
+#include "sizes.h"
 
-enum command {
-	CMD_RUN,
-	CMD_CHECK,
-	CMD_STATS,
-	CMD_VERSION,
-	CMD_HELP,
-	CMD_RESTART, /* jobshim restart [JOB] (SPEC §10) */
-	CMD_SIGNAL,  /* jobshim signal JOB SIG */
-	CMD_RELOAD,  /* jobshim reload */
-};
-#define CTL_ARGS_MAX 2 /* words after a control command */
 enum log_format { LOG_PLAIN, LOG_JSON };
-enum output_format { OUT_TABLE, OUT_JSON };
 /* The name jobshim runs under (SPEC §11): argv[0]'s basename. */
 enum persona { PERSONA_JOBSHIM, PERSONA_TINI, PERSONA_DUMB_INIT };
 
 struct options {
-	enum command cmd;
-	const char *job;	 /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
-	const char *config;	 /* NULL = ./.deploio.yaml if it exists */
-	bool config_explicit;	 /* named by --config / JOBSHIM_CONFIG: must exist */
-	const char *command;	 /* overrides the worker's command string */
-	const char *size;	 /* overrides the selected job's size; validated */
-	const char *seccomp;	 /* "default", "strict", "off" */
-	const char *caps;	 /* "default", "none", or a comma list */
-	const char *user;	 /* NULL or USER[:GROUP] */
-	const char *rlimits;	 /* NULL or "nofile=4096,core=0" */
-	const char *run_dir;	 /* NULL = /run/jobshim, else $TMPDIR/jobshim */
-	const char *cgroup_root; /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
+	const char *job;	      /* NULL or "" = main app; "@all"; "@cron"; or a job's name */
+	const char *config;	      /* NULL = ./.deploio.yaml if it exists */
+	bool config_explicit;	      /* named by --config / JOBSHIM_CONFIG: must exist */
+	const char *command;	      /* overrides the worker's command string */
+	const struct size_spec *size; /* overrides the selected job's size; NULL: none */
+	enum seccomp_profile seccomp; /* --seccomp, parsed */
+	const char *caps;	      /* "default", "none", or a comma list */
+	const char *user;	      /* NULL or USER[:GROUP] */
+	const char *rlimits;	      /* NULL or "nofile=4096,core=0" */
+	const char *run_dir;	      /* NULL = /run/jobshim, else $TMPDIR/jobshim */
+	const char *cgroup_root;      /* JOBSHIM_CGROUP_ROOT, NULL = /sys/fs/cgroup */
+	const char *launcher; /* buildpacks' launcher; NULL = /cnb/lifecycle/launcher (tests) */
 	uint64_t grace_ms;
-	const char *stop_signal_name; /* as given, NULL = the signal received */
-	int stop_signal;	      /* 0 = the signal received */
-	bool signal_group;	      /* forward to the job's process group */
+	int stop_signal;   /* 0 = the signal received */
+	bool signal_group; /* forward to the job's process group */
 	uint64_t backoff_min_ms;
 	uint64_t backoff_max_ms;
 	uint64_t backoff_reset_ms;
-	uint64_t timeout_ms;	     /* overrides the one-shot jobs' timeout; 0 = theirs */
-	const char *log_format_name; /* as given: "plain" or "json" */
+	uint64_t timeout_ms; /* overrides the one-shot jobs' timeout; 0 = theirs */
 	enum log_format log_format;
 	bool log_timestamps;
-	int verbose_flags; /* how many -v were given */
-	int verbose;	   /* 0 quiet, 1 diagnostics and reaped orphans, 2 also signals */
+	int verbose; /* 0 quiet, 1 diagnostics and reaped orphans, 2 also signals */
 	/* Issue 17: SPEC §1's rows and the drop-in names of §11. */
 	uint64_t stop_delay_ms;	      /* before the stop signal is sent */
 	struct sig_rewrite rewrite;   /* forwarded signals, rewritten or dropped */
@@ -67,10 +54,7 @@ struct options {
 	bool keep_sigmask;	      /* tini: the job gets the signal mask jobshim inherited */
 	bool leave_cwd;		      /* dumb-init: chdir / once the job runs */
 	bool watch_config;	      /* --watch-config: reload when the file changes */
-	enum output_format output;    /* check / stats -o */
-	const char *ctl_args[CTL_ARGS_MAX + 1]; /* restart/signal: JOB, SIG (one extra: an error) */
-	int ctl_argc;
-	char **argv; /* the main app's command, NULL-terminated */
+	char **argv;		      /* the main app's command, NULL-terminated */
 	int argc;
 };
 

@@ -34,6 +34,8 @@ struct outq {
 	uint64_t lost;
 };
 
+/* jobshim's stdout and stderr: one queue per stream of the process, shared
+ * by the log prefixer and log.c, drained at exit (hence not a handle). */
 static struct outq queues[2];
 
 uint64_t outq_now_ms(void)

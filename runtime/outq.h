@@ -30,6 +30,8 @@
 #define OUTQ_LOG_RESERVE (64 * 1024) /* room only jobshim's own messages may take */
 #define OUTQ_RETRY_MS	 500
 
+/* Owns its buffer and the file description outq_new reopened, not the fd
+ * it was made for: outq_free. */
 struct outq;
 
 /* Events a caller reports (one message each way). */

@@ -21,13 +21,6 @@
 #define CONFIG_DEFAULT	 ".deploio.yaml"
 #define MAIN_NAME	 "web"
 
-static const char *launcher_path = LAUNCHER_DEFAULT;
-
-void plan_set_launcher_path(const char *path)
-{
-	launcher_path = path != NULL ? path : LAUNCHER_DEFAULT;
-}
-
 /* MODE_JOB: one named job (a worker, or a one-shot run of the deploy job
  * or of a scheduled job). */
 enum mode { MODE_MAIN, MODE_JOB, MODE_ALL, MODE_CRON };
@@ -123,8 +116,9 @@ fail:
 /* /bin/sh -c CMD; a simple command as `exec CMD`, so that the shell
  * replaces itself and the app is the main process: its signals and its
  * status are its own (SPEC §5). Compound commands keep the shell. */
-static char **worker_argv(const char *command)
+static char **worker_argv(const struct options *o, const char *command)
 {
+	const char *launcher_path = o->launcher != NULL ? o->launcher : LAUNCHER_DEFAULT;
 	char *const launcher[] = {(char *)launcher_path, (char *)command, NULL};
 	char *sh[] = {"/bin/sh", "-c", (char *)command, NULL}, *exec_cmd = NULL, **v;
 
@@ -148,8 +142,8 @@ static bool want_dns_label(struct errlist *errs, const char *name)
 		return true;
 	errlist_add(errs,
 		    "job: \"%s\" is not a valid job name (lowercase letters, digits and '-', "
-		    "starting and ending with a letter or digit, at most 63 characters)",
-		    name);
+		    "starting and ending with a letter or digit, at most %d characters)",
+		    name, JOB_NAME_MAX);
 	return false;
 }
 
@@ -158,21 +152,15 @@ static int options_validate(const struct options *o, struct errlist *errs)
 {
 	struct sandbox_opts so = {
 	    .job_name = MAIN_NAME,
-	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
+	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
 	    .cgroup_root = o->cgroup_root,
 	};
-	int r = 0;
 
-	if (o->size != NULL && size_lookup(o->size) == NULL) {
-		errlist_add(errs, "size: unknown size \"%s\" (expected %s)", o->size, size_names());
-		r = -EINVAL;
-	}
-	if (sandbox_validate(&so, errs) < 0)
-		r = -EINVAL;
-	return r;
+	/* --size and --seccomp are already parsed (shim/cli.c). */
+	return sandbox_validate(&so, errs);
 }
 
 /* Reads the configuration file (the named one, or ./.deploio.yaml when it
@@ -258,7 +246,9 @@ static const char *env_value(char *const *env, const char *name)
 	return NULL;
 }
 
-/* One job's plan. argv is taken over (freed on failure). */
+/* One job's plan. j takes argv (NULL: -ENOMEM) and owns it and whatever it
+ * filled, on failure too: the caller counts j in n_jobs, so plan_free frees
+ * them; job_fill itself frees nothing. */
 static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, const char *command,
 		    char **argv, char *const *env, const struct config *c,
 		    const struct size_spec *size, const struct options *o)
@@ -281,7 +271,7 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	j->sandbox = (struct sandbox_opts){
 	    .job_name = j->name,
 	    .size = j->size,
-	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
+	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
@@ -405,7 +395,7 @@ static const struct size_spec *main_size(const struct options *o, const struct c
 {
 	/* --size is the selected job's: the main app's unless a named job runs. */
 	if (o->size != NULL && mode != MODE_JOB && mode != MODE_CRON)
-		return size_lookup(o->size);
+		return o->size;
 	return c->size;
 }
 
@@ -416,7 +406,7 @@ static const struct size_spec *worker_size(const struct options *o, const struct
 			(s->mode == MODE_CRON && j != NULL && j->kind == CONFIG_SCHEDULED);
 
 	if (o->size != NULL && selected)
-		return size_lookup(o->size);
+		return o->size;
 	if (j != NULL && j->size == NULL && j->kind == CONFIG_DEPLOY)
 		return s->app_size; /* the deploy job runs with the app's size */
 	return j != NULL ? j->size : NULL;
@@ -513,8 +503,9 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	if (s->mode == MODE_JOB) {
 		const char *name = s->worker != NULL ? s->worker->name : s->env_worker;
 
-		r = job_fill(&out->jobs[n++], name, JOB_WORKER, s->command, worker_argv(s->command),
-			     env, &l.cfg, worker_size(o, s->worker, s), o);
+		r = job_fill(&out->jobs[n++], name, JOB_WORKER, s->command,
+			     worker_argv(o, s->command), env, &l.cfg, worker_size(o, s->worker, s),
+			     o);
 		out->n_jobs = n;
 		if (r == 0 && s->worker != NULL && s->worker->kind != CONFIG_WORKER)
 			r = oneshot_fill(&out->jobs[n - 1], s->worker, o);
@@ -530,7 +521,7 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 		if (s->mode == MODE_CRON && j->kind != CONFIG_SCHEDULED)
 			continue;
 		r = job_fill(&out->jobs[n++], j->name, JOB_WORKER, j->command,
-			     worker_argv(j->command), env, &l.cfg, worker_size(o, j, s), o);
+			     worker_argv(o, j->command), env, &l.cfg, worker_size(o, j, s), o);
 		out->n_jobs = n;
 		if (r == 0 && j->kind != CONFIG_WORKER)
 			r = oneshot_fill(&out->jobs[n - 1], j, o);
@@ -566,7 +557,7 @@ static struct sandbox_opts check_sandbox(const struct options *o, const char *na
 	return (struct sandbox_opts){
 	    .job_name = name,
 	    .size = size,
-	    .seccomp = o->seccomp != NULL ? o->seccomp : "default",
+	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
@@ -652,11 +643,8 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
 	r->n_jobs = n;
 }
 
-/* The kernel takes at most MAX_ARG_STRLEN (32 pages) in one argument of
- * execve; a worker's command is one (after "exec "). A longer one fails
- * with E2BIG at every start: check says so. */
-#define ARG_STRLEN_MAX 131072
-
+/* A worker's command is one argument of execve (after "exec "): a longer
+ * one than ARG_STRLEN_MAX fails with E2BIG at every start, check says so. */
 static void check_arg_lengths(const struct plan_layers *l, const struct options *o,
 			      struct errlist *errs)
 {

@@ -9,22 +9,20 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "cron.h"
 #include "err.h"
 #include "options.h"
 #include "sandbox.h"
 #include "sizes.h"
 
-#define JOB_NAME_MAX	   63
-#define WORKERS_MAX	   3
-#define SCHEDULED_MAX	   64
-#define PLAN_JOBS_MAX	   (1 + WORKERS_MAX + 1 + SCHEDULED_MAX) /* web, workers, deploy, scheduled */
-#define TIMEOUT_DEFAULT_MS (5 * 60 * 1000ULL)
-
 /* JOB_DEPLOY and JOB_SCHEDULED are one-shot jobs (SPEC §4): attempts, not
  * restarts. */
 enum job_kind { JOB_MAIN, JOB_WORKER, JOB_DEPLOY, JOB_SCHEDULED };
 
+/* Owned by its run_plan: command, argv, envp and schedule are freed by
+ * plan_free; size is static, sandbox's strings are the options' and
+ * job_name is this plan's name (not owned). */
 struct job_plan {
 	char name[JOB_NAME_MAX + 1]; /* main app: "web" */
 	enum job_kind kind;
@@ -43,6 +41,7 @@ struct job_plan {
 	struct cron_sched sched; /* scheduled: parsed */
 };
 
+/* Owns jobs, config_path and job_names: plan_free. */
 struct run_plan {
 	struct job_plan *jobs; /* main app first (when it runs), then workers,
 				* the deploy job, the scheduled jobs */
@@ -115,9 +114,5 @@ struct plan_report {
  * r->valid is false). o must outlive r. */
 int plan_report_build(const struct options *o, char *const *env, struct plan_report *r);
 void plan_report_free(struct plan_report *r);
-
-/* Where buildpack images keep their launcher ("/cnb/lifecycle/launcher");
- * tests point it elsewhere. NULL restores the default. */
-void plan_set_launcher_path(const char *path);
 
 #endif

@@ -98,7 +98,8 @@ static int cmp_pid(const void *a, const void *b)
 size_t reap_descendants(const struct proc_link *procs, size_t n, pid_t root, bool *mine)
 {
 	/* 0 unknown, 1 ours, 2 not ours; parent[i]: the index of i's parent,
-	 * or n when it is not in the snapshot. */
+	 * or n when it is not in the snapshot. Static: scratch too large for
+	 * PID 1's stack, used by one call at a time (the event loop's). */
 	static signed char st[REAP_SCAN_MAX];
 	static size_t parent[REAP_SCAN_MAX], path[REAP_SCAN_MAX];
 	static struct proc_link sorted[REAP_SCAN_MAX];
@@ -162,6 +163,7 @@ bool proc_is_ours(const char *proc_root)
 
 int reap_signal_descendants(const char *proc_root, int sig)
 {
+	/* Scratch, static for the same reason as reap_descendants'. */
 	static struct proc_link procs[REAP_SCAN_MAX];
 	static bool mine[REAP_SCAN_MAX], zombie[REAP_SCAN_MAX];
 	const char *root = proc_root != NULL ? proc_root : "/proc";

@@ -47,9 +47,9 @@ unsigned job_plan_diff(const struct job_plan *a, const struct job_plan *b)
 		f |= JF_SCHEDULE;
 	if (a->attempts != b->attempts || a->timeout_ms != b->timeout_ms)
 		f |= JF_RUNS;
-	if (!str_eq(x->seccomp, y->seccomp) || !str_eq(x->caps, y->caps) ||
-	    !str_eq(x->user, y->user) || !str_eq(x->rlimits, y->rlimits) ||
-	    !str_eq(x->cgroup_root, y->cgroup_root) || !str_eq(x->etc_dir, y->etc_dir))
+	if (x->seccomp != y->seccomp || !str_eq(x->caps, y->caps) || !str_eq(x->user, y->user) ||
+	    !str_eq(x->rlimits, y->rlimits) || !str_eq(x->cgroup_root, y->cgroup_root) ||
+	    !str_eq(x->etc_dir, y->etc_dir))
 		f |= JF_SANDBOX;
 	return f;
 }

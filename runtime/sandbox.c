@@ -35,6 +35,14 @@ struct sandbox {
 	struct user_ids user;
 };
 
+/* The warnings SPEC §6 says once per process, whichever job's sandbox is
+ * prepared (every start and restart prepares one): the only mutable state
+ * of this file, written only by the parent before a fork. */
+static struct {
+	bool cgroup_not_enforced;
+	bool rlimit_lowered[RLIMITS_COUNT];
+} said;
+
 /* Step names for a failed rlimit: string literals, since the child may not
  * format. */
 static const char *const rlimit_steps[RLIMITS_COUNT] = {
@@ -51,14 +59,10 @@ static const char *const rlimit_steps[RLIMITS_COUNT] = {
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs)
 {
 	struct err err;
-	enum seccomp_profile sp;
 	uint64_t keep;
 	bool explicit;
 	size_t before = errs->n + errs->dropped;
 
-	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0)
-		errlist_add(errs, "seccomp: unknown profile \"%s\" (expected default, strict, off)",
-			    o->seccomp);
 	if (caps_parse(o->caps, &keep, &explicit, &err) < 0)
 		errlist_add(errs, "caps: %s", err.msg);
 	if (o->user && userdb_check_syntax(o->user, &err) < 0)
@@ -87,11 +91,7 @@ static void not_enforced_msg(const struct sandbox_opts *o, const struct err *rea
 /* Common to prepare and view: everything that needs no side effect. */
 static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, struct err *err)
 {
-	enum seccomp_profile sp;
-
-	if (seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &sp) < 0)
-		return err_set(err, -EINVAL, "seccomp: unknown profile \"%s\"", o->seccomp);
-	sb->filter = seccomp_profile_prog(sp);
+	sb->filter = seccomp_profile_prog(o->seccomp);
 	if (caps_parse(o->caps, &sb->caps_keep, &sb->caps_explicit, err) < 0)
 		return err_prefix(err, "caps");
 	sb->set_user = o->user != NULL && *o->user;
@@ -123,7 +123,6 @@ static int plan_sandbox(const struct sandbox_opts *o, struct sandbox *sb, struct
 static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 			       const struct caps_now *now, char *note, size_t note_cap)
 {
-	static bool warned[RLIMITS_COUNT];
 	struct rlimit cur;
 	char msg[256];
 
@@ -143,8 +142,8 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 		    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
 		if (note != NULL && note[0] == '\0') {
 			snprintf(note, note_cap, "%s", msg);
-		} else if (note == NULL && !warned[res]) {
-			warned[res] = true;
+		} else if (note == NULL && !said.rlimit_lowered[res]) {
+			said.rlimit_lowered[res] = true;
 			log_msg("%s", msg);
 		}
 		e->hard = cur.rlim_max;
@@ -155,7 +154,6 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 
 int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, struct err *err)
 {
-	static bool warned; /* "says once" (SPEC §6) */
 	char notes[512], msg[1024];
 	struct err reason;
 	struct cgroup_unset unset;
@@ -196,8 +194,8 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, struct e
 		cgroup_unset_format(&unset, notes, sizeof(notes));
 		if (notes[0])
 			log_msg("cgroup %s/jobshim/%s: not set: %s", root, o->job_name, notes);
-	} else if (!warned) {
-		warned = true;
+	} else if (!said.cgroup_not_enforced) {
+		said.cgroup_not_enforced = true;
 		not_enforced_msg(o, &reason, msg, sizeof(msg));
 		log_msg("%s", msg);
 	}
@@ -323,8 +321,7 @@ void sandbox_view(const struct sandbox_opts *o, struct sandbox_view *v)
 			snprintf(v->error, sizeof(v->error), "invalid");
 		return;
 	}
-	v->seccomp = SECCOMP_PROFILE_DEFAULT;
-	(void)seccomp_profile_parse(o->seccomp ? o->seccomp : "default", &v->seccomp);
+	v->seccomp = o->seccomp;
 	v->seccomp_allowed = seccomp_profile_allowed(v->seccomp);
 	/* The values the job would get, lowered as sandbox_prepare lowers them. */
 	if (caps_current(&now.bounding, &now.permitted, &now.effective) == 0)

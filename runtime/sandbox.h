@@ -2,8 +2,8 @@
  * capabilities, user, no_new_privs, seccomp.
  *
  * Prepared in jobshim before fork (parse, resolve the user, mkdir the
- * cgroup, build the seccomp program); applied in the child in SPEC §7's
- * order by spawn.c:
+ * cgroup, pick the seccomp program embedded at build time); applied in
+ * the child in SPEC §7's order by spawn.c:
  *   sandbox_child_limits()   cgroup, rlimits
  *   (spawn: close fds, reset signal mask)
  *   sandbox_child_lockdown() bounding set, groups/gid/uid, cap sets,
@@ -22,10 +22,12 @@
 #include "sizes.h"
 #include "userdb.h"
 
+/* Borrows everything: the strings are the caller's (options, a job_plan)
+ * and must outlive the struct sandbox prepared from them. */
 struct sandbox_opts {
 	const char *job_name;	      /* names the cgroup: <root>/jobshim/<job_name> */
 	const struct size_spec *size; /* NULL: none, no limits (SPEC §6) */
-	const char *seccomp;	      /* "default", "strict", "off" */
+	enum seccomp_profile seccomp; /* validated by shim/cli.c */
 	const char *caps;	      /* "default", "none", or "CHOWN,NET_BIND_SERVICE" */
 	const char *user;	      /* NULL or "name|uid[:group|gid]" */
 	const char *rlimits;	      /* NULL or "nofile=4096,core=0,as=2G" */
@@ -33,9 +35,10 @@ struct sandbox_opts {
 	const char *etc_dir;	      /* NULL = /etc (passwd, group); for tests */
 };
 
+/* Owns the job cgroup's cgroup.procs fd (or none): sandbox_free closes it. */
 struct sandbox;
 
-/* Syntax of seccomp, caps, user and rlimits; no side effects. Each error is
+/* Syntax of caps, user and rlimits; no side effects. Each error is
  * "FIELD: message" appended to errs. Returns 0 or -EINVAL. */
 int sandbox_validate(const struct sandbox_opts *o, struct errlist *errs);
 

@@ -14,6 +14,8 @@
 #define EXIT_NOT_EXECUTABLE 126
 #define EXIT_NOT_FOUND	    127
 
+/* Borrowed: argv, envp, the fds and the sandbox stay the caller's;
+ * spawn_job closes none of them in jobshim. */
 struct spawn_req {
 	char *const *argv;
 	char *const *envp;

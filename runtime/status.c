@@ -138,22 +138,31 @@ uint64_t process_starttime(pid_t pid)
 	return f.starttime;
 }
 
+/* This process's start time. The one mutable state of this file: the value
+ * never changes while the pid stays, and status.json is written at every
+ * change of a job, so /proc/self/stat is read once, again only after a
+ * fork (a new pid). */
+static uint64_t self_starttime(pid_t self)
+{
+	static uint64_t start;
+	static pid_t start_pid;
+
+	if (start_pid != self) {
+		start = process_starttime(self);
+		start_pid = self;
+	}
+	return start;
+}
+
 int status_write(const char *path, const struct status_doc *d)
 {
-	static uint64_t self_start;
-	static pid_t self_pid;
 	char buf[STATUS_TEXT_MAX];
 	struct status_doc copy;
 	int len;
 
 	if (d->jobshim_starttime == 0 && d->jobshim_pid == getpid()) {
-		/* Once: it never changes, and writes happen at every change. */
-		if (self_pid != d->jobshim_pid) {
-			self_start = process_starttime(d->jobshim_pid);
-			self_pid = d->jobshim_pid;
-		}
 		copy = *d;
-		copy.jobshim_starttime = self_start;
+		copy.jobshim_starttime = self_starttime(d->jobshim_pid);
 		d = &copy;
 	}
 	len = status_format(buf, sizeof(buf), d);
@@ -169,16 +178,8 @@ int status_write_at(int dirfd, const struct status_doc *d)
 	struct status_doc copy = *d;
 	int len;
 
-	static uint64_t self_start;
-	static pid_t self_pid;
-
-	if (copy.jobshim_starttime == 0 && copy.jobshim_pid == getpid()) {
-		if (self_pid != copy.jobshim_pid) { /* once: it never changes */
-			self_start = process_starttime(copy.jobshim_pid);
-			self_pid = copy.jobshim_pid;
-		}
-		copy.jobshim_starttime = self_start;
-	}
+	if (copy.jobshim_starttime == 0 && copy.jobshim_pid == getpid())
+		copy.jobshim_starttime = self_starttime(copy.jobshim_pid);
 	len = status_format(buf, sizeof(buf), &copy);
 	if (len < 0)
 		return len;

@@ -9,9 +9,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bounds.h"
 #include "rundir.h"
 
-#define STATUS_JOBS_MAX 69 /* @all: web, 3 workers, the deploy job, 64 scheduled jobs */
+#define STATUS_JOBS_MAX PLAN_JOBS_MAX /* @all: every job of the configuration */
 #define STATUS_FILE	"status.json"
 
 enum run_state {
@@ -24,7 +25,7 @@ enum run_state {
 };
 
 struct job_status {
-	char name[64];
+	char name[JOB_NAME_MAX + 1];
 	char kind[16]; /* "main", "worker", "deploy", "scheduled" */
 	char size[16]; /* "micro", ... */
 	enum run_state state;

@@ -429,7 +429,7 @@ int check_print_json(FILE *out, const struct plan_report *r)
 	return jw_finish(&w);
 }
 
-int check_command(const struct options *o, char *const *env, FILE *out)
+int check_command(const struct options *o, enum output_format fmt, char *const *env, FILE *out)
 {
 	struct plan_report *r = malloc(sizeof(*r));
 	int rc, code;
@@ -446,7 +446,7 @@ int check_command(const struct options *o, char *const *env, FILE *out)
 			log_msg("... and %zu more errors", r->errors.dropped);
 	}
 	/* Invalid: the errors are on stderr; JSON also lists them on stdout. */
-	rc = o->output == OUT_JSON ? check_print_json(out, r) : check_print_table(out, r);
+	rc = fmt == OUT_JSON ? check_print_json(out, r) : check_print_table(out, r);
 	code = !r->valid ? EXIT_CHECK_INVALID : rc < 0 ? EXIT_CHECK_OUTPUT : EXIT_CHECK_VALID;
 	if (rc < 0)
 		log_cmd_msg("check", "unable to write the output: %s", strerror(-rc));

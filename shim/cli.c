@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "duration.h"
 #include "signame.h"
 #include "sigspec.h"
@@ -81,10 +82,10 @@ const char cli_usage_dumb_init[] =
 
 /* One row per option that takes a value or is a switch. */
 enum opt_kind {
-	OPT_STR,
-	OPT_DUR,
-	OPT_BOOL,
-	OPT_COUNT,   /* -v: each flag counts; the variable is a number */
+	OPT_STR,     /* a const char * */
+	OPT_DUR,     /* a uint64_t of milliseconds */
+	OPT_BOOL,    /* a bool */
+	OPT_COUNT,   /* an int, -v: each flag counts; the variable is a number */
 	OPT_REWRITE, /* a struct sig_rewrite; lists add up, the later pair wins */
 	OPT_EXITS,   /* a struct exit_set; lists add up */
 	OPT_SIG,     /* an int signal number */
@@ -94,41 +95,81 @@ struct opt_def {
 	const char *flag; /* "--job" */
 	const char *env;  /* "JOBSHIM_JOB" */
 	enum opt_kind kind;
-	size_t off; /* offsetof(struct options, field) */
+	size_t off; /* of the member in struct cli, of the kind's type */
 };
 
-#define OPT(f, e, k, field)                                                                        \
+/* A row names its member once; MEMBER gives the member's offset only when
+ * its type is T, else the build fails (no _Generic association matches).
+ * Each kind's macro fixes T, so a row cannot point a kind at a member of
+ * another type, and the accessors below may cast. */
+#define MEMBER(T, m) _Generic(((struct cli *)0)->m, T : offsetof(struct cli, m))
+#define ROW(f, e, kind, T, m)                                                                      \
 	{                                                                                          \
-		f, e, k, offsetof(struct options, field)                                           \
+		f, e, kind, MEMBER(T, m)                                                           \
 	}
+#define ROW_STR(f, e, m)     ROW(f, e, OPT_STR, const char *, m)
+#define ROW_DUR(f, e, m)     ROW(f, e, OPT_DUR, uint64_t, m)
+#define ROW_BOOL(f, e, m)    ROW(f, e, OPT_BOOL, bool, m)
+#define ROW_COUNT(f, e, m)   ROW(f, e, OPT_COUNT, int, m)
+#define ROW_REWRITE(f, e, m) ROW(f, e, OPT_REWRITE, struct sig_rewrite, m)
+#define ROW_EXITS(f, e, m)   ROW(f, e, OPT_EXITS, struct exit_set, m)
+#define ROW_SIG(f, e, m)     ROW(f, e, OPT_SIG, int, m)
 
 static const struct opt_def opt_table[] = {
-    OPT("--job", "JOBSHIM_JOB", OPT_STR, job),
-    OPT("--config", "JOBSHIM_CONFIG", OPT_STR, config),
-    OPT("--command", "JOBSHIM_COMMAND", OPT_STR, command),
-    OPT("--size", "JOBSHIM_SIZE", OPT_STR, size),
-    OPT("--grace", "JOBSHIM_GRACE", OPT_DUR, grace_ms),
-    OPT("--stop-signal", "JOBSHIM_STOP_SIGNAL", OPT_STR, stop_signal_name),
-    OPT("--signal-group", "JOBSHIM_SIGNAL_GROUP", OPT_BOOL, signal_group),
-    OPT("--backoff-min", "JOBSHIM_BACKOFF_MIN", OPT_DUR, backoff_min_ms),
-    OPT("--backoff-max", "JOBSHIM_BACKOFF_MAX", OPT_DUR, backoff_max_ms),
-    OPT("--backoff-reset", "JOBSHIM_BACKOFF_RESET", OPT_DUR, backoff_reset_ms),
-    OPT("--timeout", "JOBSHIM_TIMEOUT", OPT_DUR, timeout_ms),
-    OPT("--seccomp", "JOBSHIM_SECCOMP", OPT_STR, seccomp),
-    OPT("--caps", "JOBSHIM_CAPS", OPT_STR, caps),
-    OPT("--user", "JOBSHIM_USER", OPT_STR, user),
-    OPT("--rlimits", "JOBSHIM_RLIMITS", OPT_STR, rlimits),
-    OPT("--log-format", "JOBSHIM_LOG_FORMAT", OPT_STR, log_format_name),
-    OPT("--log-timestamps", "JOBSHIM_LOG_TIMESTAMPS", OPT_BOOL, log_timestamps),
-    OPT("--run-dir", "JOBSHIM_RUN_DIR", OPT_STR, run_dir),
-    OPT("--watch-config", "JOBSHIM_WATCH_CONFIG", OPT_BOOL, watch_config),
-    OPT("--stop-delay", "JOBSHIM_STOP_DELAY", OPT_DUR, stop_delay_ms),
-    OPT("--rewrite", "JOBSHIM_REWRITE", OPT_REWRITE, rewrite),
-    OPT("--success-exit", "JOBSHIM_SUCCESS_EXIT", OPT_EXITS, success_exit),
-    OPT("--pdeathsig", "JOBSHIM_PDEATHSIG", OPT_SIG, pdeathsig),
-    OPT("-v", "JOBSHIM_VERBOSE", OPT_COUNT, verbose),
-    OPT(NULL, "JOBSHIM_CGROUP_ROOT", OPT_STR, cgroup_root),
+    ROW_STR("--job", "JOBSHIM_JOB", o.job),
+    ROW_STR("--config", "JOBSHIM_CONFIG", o.config),
+    ROW_STR("--command", "JOBSHIM_COMMAND", o.command),
+    ROW_STR("--size", "JOBSHIM_SIZE", size_name),
+    ROW_DUR("--grace", "JOBSHIM_GRACE", o.grace_ms),
+    ROW_STR("--stop-signal", "JOBSHIM_STOP_SIGNAL", stop_signal_name),
+    ROW_BOOL("--signal-group", "JOBSHIM_SIGNAL_GROUP", o.signal_group),
+    ROW_DUR("--backoff-min", "JOBSHIM_BACKOFF_MIN", o.backoff_min_ms),
+    ROW_DUR("--backoff-max", "JOBSHIM_BACKOFF_MAX", o.backoff_max_ms),
+    ROW_DUR("--backoff-reset", "JOBSHIM_BACKOFF_RESET", o.backoff_reset_ms),
+    ROW_DUR("--timeout", "JOBSHIM_TIMEOUT", o.timeout_ms),
+    ROW_STR("--seccomp", "JOBSHIM_SECCOMP", seccomp_name),
+    ROW_STR("--caps", "JOBSHIM_CAPS", o.caps),
+    ROW_STR("--user", "JOBSHIM_USER", o.user),
+    ROW_STR("--rlimits", "JOBSHIM_RLIMITS", o.rlimits),
+    ROW_STR("--log-format", "JOBSHIM_LOG_FORMAT", log_format_name),
+    ROW_BOOL("--log-timestamps", "JOBSHIM_LOG_TIMESTAMPS", o.log_timestamps),
+    ROW_STR("--run-dir", "JOBSHIM_RUN_DIR", o.run_dir),
+    ROW_BOOL("--watch-config", "JOBSHIM_WATCH_CONFIG", o.watch_config),
+    ROW_DUR("--stop-delay", "JOBSHIM_STOP_DELAY", o.stop_delay_ms),
+    ROW_REWRITE("--rewrite", "JOBSHIM_REWRITE", o.rewrite),
+    ROW_EXITS("--success-exit", "JOBSHIM_SUCCESS_EXIT", o.success_exit),
+    ROW_SIG("--pdeathsig", "JOBSHIM_PDEATHSIG", o.pdeathsig),
+    ROW_COUNT("-v", "JOBSHIM_VERBOSE", o.verbose),
+    ROW_STR(NULL, "JOBSHIM_CGROUP_ROOT", o.cgroup_root),
 };
+
+#define CONFIG_OFF offsetof(struct cli, o.config)
+
+/* The member a row writes, as its kind's type (the row macros checked it). */
+static const char **str_at(struct cli *c, const struct opt_def *d)
+{
+	return (const char **)((char *)c + d->off);
+}
+static uint64_t *dur_at(struct cli *c, const struct opt_def *d)
+{
+	return (uint64_t *)((char *)c + d->off);
+}
+static bool *bool_at(struct cli *c, const struct opt_def *d)
+{
+	return (bool *)((char *)c + d->off);
+}
+static int *int_at(struct cli *c, const struct opt_def *d)
+{
+	return (int *)((char *)c + d->off);
+}
+static struct sig_rewrite *rewrite_at(struct cli *c, const struct opt_def *d)
+{
+	return (struct sig_rewrite *)((char *)c + d->off);
+}
+static struct exit_set *exits_at(struct cli *c, const struct opt_def *d)
+{
+	return (struct exit_set *)((char *)c + d->off);
+}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -180,42 +221,41 @@ static int parse_level(const char *who, const char *val, int *out, char *err, si
 }
 
 /* Stores one option's value; `who` names its source for messages. */
-static int set_value(const struct opt_def *d, const char *who, const char *val, struct options *o,
+static int set_value(const struct opt_def *d, const char *who, const char *val, struct cli *c,
 		     char *err, size_t errlen)
 {
-	char *field = (char *)o + d->off;
 	struct err why;
 
 	switch (d->kind) {
 	case OPT_STR:
-		*(const char **)field = val;
+		*str_at(c, d) = val;
 		return 0;
 	case OPT_DUR:
-		if (duration_parse(val, (uint64_t *)field) < 0)
+		if (duration_parse(val, dur_at(c, d)) < 0)
 			return fail(
 			    err, errlen,
 			    "%s: invalid duration \"%s\" (expected e.g. 500ms, 8s, 5m, 1h30m)", who,
 			    val);
 		return 0;
 	case OPT_BOOL:
-		if (parse_bool(val, (bool *)field) < 0)
+		if (parse_bool(val, bool_at(c, d)) < 0)
 			return fail(err, errlen, "%s: expected 1 or 0, not \"%s\"", who, val);
 		return 0;
 	case OPT_COUNT:
-		return parse_level(who, val, (int *)field, err, errlen);
+		return parse_level(who, val, int_at(c, d), err, errlen);
 	case OPT_REWRITE:
-		if (sig_rewrite_parse(val, (struct sig_rewrite *)field, &why) < 0)
+		if (sig_rewrite_parse(val, rewrite_at(c, d), &why) < 0)
 			return fail(err, errlen, "%s: %s", who, why.msg);
 		return 0;
 	case OPT_EXITS:
-		if (exit_set_parse(val, (struct exit_set *)field, &why) < 0)
+		if (exit_set_parse(val, exits_at(c, d), &why) < 0)
 			return fail(err, errlen, "%s: %s", who, why.msg);
 		return 0;
 	case OPT_SIG:
-		if (sig_parse(val, false, (int *)field) < 0)
+		if (sig_parse(val, false, int_at(c, d)) < 0)
 			return fail(err, errlen,
 				    "%s: unknown signal \"%s\" (expected a name like USR1 or "
-				    "SIGUSR1, or 1-64)",
+				    "SIGUSR1, or 1-" BOUND_STR(SIGSPEC_MAX) ")",
 				    who, val);
 		return 0;
 	}
@@ -232,22 +272,24 @@ static const struct opt_def *find_flag(const char *arg, size_t len)
 	return NULL;
 }
 
-static void set_defaults(struct options *o)
+static void set_defaults(struct cli *c)
 {
-	memset(o, 0, sizeof(*o));
-	o->cmd = CMD_RUN;
+	struct options *o = &c->o;
+
+	memset(c, 0, sizeof(*c));
+	c->cmd = CMD_RUN;
 	o->grace_ms = 8000;
 	o->backoff_min_ms = 1000;
 	o->backoff_max_ms = 60000;
 	o->backoff_reset_ms = 60000;
-	o->seccomp = "default";
+	c->seccomp_name = "default";
 	o->caps = "default";
-	o->log_format_name = "plain";
+	c->log_format_name = "plain";
 	o->subreaper = -1;
 	sig_rewrite_init(&o->rewrite);
 }
 
-static int apply_env(char *const *envp, struct options *o, char *err, size_t errlen)
+static int apply_env(char *const *envp, struct cli *c, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
 		const struct opt_def *d = &opt_table[i];
@@ -261,44 +303,43 @@ static int apply_env(char *const *envp, struct options *o, char *err, size_t err
 		 * the main app). */
 		if (val[0] == '\0')
 			continue;
-		r = set_value(d, d->env, val, o, err, errlen);
+		r = set_value(d, d->env, val, c, err, errlen);
 		if (r < 0)
 			return r;
-		if (d->off == offsetof(struct options, config))
-			o->config_explicit = true;
+		if (d->off == CONFIG_OFF)
+			c->o.config_explicit = true;
 	}
 	return 0;
 }
 
 /* Checks the values that have a closed set, once every layer is in. */
-static int validate(struct options *o, char *err, size_t errlen)
+static int validate(struct cli *c, char *err, size_t errlen)
 {
-	static const char *const profiles[] = {"default", "strict", "off"};
-	bool known = false;
+	struct options *o = &c->o;
 
 	/* An empty flag (--seccomp=) clears the field like an empty variable:
 	 * back to the built-in default, not NULL. */
-	if (o->log_format_name == NULL)
-		o->log_format_name = "plain";
-	if (o->seccomp == NULL)
-		o->seccomp = "default";
+	if (c->log_format_name == NULL)
+		c->log_format_name = "plain";
+	if (c->seccomp_name == NULL)
+		c->seccomp_name = "default";
 	if (o->caps == NULL)
 		o->caps = "default";
-	if (strcmp(o->log_format_name, "plain") == 0)
+	if (strcmp(c->log_format_name, "plain") == 0)
 		o->log_format = LOG_PLAIN;
-	else if (strcmp(o->log_format_name, "json") == 0)
+	else if (strcmp(c->log_format_name, "json") == 0)
 		o->log_format = LOG_JSON;
 	else
 		return fail(err, errlen, "log-format: unknown \"%s\" (expected plain or json)",
-			    o->log_format_name);
-	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
-		known = known || strcmp(o->seccomp, profiles[i]) == 0;
-	if (!known)
+			    c->log_format_name);
+	/* The one place the two are checked: runtime gets the parsed values. */
+	if (seccomp_profile_parse(c->seccomp_name, &o->seccomp) < 0)
 		return fail(err, errlen,
 			    "seccomp: unknown profile \"%s\" (expected default, strict or off)",
-			    o->seccomp);
-	if (o->size != NULL && size_lookup(o->size) == NULL)
-		return fail(err, errlen, "size: unknown size \"%s\" (expected %s)", o->size,
+			    c->seccomp_name);
+	o->size = NULL;
+	if (c->size_name != NULL && (o->size = size_lookup(c->size_name)) == NULL)
+		return fail(err, errlen, "size: unknown size \"%s\" (expected %s)", c->size_name,
 			    size_names());
 	if (o->backoff_min_ms == 0 || o->backoff_max_ms == 0)
 		return fail(err, errlen, "backoff: the delays must be at least 1ms");
@@ -307,26 +348,26 @@ static int validate(struct options *o, char *err, size_t errlen)
 		    err, errlen, "backoff: --backoff-min (%llums) exceeds --backoff-max (%llums)",
 		    (unsigned long long)o->backoff_min_ms, (unsigned long long)o->backoff_max_ms);
 	o->stop_signal = 0;
-	if (o->stop_signal_name != NULL) {
-		o->stop_signal = signal_parse(o->stop_signal_name);
+	if (c->stop_signal_name != NULL) {
+		o->stop_signal = signal_parse(c->stop_signal_name);
 		if (o->stop_signal < 0)
 			return fail(err, errlen,
 				    "stop-signal: unknown signal \"%s\" (expected e.g. TERM, QUIT, "
 				    "INT, 15)",
-				    o->stop_signal_name);
+				    c->stop_signal_name);
 	}
-	if (o->verbose_flags > 0)
-		o->verbose = o->verbose_flags > 9 ? 9 : o->verbose_flags;
+	if (c->verbose_flags > 0)
+		o->verbose = c->verbose_flags > 9 ? 9 : c->verbose_flags;
 	o->orphan_lines = o->verbose >= 1;
 	return 0;
 }
 
-static int parse_output(const char *val, struct options *o, char *err, size_t errlen)
+static int parse_output(const char *val, struct cli *c, char *err, size_t errlen)
 {
 	if (strcmp(val, "table") == 0)
-		o->output = OUT_TABLE;
+		c->output = OUT_TABLE;
 	else if (strcmp(val, "json") == 0)
-		o->output = OUT_JSON;
+		c->output = OUT_JSON;
 	else
 		return fail(err, errlen, "-o: unknown output \"%s\" (expected table or json)", val);
 	return 0;
@@ -334,7 +375,7 @@ static int parse_output(const char *val, struct options *o, char *err, size_t er
 
 /* A flag of jobshim's own table at argv[*i] (its value may be the next
  * word): 1 when it was one, 0 when not, or -EINVAL. */
-static int native_flag(int argc, char **argv, int *i, struct options *o, char *err, size_t errlen)
+static int native_flag(int argc, char **argv, int *i, struct cli *c, char *err, size_t errlen)
 {
 	const char *arg = argv[*i], *eq, *val;
 	const struct opt_def *d;
@@ -343,7 +384,7 @@ static int native_flag(int argc, char **argv, int *i, struct options *o, char *e
 
 	/* -v, -vv, -vvv: the level. */
 	if (arg[0] == '-' && arg[1] == 'v' && strspn(arg + 1, "v") == strlen(arg + 1)) {
-		o->verbose_flags += (int)strlen(arg + 1);
+		c->verbose_flags += (int)strlen(arg + 1);
 		return 1;
 	}
 	eq = strchr(arg, '=');
@@ -355,9 +396,9 @@ static int native_flag(int argc, char **argv, int *i, struct options *o, char *e
 		if (eq != NULL)
 			return fail(err, errlen, "%s takes no value", d->flag);
 		if (d->kind == OPT_COUNT)
-			o->verbose_flags++;
+			c->verbose_flags++;
 		else
-			*(bool *)((char *)o + d->off) = true;
+			*bool_at(c, d) = true;
 		return 1;
 	}
 	if (eq != NULL)
@@ -368,27 +409,27 @@ static int native_flag(int argc, char **argv, int *i, struct options *o, char *e
 		return fail(err, errlen, "%s: missing value", d->flag);
 	/* An empty value clears: strings back to their default, lists empty. */
 	if (val[0] == '\0' && d->kind == OPT_REWRITE)
-		sig_rewrite_init(&o->rewrite);
+		sig_rewrite_init(rewrite_at(c, d));
 	else if (val[0] == '\0' && d->kind == OPT_EXITS)
-		memset(&o->success_exit, 0, sizeof(o->success_exit));
+		memset(exits_at(c, d), 0, sizeof(struct exit_set));
 	else if (val[0] == '\0' && d->kind == OPT_SIG)
-		o->pdeathsig = 0;
-	else if ((r = set_value(d, d->flag, val, o, err, errlen)) < 0)
+		*int_at(c, d) = 0;
+	else if ((r = set_value(d, d->flag, val, c, err, errlen)) < 0)
 		return r;
 	/* --config= clears the variable's file: back to the optional default. */
-	if (d->off == offsetof(struct options, config))
-		o->config_explicit = val[0] != '\0';
+	if (d->off == CONFIG_OFF)
+		c->o.config_explicit = val[0] != '\0';
 	if (d->kind == OPT_STR && val[0] == '\0')
-		*(const char **)((char *)o + d->off) = NULL;
+		*str_at(c, d) = NULL;
 	return 1;
 }
 
 /* The words from argv[i] on are the command. */
-static int finish(int argc, char **argv, int i, struct options *o, char *err, size_t errlen)
+static int finish(int argc, char **argv, int i, struct cli *c, char *err, size_t errlen)
 {
-	o->argv = argv + i;
-	o->argc = argc - i;
-	return validate(o, err, errlen);
+	c->o.argv = argv + i;
+	c->o.argc = argc - i;
+	return validate(c, err, errlen);
 }
 
 /* The value of a short option: the rest of its word (-e143) or the next. */
@@ -404,9 +445,10 @@ static const char *short_value(int argc, char **argv, int *i, const char *c)
 /* tini's flags and variables with tini's defaults: signals to the main
  * process, no subreaper unless asked, the job gets the signal mask jobshim
  * was started with. Options end at the first word that is not one. */
-static int parse_tini(int argc, char **argv, char *const *envp, struct options *o, char *err,
+static int parse_tini(int argc, char **argv, char *const *envp, struct cli *c, char *err,
 		      size_t errlen)
 {
+	struct options *o = &c->o;
 	const char *v;
 	int verbosity = 1, i, r; /* tini's: 1 warnings, 2 info, 3 debug */
 	bool warn_on_reap = false;
@@ -421,7 +463,7 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 	    (r = parse_level("TINI_VERBOSITY", v, &verbosity, err, errlen)) < 0)
 		return r;
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
-		return o->cmd = CMD_VERSION, 0;
+		return c->cmd = CMD_VERSION, 0;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
@@ -432,7 +474,7 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 		if (arg[0] != '-' || arg[1] == '\0')
 			break;
 		if (arg[1] == '-') {
-			r = native_flag(argc, argv, &i, o, err, errlen);
+			r = native_flag(argc, argv, &i, c, err, errlen);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -440,14 +482,14 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 					    arg);
 			continue;
 		}
-		for (const char *c = arg + 1; *c != '\0'; c++) {
+		for (const char *sh = arg + 1; *sh != '\0'; sh++) {
 			const char *val;
 
-			switch (*c) {
+			switch (*sh) {
 			case 'h':
-				return o->cmd = CMD_HELP, 0;
+				return c->cmd = CMD_HELP, 0;
 			case 'l':
-				return o->cmd = CMD_VERSION, 0;
+				return c->cmd = CMD_VERSION, 0;
 			case 's':
 				o->subreaper = 1;
 				continue;
@@ -465,27 +507,27 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct options *
 				break;
 			default:
 				return fail(err, errlen, "unknown option \"-%c\" (see tini -h)",
-					    *c);
+					    *sh);
 			}
-			val = short_value(argc, argv, &i, c);
+			val = short_value(argc, argv, &i, sh);
 			if (val == NULL)
-				return fail(err, errlen, "-%c: missing value", *c);
-			if (*c == 'e' && (strspn(val, "0123456789") != strlen(val) ||
-					  exit_set_parse(val, &o->success_exit, NULL) < 0))
+				return fail(err, errlen, "-%c: missing value", *sh);
+			if (*sh == 'e' && (strspn(val, "0123456789") != strlen(val) ||
+					   exit_set_parse(val, &o->success_exit, NULL) < 0))
 				return fail(err, errlen, "-e: invalid exit code \"%s\" (0-255)",
 					    val);
-			if (*c == 'p' && sig_parse(val, false, &o->pdeathsig) < 0)
+			if (*sh == 'p' && sig_parse(val, false, &o->pdeathsig) < 0)
 				return fail(err, errlen, "-p: unknown signal \"%s\" (e.g. SIGUSR1)",
 					    val);
 			break; /* the value ended this word */
 		}
 	}
-	r = finish(argc, argv, i, o, err, errlen);
+	r = finish(argc, argv, i, c, err, errlen);
 	/* tini's levels onto jobshim's: its default (1, warnings) is jobshim's 0;
 	 * orphans get a line only with -w, at a level that shows warnings. */
 	o->verbose = verbosity >= 3 ? 2 : (verbosity >= 1 ? verbosity - 1 : 0);
-	if (o->verbose_flags > o->verbose)
-		o->verbose = o->verbose_flags;
+	if (c->verbose_flags > o->verbose)
+		o->verbose = c->verbose_flags;
 	o->orphan_lines = warn_on_reap && verbosity >= 1;
 	o->warn_no_reaping = verbosity >= 1;
 	return r;
@@ -519,10 +561,11 @@ static int dumb_init_rewrite(const char *val, struct options *o, char *err, size
  * process group, where TSTP, TTIN and TTOU become STOP and also stop
  * jobshim (shell job control); -c or DUMB_INIT_SETSID=0 for the main
  * process only. jobshim exits as soon as the main process does. */
-static int parse_dumb_init(int argc, char **argv, char *const *envp, struct options *o, char *err,
+static int parse_dumb_init(int argc, char **argv, char *const *envp, struct cli *c, char *err,
 			   size_t errlen)
 {
 	static const int tty_stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+	struct options *o = &c->o;
 	const char *v;
 	bool group = true, debug = false;
 	int i, r;
@@ -542,9 +585,9 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct opti
 			break;
 		if (arg[1] == '-') {
 			if (strcmp(arg, "--help") == 0)
-				return o->cmd = CMD_HELP, 0;
+				return c->cmd = CMD_HELP, 0;
 			if (strcmp(arg, "--version") == 0)
-				return o->cmd = CMD_VERSION, 0;
+				return c->cmd = CMD_VERSION, 0;
 			if (strcmp(arg, "--single-child") == 0) {
 				group = false;
 				continue;
@@ -561,7 +604,7 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct opti
 					return r;
 				continue;
 			}
-			r = native_flag(argc, argv, &i, o, err, errlen);
+			r = native_flag(argc, argv, &i, c, err, errlen);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -569,20 +612,20 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct opti
 					    arg);
 			continue;
 		}
-		for (const char *c = arg + 1; *c != '\0'; c++) {
-			if (*c == 'h')
-				return o->cmd = CMD_HELP, 0;
-			if (*c == 'V')
-				return o->cmd = CMD_VERSION, 0;
-			if (*c == 'c' || *c == 'v') {
-				group = group && *c != 'c';
-				debug = debug || *c == 'v';
+		for (const char *sh = arg + 1; *sh != '\0'; sh++) {
+			if (*sh == 'h')
+				return c->cmd = CMD_HELP, 0;
+			if (*sh == 'V')
+				return c->cmd = CMD_VERSION, 0;
+			if (*sh == 'c' || *sh == 'v') {
+				group = group && *sh != 'c';
+				debug = debug || *sh == 'v';
 				continue;
 			}
-			if (*c != 'r')
+			if (*sh != 'r')
 				return fail(err, errlen,
-					    "unknown option \"-%c\" (see dumb-init -h)", *c);
-			val = short_value(argc, argv, &i, c);
+					    "unknown option \"-%c\" (see dumb-init -h)", *sh);
+			val = short_value(argc, argv, &i, sh);
 			if (val == NULL)
 				return fail(err, errlen, "-r: missing value");
 			if ((r = dumb_init_rewrite(val, o, err, errlen)) < 0)
@@ -599,9 +642,9 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct opti
 	o->suspend_on_tty_signals = true;
 	o->exit_with_main = true;
 	o->leave_cwd = true;
-	if (debug && o->verbose_flags == 0)
-		o->verbose_flags = 1;
-	return finish(argc, argv, i, o, err, errlen);
+	if (debug && c->verbose_flags == 0)
+		c->verbose_flags = 1;
+	return finish(argc, argv, i, c, err, errlen);
 }
 
 /* ------------------------------------------------------------ jobshim */
@@ -620,35 +663,35 @@ static enum persona persona_of(const char *argv0)
 	return PERSONA_JOBSHIM;
 }
 
-int options_parse(int argc, char **argv, char *const *envp, struct options *o, char *err,
-		  size_t errlen)
+int cli_parse(int argc, char **argv, char *const *envp, struct cli *c, char *err, size_t errlen)
 {
+	struct options *o = &c->o;
 	int i = 1, r;
 	bool ctl;
 
-	set_defaults(o);
-	r = apply_env(envp, o, err, errlen);
+	set_defaults(c);
+	r = apply_env(envp, c, err, errlen);
 	if (r < 0)
 		return r;
 	o->persona = persona_of(argc > 0 ? argv[0] : NULL);
 	if (o->persona == PERSONA_TINI)
-		return parse_tini(argc, argv, envp, o, err, errlen);
+		return parse_tini(argc, argv, envp, c, err, errlen);
 	if (o->persona == PERSONA_DUMB_INIT)
-		return parse_dumb_init(argc, argv, envp, o, err, errlen);
+		return parse_dumb_init(argc, argv, envp, c, err, errlen);
 
 	/* Subcommands only as the first argument: `jobshim -- check` runs a
 	 * program called check. */
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
-		o->cmd = CMD_CHECK, i = 2;
+		c->cmd = CMD_CHECK, i = 2;
 	else if (argc > 1 && strcmp(argv[1], "stats") == 0)
-		o->cmd = CMD_STATS, i = 2;
+		c->cmd = CMD_STATS, i = 2;
 	else if (argc > 1 && strcmp(argv[1], "restart") == 0)
-		o->cmd = CMD_RESTART, i = 2;
+		c->cmd = CMD_RESTART, i = 2;
 	else if (argc > 1 && strcmp(argv[1], "signal") == 0)
-		o->cmd = CMD_SIGNAL, i = 2;
+		c->cmd = CMD_SIGNAL, i = 2;
 	else if (argc > 1 && strcmp(argv[1], "reload") == 0)
-		o->cmd = CMD_RELOAD, i = 2;
-	ctl = o->cmd == CMD_RESTART || o->cmd == CMD_SIGNAL || o->cmd == CMD_RELOAD;
+		c->cmd = CMD_RELOAD, i = 2;
+	ctl = c->cmd == CMD_RESTART || c->cmd == CMD_SIGNAL || c->cmd == CMD_RELOAD;
 
 	for (; i < argc; i++) {
 		const char *arg = argv[i], *val;
@@ -659,24 +702,24 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 		}
 		if ((arg[0] != '-' || arg[1] == '\0') && ctl) {
 			/* restart JOB, signal JOB SIG: ctl.c checks the count. */
-			if (o->ctl_argc > CTL_ARGS_MAX)
+			if (c->ctl_argc > CTL_ARGS_MAX)
 				return fail(err, errlen, "unexpected argument \"%s\"", arg);
-			o->ctl_args[o->ctl_argc++] = arg;
+			c->ctl_args[c->ctl_argc++] = arg;
 			continue;
 		}
 		if (arg[0] != '-' || arg[1] == '\0')
 			break; /* the command starts */
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			o->cmd = CMD_HELP;
+			c->cmd = CMD_HELP;
 			return 0;
 		}
 		if (strcmp(arg, "--version") == 0) {
-			o->cmd = CMD_VERSION;
+			c->cmd = CMD_VERSION;
 			return 0;
 		}
 		if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ||
 		    strncmp(arg, "--output=", 9) == 0) {
-			if (o->cmd != CMD_CHECK && o->cmd != CMD_STATS)
+			if (c->cmd != CMD_CHECK && c->cmd != CMD_STATS)
 				return fail(err, errlen, "%s: only for check and stats", arg);
 			if (arg[1] == '-' && arg[8] == '=')
 				val = arg + 9;
@@ -684,12 +727,12 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 				val = argv[++i];
 			else
 				return fail(err, errlen, "%s: missing value", arg);
-			r = parse_output(val, o, err, errlen);
+			r = parse_output(val, c, err, errlen);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		r = native_flag(argc, argv, &i, o, err, errlen);
+		r = native_flag(argc, argv, &i, c, err, errlen);
 		if (r < 0)
 			return r;
 		if (r == 0) {
@@ -698,7 +741,7 @@ int options_parse(int argc, char **argv, char *const *envp, struct options *o, c
 				    (int)len, arg);
 		}
 	}
-	if (o->cmd != CMD_RUN && i < argc)
+	if (c->cmd != CMD_RUN && i < argc)
 		return fail(err, errlen, "unexpected argument \"%s\"", argv[i]);
-	return finish(argc, argv, i, o, err, errlen);
+	return finish(argc, argv, i, c, err, errlen);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "jsonw.h"
 #include "options.h"
 #include "plan.h"
@@ -20,9 +21,9 @@
 #define EXIT_STATS_OK	   0
 #define EXIT_STATS_FAILED  1 /* SPEC §8: no jobshim runs, or stats cannot say */
 
-/* `jobshim check` for o (its environment env): the report on out, the
- * errors through log.h. Returns the exit status. */
-int check_command(const struct options *o, char *const *env, FILE *out);
+/* `jobshim check` for o (its environment env): the report on out as fmt
+ * asks, the errors through log.h. Returns the exit status. */
+int check_command(const struct options *o, enum output_format fmt, char *const *env, FILE *out);
 /* The report as SPEC §9's text or as JSON; 0 or -errno of the output. */
 int check_print_table(FILE *out, const struct plan_report *r);
 int check_print_json(FILE *out, const struct plan_report *r);

@@ -20,22 +20,22 @@ static const char *verb_of(enum command c)
 }
 
 /* The request from argv, checked by the very parser the server uses. */
-static int build_request(const struct options *o, struct control_req *req)
+static int build_request(const struct cli *c, struct control_req *req)
 {
 	char line[CONTROL_REQ_MAX + 1];
 	struct err why;
 	size_t len;
 
-	len = (size_t)snprintf(line, sizeof(line), "%s", verb_of(o->cmd));
-	for (int i = 0; i < o->ctl_argc && len < sizeof(line); i++) {
-		if (o->ctl_args[i][0] == '\0' || strpbrk(o->ctl_args[i], " \t\r\n") != NULL) {
-			log_cmd_msg(verb_of(o->cmd), "bad argument \"%s\"", o->ctl_args[i]);
+	len = (size_t)snprintf(line, sizeof(line), "%s", verb_of(c->cmd));
+	for (int i = 0; i < c->ctl_argc && len < sizeof(line); i++) {
+		if (c->ctl_args[i][0] == '\0' || strpbrk(c->ctl_args[i], " \t\r\n") != NULL) {
+			log_cmd_msg(verb_of(c->cmd), "bad argument \"%s\"", c->ctl_args[i]);
 			return -EINVAL;
 		}
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", o->ctl_args[i]);
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", c->ctl_args[i]);
 	}
 	if (len >= sizeof(line) - 1 || control_parse(line, len, req, &why) < 0) {
-		log_cmd_msg(verb_of(o->cmd), "%s",
+		log_cmd_msg(verb_of(c->cmd), "%s",
 			    len >= sizeof(line) - 1 ? "arguments too long" : why.msg);
 		return -EINVAL;
 	}
@@ -58,15 +58,16 @@ static void say_not_running(const char *verb, const char *dir)
 			    (unsigned)geteuid(), (unsigned)geteuid(), (unsigned)geteuid());
 }
 
-int ctl_command(const struct options *o)
+int ctl_command(const struct cli *c)
 {
-	const char *verb = verb_of(o->cmd);
+	const struct options *o = &c->o;
+	const char *verb = verb_of(c->cmd);
 	static char reply[CONTROL_REPLY_MAX];
 	char dir[PATH_MAX];
 	struct control_req req;
 	int r;
 
-	if (build_request(o, &req) < 0)
+	if (build_request(c, &req) < 0)
 		return CONTROL_BAD;
 	if (control_find_dir(o->run_dir, dir, sizeof(dir)) < 0) {
 		say_not_running(verb, NULL);

@@ -4,10 +4,10 @@
 #ifndef JOBSHIM_CTL_H
 #define JOBSHIM_CTL_H
 
-#include "options.h"
+#include "cli.h"
 
 /* Returns the exit status: 0 done, 1 no jobshim runs (or it cannot answer),
  * 2 a bad request. */
-int ctl_command(const struct options *o);
+int ctl_command(const struct cli *c);
 
 #endif

@@ -77,37 +77,38 @@ static int run(const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct cli c;
+	const struct options *o = &c.o;
 	char err[512];
 
-	if (options_parse(argc, argv, environ, &o, err, sizeof(err)) < 0) {
+	if (cli_parse(argc, argv, environ, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "jobshim: %s\n", err);
 		return EXIT_USAGE;
 	}
-	log_setup(o.log_format, o.log_timestamps, o.verbose);
-	switch (o.cmd) {
+	log_setup(o->log_format, o->log_timestamps, o->verbose);
+	switch (c.cmd) {
 	case CMD_VERSION:
-		if (o.persona != PERSONA_JOBSHIM)
-			printf("jobshim %s (as %s)\n", JOBSHIM_VERSION, persona_names[o.persona]);
+		if (o->persona != PERSONA_JOBSHIM)
+			printf("jobshim %s (as %s)\n", JOBSHIM_VERSION, persona_names[o->persona]);
 		else
 			printf("jobshim %s\n", JOBSHIM_VERSION);
 		return 0;
 	case CMD_HELP:
-		fputs(o.persona == PERSONA_TINI	       ? cli_usage_tini
-		      : o.persona == PERSONA_DUMB_INIT ? cli_usage_dumb_init
-						       : cli_usage,
+		fputs(o->persona == PERSONA_TINI	? cli_usage_tini
+		      : o->persona == PERSONA_DUMB_INIT ? cli_usage_dumb_init
+							: cli_usage,
 		      stdout);
 		return 0;
 	case CMD_CHECK:
-		return check_command(&o, environ, stdout);
+		return check_command(o, c.output, environ, stdout);
 	case CMD_STATS:
-		return stats_command(o.run_dir, o.output, stdout);
+		return stats_command(o->run_dir, c.output, stdout);
 	case CMD_RESTART:
 	case CMD_SIGNAL:
 	case CMD_RELOAD:
-		return ctl_command(&o);
+		return ctl_command(&c);
 	case CMD_RUN:
 		break;
 	}
-	return run(&o);
+	return run(o);
 }

@@ -1,4 +1,4 @@
-/* Tests of argv + environment → struct options (SPEC §1): one row per
+/* Tests of argv + environment → struct cli (SPEC §1): one row per
  * invocation, with the fields it must produce or the error it must give. */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,12 +28,13 @@ struct row {
 };
 
 /* One field of o as text, so that rows can name what they expect. */
-static void render(const struct options *o, const char *key, char *buf, size_t cap)
+static void render(const struct cli *c, const char *key, char *buf, size_t cap)
 {
 	static const char *const cmds[] = {"run", "check", "stats", "version", "help"};
+	const struct options *o = &c->o;
 #define S(f) ((f) != NULL ? (f) : "(null)")
 	if (strcmp(key, "cmd") == 0)
-		snprintf(buf, cap, "%s", cmds[o->cmd]);
+		snprintf(buf, cap, "%s", cmds[c->cmd]);
 	else if (strcmp(key, "job") == 0)
 		snprintf(buf, cap, "%s", S(o->job));
 	else if (strcmp(key, "config") == 0)
@@ -43,9 +44,9 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 	else if (strcmp(key, "command") == 0)
 		snprintf(buf, cap, "%s", S(o->command));
 	else if (strcmp(key, "size") == 0)
-		snprintf(buf, cap, "%s", S(o->size));
+		snprintf(buf, cap, "%s", o->size != NULL ? o->size->name : "(null)");
 	else if (strcmp(key, "seccomp") == 0)
-		snprintf(buf, cap, "%s", S(o->seccomp));
+		snprintf(buf, cap, "%s", seccomp_profile_name(o->seccomp));
 	else if (strcmp(key, "caps") == 0)
 		snprintf(buf, cap, "%s", S(o->caps));
 	else if (strcmp(key, "user") == 0)
@@ -67,7 +68,7 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 	else if (strcmp(key, "timeout") == 0)
 		snprintf(buf, cap, "%" PRIu64, o->timeout_ms);
 	else if (strcmp(key, "log") == 0)
-		snprintf(buf, cap, "%s/%s", S(o->log_format_name),
+		snprintf(buf, cap, "%s/%s", S(c->log_format_name),
 			 o->log_format == LOG_JSON ? "json" : "plain");
 	else if (strcmp(key, "ts") == 0)
 		snprintf(buf, cap, "%d", o->log_timestamps);
@@ -86,10 +87,10 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 	} else if (strcmp(key, "success") == 0) {
 		size_t len = 0;
 		buf[0] = '\0';
-		for (int c = 0; c <= 255 && len < cap; c++)
-			if (exit_set_has(&o->success_exit, c))
+		for (int code = 0; code <= 255 && len < cap; code++)
+			if (exit_set_has(&o->success_exit, code))
 				len += (size_t)snprintf(buf + len, cap - len, "%s%d",
-							len ? "," : "", c);
+							len ? "," : "", code);
 	} else if (strcmp(key, "pdeathsig") == 0)
 		snprintf(buf, cap, "%d", o->pdeathsig);
 	else if (strcmp(key, "persona") == 0)
@@ -111,7 +112,7 @@ static void render(const struct options *o, const char *key, char *buf, size_t c
 		/* tini's: the mask kept, and the warning when reaping cannot work */
 		snprintf(buf, cap, "%d%d", o->keep_sigmask, o->warn_no_reaping);
 	else if (strcmp(key, "output") == 0)
-		snprintf(buf, cap, "%s", o->output == OUT_JSON ? "json" : "table");
+		snprintf(buf, cap, "%s", c->output == OUT_JSON ? "json" : "table");
 	else if (strcmp(key, "argv") == 0) {
 		/* The command words joined by '|', "" when none. */
 		size_t len = 0;
@@ -644,7 +645,7 @@ static const struct row rows[] = {
      {"--seccomp", "lax", NULL},
      {NULL},
      {NULL},
-     "seccomp: unknown profile \"lax\""},
+     "seccomp: unknown profile \"lax\" (expected default, strict or off)"},
     {"bad JOBSHIM_SECCOMP",
      {NULL},
      {"JOBSHIM_SECCOMP=Default", NULL},
@@ -672,7 +673,7 @@ static int run_row(const struct row *r)
 {
 	char *argv[MAXV + 2], *envp[MAXV + 1];
 	char err[256], got[512];
-	struct options o;
+	struct cli c;
 	int argc = 0, envc = 0, rc, bad = 0;
 
 	argv[argc++] = (char *)(r->argv0 != NULL ? r->argv0 : "jobshim");
@@ -687,7 +688,7 @@ static int run_row(const struct row *r)
 
 	memset(err, 'x', sizeof(err));
 	err[sizeof(err) - 1] = '\0';
-	rc = options_parse(argc, argv, envp, &o, err, sizeof(err));
+	rc = cli_parse(argc, argv, envp, &c, err, sizeof(err));
 	if (r->err != NULL) {
 		if (rc != -EINVAL || strstr(err, r->err) == NULL) {
 			print_error("%s: rc %d, error \"%s\", expected -EINVAL and \"%s\"\n",
@@ -700,8 +701,8 @@ static int run_row(const struct row *r)
 		print_error("%s: unexpected error %d: %s\n", r->name, rc, err);
 		return 1;
 	}
-	if (o.cmd == CMD_HELP || o.cmd == CMD_VERSION) {
-		if (strcmp(r->expect[0], o.cmd == CMD_HELP ? "cmd=help" : "cmd=version") != 0) {
+	if (c.cmd == CMD_HELP || c.cmd == CMD_VERSION) {
+		if (strcmp(r->expect[0], c.cmd == CMD_HELP ? "cmd=help" : "cmd=version") != 0) {
 			print_error("%s: unexpected %s\n", r->name, r->expect[0]);
 			return 1;
 		}
@@ -717,7 +718,7 @@ static int run_row(const struct row *r)
 			if (strncmp(r->expect[j], want, klen + 1) == 0)
 				want = r->expect[j];
 		snprintf(key, sizeof(key), "%.*s", (int)klen, want);
-		render(&o, key, got, sizeof(got));
+		render(&c, key, got, sizeof(got));
 		if (strcmp(got, want + klen + 1) != 0) {
 			print_error("%s: %s is \"%s\", expected \"%s\"\n", r->name, key, got,
 				    want + klen + 1);
@@ -765,40 +766,42 @@ static void test_cli_strings_borrowed(void **state)
 	char env0[] = "JOBSHIM_USER=app";
 	char *argv[] = {(char *)"jobshim", job, cmd, NULL};
 	char *envp[] = {env0, NULL};
-	struct options o;
+	struct cli c;
+	const struct options *o = &c.o;
 	char err[128];
 
 	(void)state;
-	assert_int_equal(options_parse(3, argv, envp, &o, err, sizeof(err)), 0);
-	assert_ptr_equal(o.job, job + 6);
-	assert_ptr_equal(o.user, env0 + 13);
-	assert_ptr_equal(o.argv, &argv[2]);
-	assert_int_equal(o.argc, 1);
+	assert_int_equal(cli_parse(3, argv, envp, &c, err, sizeof(err)), 0);
+	assert_ptr_equal(o->job, job + 6);
+	assert_ptr_equal(o->user, env0 + 13);
+	assert_ptr_equal(o->argv, &argv[2]);
+	assert_int_equal(o->argc, 1);
 }
 
 /* A NULL environment is the empty one. */
 static void test_cli_null_env(void **state)
 {
 	char *argv[] = {(char *)"jobshim", (char *)"true", NULL};
-	struct options o;
+	struct cli c;
+	const struct options *o = &c.o;
 	char err[128];
 
 	(void)state;
-	assert_int_equal(options_parse(2, argv, NULL, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.grace_ms, 8000);
-	assert_string_equal(o.argv[0], "true");
+	assert_int_equal(cli_parse(2, argv, NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(o->grace_ms, 8000);
+	assert_string_equal(o->argv[0], "true");
 }
 
 /* A small error buffer holds a truncated, terminated message. */
 static void test_cli_small_err(void **state)
 {
 	char *argv[] = {(char *)"jobshim", (char *)"--frobnicate-everything", NULL};
-	struct options o;
+	struct cli c;
 	char err[8];
 
 	(void)state;
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(options_parse(2, argv, NULL, &o, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cli_parse(2, argv, NULL, &c, err, sizeof(err)), -EINVAL);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
 	assert_memory_equal(err, "unknown", 7);
 }

@@ -18,10 +18,14 @@
 #include "config.h"
 #include "cron.h"
 
+/* The SPEC's numbers, which the rows' inputs (A64, four workers, 45m) are
+ * built around; messages name them through bounds.h. */
+_Static_assert(JOB_NAME_MAX == 63, "SPEC §3: a job name is a DNS label");
+_Static_assert(WORKERS_MAX == 3, "SPEC §3: at most 3 worker jobs");
 #define SIZES "(expected micro, mini, standard-1, standard-2, standard-4)"
 #define NAME_RULE                                                                                  \
 	"is not a valid name (lowercase letters, digits and '-', starting and ending with a "      \
-	"letter or digit, at most 63 characters)"
+	"letter or digit, at most " BOUND_STR(JOB_NAME_MAX) " characters)"
 #define TOP_KEYS                                                                                   \
 	"size, env, workerJobs, deployJob, scheduledJobs, port, replicas, enableBasicAuth, "       \
 	"healthProbe"
@@ -121,7 +125,8 @@ static const struct row rows[] = {
     {"more than 3 workers",
      "workerJobs:\n  - {name: a, command: x}\n  - {name: b, command: x}\n"
      "  - {name: c, command: x}\n  - {name: d, command: x}\n",
-     {"t.yaml:5:5: workerJobs: at most 3 worker jobs are allowed, found 4"}},
+     {"t.yaml:5:5: workerJobs: at most " BOUND_STR(
+	 WORKERS_MAX) " worker jobs are allowed, found 4"}},
     /* sizes */
     {"unknown size (SPEC §1's example)",
      "size: mini\nworkerJobs:\n  - name: a\n    command: x\n  - name: b\n    command: y\n"
@@ -643,6 +648,42 @@ static void test_name_helpers(void **state)
 	assert_string_equal(config_kind_name(CONFIG_SCHEDULED), "scheduled");
 }
 
+/* SCHEDULED_MAX scheduled jobs are accepted; one more is an error at the
+ * first job too many, with the bound and the count in the message. */
+static void test_scheduled_limit(void **state)
+{
+	static char text[(SCHEDULED_MAX + 1) * 64 + 32];
+	char want[160];
+	struct config c;
+	struct errlist e = {0};
+
+	(void)state;
+	for (size_t n = SCHEDULED_MAX; n <= SCHEDULED_MAX + 1; n++) {
+		size_t len = (size_t)snprintf(text, sizeof(text), "scheduledJobs:\n");
+
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(
+			    text + len, sizeof(text) - len,
+			    "  - {name: j%zu, command: x, schedule: \"@daily\"}\n", i);
+		assert_true(len < sizeof(text));
+		print_message("%zu scheduled jobs\n", n);
+		if (n == SCHEDULED_MAX) {
+			assert_int_equal(config_parse(text, len, "t.yaml", &c, &e), 0);
+			assert_int_equal(c.n_jobs, SCHEDULED_MAX);
+		} else {
+			assert_int_equal(config_parse(text, len, "t.yaml", &c, &e), -EINVAL);
+			assert_int_equal(e.n, 1);
+			snprintf(want, sizeof(want),
+				 "t.yaml:%d:5: scheduledJobs: at most %d scheduled jobs are "
+				 "supported, found %d",
+				 SCHEDULED_MAX + 2, SCHEDULED_MAX, SCHEDULED_MAX + 1);
+			assert_string_equal(e.item[0].msg, want);
+		}
+		config_free(&c);
+		errlist_clear(&e);
+	}
+}
+
 /* cron_validate on its own: accepted and refused expressions. */
 static void test_cron(void **state)
 {
@@ -692,7 +733,7 @@ int main(void)
 	    cmocka_unit_test(test_billion_laughs), cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_many_nodes),	   cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_load),	   cmocka_unit_test(test_name_helpers),
-	    cmocka_unit_test(test_cron),
+	    cmocka_unit_test(test_cron),	   cmocka_unit_test(test_scheduled_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -521,22 +521,27 @@ struct long_row {
 	size_t pieces[6]; /* expected piece lengths, 0-terminated */
 };
 
+/* L is SPEC §5's 16 KiB, the piece size the rows are written in. */
+#define L LOGPFX_LINE_MAX
+_Static_assert(LOGPFX_LINE_MAX == 16 * 1024, "SPEC §5: lines are cut at 16 KiB");
+
 static const struct long_row long_rows[] = {
-    {16384, true, LOG_PLAIN, 100000, {16384}},
-    {16384, true, LOG_PLAIN, 1000, {16384}},
-    {16383, true, LOG_PLAIN, 16383, {16383}},
-    {16385, true, LOG_PLAIN, 100000, {16384, 1}},
-    {16385, true, LOG_PLAIN, 4096, {16384, 1}},
-    {3 * 16384 + 5, true, LOG_PLAIN, 100000, {16384, 16384, 16384, 5}},
-    {3 * 16384 + 5, true, LOG_PLAIN, 777, {16384, 16384, 16384, 5}},
-    {2 * 16384, true, LOG_PLAIN, 4096, {16384, 16384}},
-    {16384, false, LOG_PLAIN, 4096, {16384}},
-    {16385, false, LOG_PLAIN, 4096, {16384, 1}},
-    {16384, true, LOG_JSON, 100000, {16384}},
-    {16385, true, LOG_JSON, 100000, {16384, 1}},
-    {3 * 16384 + 5, true, LOG_JSON, 1000, {16384, 16384, 16384, 5}},
-    {2 * 16384, false, LOG_JSON, 4096, {16384, 16384}},
+    {L, true, LOG_PLAIN, 100000, {L}},
+    {L, true, LOG_PLAIN, 1000, {L}},
+    {L - 1, true, LOG_PLAIN, L - 1, {L - 1}},
+    {L + 1, true, LOG_PLAIN, 100000, {L, 1}},
+    {L + 1, true, LOG_PLAIN, 4096, {L, 1}},
+    {3 * L + 5, true, LOG_PLAIN, 100000, {L, L, L, 5}},
+    {3 * L + 5, true, LOG_PLAIN, 777, {L, L, L, 5}},
+    {2 * L, true, LOG_PLAIN, 4096, {L, L}},
+    {L, false, LOG_PLAIN, 4096, {L}},
+    {L + 1, false, LOG_PLAIN, 4096, {L, 1}},
+    {L, true, LOG_JSON, 100000, {L}},
+    {L + 1, true, LOG_JSON, 100000, {L, 1}},
+    {3 * L + 5, true, LOG_JSON, 1000, {L, L, L, 5}},
+    {2 * L, false, LOG_JSON, 4096, {L, L}},
 };
+#undef L
 
 /* len content bytes and a newline (which a row may leave unfed). */
 static char *make_line(size_t len)

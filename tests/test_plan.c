@@ -79,7 +79,6 @@ static int setup(void **state)
 	if (mkdtemp(tmpl) == NULL)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s", tmpl);
-	plan_set_launcher_path("/nonexistent/launcher");
 	return 0;
 }
 
@@ -100,8 +99,8 @@ static struct options opts(const char *config_text, const char *job)
 {
 	struct options o = {0};
 
-	o.cmd = CMD_RUN;
 	o.job = job;
+	o.launcher = "/nonexistent/launcher"; /* whatever this machine has */
 	if (config_text != NULL) {
 		o.config = strdup(write_tmp("deploio.yaml", config_text));
 		o.config_explicit = true;
@@ -152,7 +151,7 @@ static void test_main_size_layers(void **state)
 		struct errlist e = {0};
 
 		print_message("row %zu\n", i);
-		o.size = rows[i].opt;
+		o.size = rows[i].opt != NULL ? size_lookup(rows[i].opt) : NULL;
 		assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 		assert_int_equal(e.n, 0);
 		assert_int_equal(p.n_jobs, 1);
@@ -191,7 +190,7 @@ static void test_worker_size_layers(void **state)
 		struct errlist e = {0};
 
 		print_message("row %zu\n", i);
-		o.size = rows[i].opt;
+		o.size = rows[i].opt != NULL ? size_lookup(rows[i].opt) : NULL;
 		assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 		assert_int_equal(p.n_jobs, 1);
 		assert_string_equal(p.jobs[0].name, rows[i].job);
@@ -248,7 +247,7 @@ static void test_launcher(void **state)
 	(void)state;
 	/* present but not executable: not used */
 	chmod(launcher, 0644);
-	plan_set_launcher_path(launcher);
+	o.launcher = launcher;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].argv[0], "/bin/sh");
 	plan_free(&p);
@@ -264,7 +263,6 @@ static void test_launcher(void **state)
 	assert_string_equal(p.jobs[0].argv[0], "bundle");
 	plan_free(&p);
 
-	plan_set_launcher_path("/nonexistent/launcher");
 	free(launcher);
 	opts_free(&o);
 }
@@ -553,7 +551,7 @@ static void test_all_mode(void **state)
 	plan_free(&p);
 
 	/* --size is the main app's in @all mode */
-	o.size = "standard-2";
+	o.size = size_lookup("standard-2");
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
 	assert_string_equal(p.jobs[0].size->name, "standard-2");
 	assert_string_equal(p.jobs[1].size->name, "standard-1");
@@ -602,44 +600,45 @@ static void test_options(void **state)
 
 	(void)state;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
-	assert_string_equal(p.jobs[0].sandbox.seccomp, "default");
+	assert_int_equal(p.jobs[0].sandbox.seccomp, SECCOMP_PROFILE_DEFAULT);
 	assert_string_equal(p.jobs[0].sandbox.caps, "default");
 	assert_null(p.jobs[0].sandbox.user);
 	assert_null(p.jobs[0].sandbox.rlimits);
 	assert_null(p.jobs[0].sandbox.cgroup_root);
 	plan_free(&p);
 
-	o.seccomp = "strict";
+	o.seccomp = SECCOMP_PROFILE_STRICT;
 	o.caps = "none";
 	o.user = "nobody";
 	o.rlimits = "core=0";
 	o.cgroup_root = "/tmp/cg";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), 0);
-	assert_string_equal(p.jobs[0].sandbox.seccomp, "strict");
+	assert_int_equal(p.jobs[0].sandbox.seccomp, SECCOMP_PROFILE_STRICT);
 	assert_string_equal(p.jobs[0].sandbox.caps, "none");
 	assert_string_equal(p.jobs[0].sandbox.user, "nobody");
 	assert_string_equal(p.jobs[0].sandbox.rlimits, "core=0");
 	assert_string_equal(p.jobs[0].sandbox.cgroup_root, "/tmp/cg");
 	plan_free(&p);
 
-	/* an invalid --size stops every mode, the main app's included */
-	o.size = "huge";
+	/* an invalid option stops every mode, the main app's included (--size
+	 * and --seccomp cannot be: shim/cli.c parsed them; test_cli's rows) */
+	o.user = NULL;
+	o.caps = "CHOWN,BOGUS";
 	o.job = NULL;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.item[0].msg, "size: unknown size \"huge\" (expected micro, mini, "
-					   "standard-1, standard-2, standard-4)");
+	assert_string_equal(e.item[0].msg, "caps: unknown capability \"BOGUS\"");
 	errlist_clear(&e);
 
-	/* so does an invalid sandbox option (sandbox_validate's message) */
-	o.size = NULL;
-	o.seccomp = "bogus";
+	/* so does another invalid sandbox option (sandbox_validate's message) */
+	o.caps = NULL;
+	o.rlimits = "nofile=lots";
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_true(e.n >= 1);
 	errlist_clear(&e);
 
 	/* the main app without a command */
-	o.seccomp = NULL;
+	o.rlimits = NULL;
 	o.argv = no_env;
 	assert_int_equal(plan_build(&o, no_env, &p, &e), -EINVAL);
 	assert_int_equal(e.n, 1);
@@ -670,7 +669,7 @@ struct captured {
 
 /* check_command writing to out, with stderr (where log.c writes) sent to a
  * file: its exit status and what it logged (c.err). */
-static struct captured run_check_on(const struct options *o, FILE *out)
+static struct captured run_check_on(const struct options *o, enum output_format fmt, FILE *out)
 {
 	struct captured c = {0};
 	FILE *err = tmpfile();
@@ -680,7 +679,7 @@ static struct captured run_check_on(const struct options *o, FILE *out)
 	assert_non_null(err);
 	assert_true(saved >= 0);
 	assert_int_equal(dup2(fileno(err), STDERR_FILENO), STDERR_FILENO);
-	c.rc = check_command(o, no_env, out);
+	c.rc = check_command(o, fmt, no_env, out);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	assert_int_equal(fseek(err, 0, SEEK_END), 0);
@@ -696,7 +695,7 @@ static struct captured run_check_on(const struct options *o, FILE *out)
 }
 
 /* The same, stdout captured in c.out. */
-static struct captured run_check(const struct options *o)
+static struct captured run_check(const struct options *o, enum output_format fmt)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -704,7 +703,7 @@ static struct captured run_check(const struct options *o)
 	struct captured c;
 
 	assert_non_null(out);
-	c = run_check_on(o, out);
+	c = run_check_on(o, fmt, out);
 	fclose(out);
 	c.out = buf;
 	c.out_len = len;
@@ -731,10 +730,9 @@ static void test_check_table(void **state)
 	char line[PATH_MAX + 32];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.argv = no_env; /* `jobshim check` has no command */
 	o.argc = 0;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 0);
 	assert_string_equal(c.err, "");
 	snprintf(line, sizeof(line), "config: %s\n", o.config);
@@ -761,8 +759,8 @@ static void test_check_table(void **state)
 	/* with a worker selected and overridden */
 	o.job = "mailer";
 	o.command = "bin/mailer --fast";
-	o.size = "mini";
-	c = run_check(&o);
+	o.size = size_lookup("mini");
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 0);
 	assert_contains(c.out, "\nweb\n  kind: main\n");
 	assert_contains(c.out, "\nmailer\n  kind: worker (runs here)\n  command: bin/mailer "
@@ -773,7 +771,7 @@ static void test_check_table(void **state)
 	o.job = NULL;
 	o.command = NULL;
 	o.argv = main_argv;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_contains(c.out, "\nweb\n  kind: main (runs here)\n  command: bundle exec "
 			       "puma\n  size: mini (memory");
 	captured_free(&c);
@@ -787,10 +785,8 @@ static void test_check_json(void **state)
 	char want[PATH_MAX + 32];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
-	o.output = OUT_JSON;
 	o.argv = no_env;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 0);
 	assert_json(c.out);
 	snprintf(want, sizeof(want), "{\"config\":\"%s\",\"valid\":true,\"jobs\":[{", o.config);
@@ -808,10 +804,8 @@ static void test_check_json(void **state)
 	/* no file: config is null, the main app alone */
 	opts_free(&o);
 	o = opts(NULL, NULL);
-	o.cmd = CMD_CHECK;
-	o.output = OUT_JSON;
 	o.argv = main_argv;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 0);
 	assert_json(c.out);
 	assert_contains(c.out, "{\"config\":null,\"valid\":true,\"jobs\":[{\"name\":\"web\"");
@@ -831,15 +825,13 @@ static void test_check_output_error(void **state)
 	struct captured c;
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.argv = no_env;
 	o.argc = 0;
 	for (size_t i = 0; i < 2; i++) {
 		FILE *full = fopen("/dev/full", "w");
 
 		assert_non_null(full);
-		o.output = formats[i];
-		c = run_check_on(&o, full);
+		c = run_check_on(&o, formats[i], full);
 		fclose(full);
 		assert_int_equal(c.rc, EXIT_CHECK_OUTPUT);
 		assert_string_equal(c.err, "jobshim check: unable to write the output: No space "
@@ -849,12 +841,10 @@ static void test_check_output_error(void **state)
 	opts_free(&o);
 
 	o = opts(broken_yaml, NULL);
-	o.cmd = CMD_CHECK;
 	o.argv = no_env;
-	o.output = OUT_JSON;
 	FILE *full = fopen("/dev/full", "w");
 	assert_non_null(full);
-	c = run_check_on(&o, full);
+	c = run_check_on(&o, OUT_JSON, full);
 	fclose(full);
 	assert_int_equal(c.rc, EXIT_CHECK_INVALID);
 	assert_contains(c.err, "unknown size \"huge\"");
@@ -871,9 +861,8 @@ static void test_check_invalid(void **state)
 	char want[2 * PATH_MAX + 400];
 
 	(void)state;
-	o.cmd = CMD_CHECK;
 	o.argv = no_env;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.out, "");
 	snprintf(want, sizeof(want),
@@ -885,8 +874,7 @@ static void test_check_invalid(void **state)
 	assert_string_equal(c.err, want);
 	captured_free(&c);
 
-	o.output = OUT_JSON;
-	c = run_check(&o);
+	c = run_check(&o, OUT_JSON);
 	assert_int_equal(c.rc, 2);
 	assert_json(c.out);
 	assert_contains(c.out, ",\"valid\":false,\"errors\":[\"");
@@ -897,19 +885,17 @@ static void test_check_invalid(void **state)
 
 	/* errors of every layer at once: option, file, selection */
 	o = opts("workerJobs: 1\n", "nope");
-	o.cmd = CMD_CHECK;
-	o.size = "huge";
-	c = run_check(&o);
+	o.caps = "BOGUS";
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
-	assert_contains(c.err, "jobshim: size: unknown size \"huge\"");
+	assert_contains(c.err, "jobshim: caps: unknown capability \"BOGUS\"");
 	assert_contains(c.err, ":1:13: workerJobs: expected a list, found a scalar\n");
 	captured_free(&c);
 	opts_free(&o);
 
 	/* an unknown job, and a named file that does not exist */
 	o = opts(full_yaml, "nope");
-	o.cmd = CMD_CHECK;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.err, "jobshim: unknown job \"nope\" (known jobs: sidekiq, mailer, "
 				   "release, nightly, @all, @cron)\n");
@@ -917,9 +903,8 @@ static void test_check_invalid(void **state)
 	opts_free(&o);
 
 	o = opts(NULL, NULL);
-	o.cmd = CMD_CHECK;
 	o.config_explicit = true;
-	c = run_check(&o);
+	c = run_check(&o, OUT_TABLE);
 	assert_int_equal(c.rc, 2);
 	assert_string_equal(c.err, "jobshim: unable to read /nonexistent/.deploio.yaml: No such "
 				   "file or directory\n");

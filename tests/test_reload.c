@@ -84,7 +84,7 @@ static void build(struct built *b, const char *const *jobs)
 		b->argv[i][0] = sh, b->argv[i][1] = dash_c, b->argv[i][2] = b->cmd[i];
 		j->argv = b->argv[i];
 		j->envp = b->envp[i];
-		j->sandbox.seccomp = "default";
+		j->sandbox.seccomp = SECCOMP_PROFILE_DEFAULT;
 		j->sandbox.caps = "default";
 		b->plan.n_jobs++;
 	}
