@@ -40,7 +40,7 @@ build/bench/filterload: bench/filterload.c tools/seccomp-profile.c tools/seccomp
 		tools/seccomp-compact.c -lseccomp
 
 # The line prefixer alone, in process (bench/logpfx_bench.c), for profiling.
-build/bench/logpfx_bench: bench/logpfx_bench.c runtime/logpfx.c runtime/log.c runtime/xio.c \
+build/bench/logpfx_bench: bench/logpfx_bench.c runtime/logpfx.c runtime/log.c runtime/xio.c runtime/outq.c \
 		$(GENERATED) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -iquote runtime -I$(BUILD)/gen -o $@ $(filter %.c,$^)
