@@ -1,7 +1,5 @@
 #include "backoff.h"
 
-#include <stdio.h>
-
 uint64_t backoff_delay(unsigned streak, uint64_t min_ms, uint64_t max_ms)
 {
 	uint64_t d = min_ms;
@@ -18,23 +16,4 @@ unsigned backoff_streak(unsigned streak, uint64_t ran_ms, uint64_t reset_ms)
 	if (ran_ms >= reset_ms)
 		return 1;
 	return streak < 1000000 ? streak + 1 : streak;
-}
-
-void format_ms(uint64_t ms, char *buf, unsigned long cap)
-{
-	uint64_t s = ms / 1000;
-
-	if (ms < 100)
-		snprintf(buf, cap, "%llums", (unsigned long long)ms);
-	else if (ms < 10000 && ms % 1000 != 0)
-		snprintf(buf, cap, "%llu.%llus", (unsigned long long)s,
-			 (unsigned long long)(ms % 1000) / 100);
-	else if (s < 60)
-		snprintf(buf, cap, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(buf, cap, "%llum%llus", (unsigned long long)s / 60,
-			 (unsigned long long)s % 60);
-	else
-		snprintf(buf, cap, "%lluh%llum%llus", (unsigned long long)s / 3600,
-			 (unsigned long long)(s % 3600) / 60, (unsigned long long)s % 60);
 }

@@ -12,7 +12,4 @@ uint64_t backoff_delay(unsigned streak, uint64_t min_ms, uint64_t max_ms);
  * reset_ms starts over at 1. */
 unsigned backoff_streak(unsigned streak, uint64_t ran_ms, uint64_t reset_ms);
 
-/* "0.4s", "4s", "2m10s", "1h30m0s": for log lines. */
-void format_ms(uint64_t ms, char *buf, unsigned long cap);
-
 #endif

@@ -1,7 +1,9 @@
 #include "duration.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NS_MAX 9223372036854775807ULL /* Go's time.Duration is an int64 of ns */
@@ -103,4 +105,79 @@ int duration_parse(const char *s, uint64_t *ms)
 	}
 	*ms = ns / 1000000ULL;
 	return 0;
+}
+
+static int format_terse(char *buf, size_t cap, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (ms < 100)
+		return snprintf(buf, cap, "%" PRIu64 "ms", ms);
+	if (ms < 10000 && ms % 1000 != 0)
+		return snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 "s", s, ms % 1000 / 100);
+	if (s < 60)
+		return snprintf(buf, cap, "%" PRIu64 "s", s);
+	if (s < 3600)
+		return snprintf(buf, cap, "%" PRIu64 "m%" PRIu64 "s", s / 60, s % 60);
+	return snprintf(buf, cap, "%" PRIu64 "h%" PRIu64 "m%" PRIu64 "s", s / 3600, s % 3600 / 60,
+			s % 60);
+}
+
+static int format_written(char *buf, size_t cap, uint64_t ms)
+{
+	uint64_t h = ms / 3600000, m = ms / 60000 % 60;
+
+	if (ms % 60000 != 0 || ms == 0)
+		return format_terse(buf, cap, ms);
+	if (h > 0 && m > 0)
+		return snprintf(buf, cap, "%" PRIu64 "h%" PRIu64 "m", h, m);
+	if (h > 0)
+		return snprintf(buf, cap, "%" PRIu64 "h", h);
+	return snprintf(buf, cap, "%" PRIu64 "m", m);
+}
+
+static int format_exact(char *buf, size_t cap, uint64_t ms)
+{
+	uint64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, rest = ms % 1000;
+	char hs[32] = "", mins[8] = "", secs[32] = "";
+
+	if (ms == 0)
+		return snprintf(buf, cap, "0s");
+	if (h > 0)
+		snprintf(hs, sizeof(hs), "%" PRIu64 "h", h);
+	if (m > 0)
+		snprintf(mins, sizeof(mins), "%" PRIu64 "m", m);
+	if (rest > 0)
+		snprintf(secs, sizeof(secs), "%" PRIu64 ".%03" PRIu64 "s", s, rest);
+	else if (s > 0)
+		snprintf(secs, sizeof(secs), "%" PRIu64 "s", s);
+	return snprintf(buf, cap, "%s%s%s", hs, mins, secs);
+}
+
+static int format_uptime(char *buf, size_t cap, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 60)
+		return snprintf(buf, cap, "%" PRIu64 "s", s);
+	if (s < 3600)
+		return snprintf(buf, cap, "%" PRIu64 "m%" PRIu64 "s", s / 60, s % 60);
+	if (s < 86400)
+		return snprintf(buf, cap, "%" PRIu64 "h%" PRIu64 "m", s / 3600, s % 3600 / 60);
+	return snprintf(buf, cap, "%" PRIu64 "d%" PRIu64 "h", s / 86400, s % 86400 / 3600);
+}
+
+int duration_format(char *buf, size_t cap, uint64_t ms, enum duration_style style)
+{
+	switch (style) {
+	case DURATION_WRITTEN:
+		return format_written(buf, cap, ms);
+	case DURATION_EXACT:
+		return format_exact(buf, cap, ms);
+	case DURATION_UPTIME:
+		return format_uptime(buf, cap, ms);
+	case DURATION_TERSE:
+		break;
+	}
+	return format_terse(buf, cap, ms);
 }

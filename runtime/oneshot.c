@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "duration.h"
 
 void oneshot_begin(struct oneshot *r, unsigned attempts)
 {
@@ -65,9 +66,9 @@ void oneshot_describe_end(const struct oneshot *r, const char *name, const char 
 			 r->attempts);
 		return;
 	}
-	format_ms(ran_ms, ran, sizeof(ran));
+	duration_format(ran, sizeof(ran), ran_ms, DURATION_TERSE);
 	if (r->state == OS_WAITING) {
-		format_ms(delay_ms, delay, sizeof(delay));
+		duration_format(delay, sizeof(delay), delay_ms, DURATION_TERSE);
 		snprintf(line1, cap, "%s attempt %u of %u %s after %s; retry in %s", name,
 			 r->attempt, r->attempts, what, ran, delay);
 		return;
@@ -78,27 +79,12 @@ void oneshot_describe_end(const struct oneshot *r, const char *name, const char 
 		 r->attempt == 1 ? "" : "s");
 }
 
-/* A timeout as it was written: "10m", "1h30m", "90s" → "1m30s", "2.5s". */
-static void format_timeout(uint64_t ms, char *buf, size_t cap)
-{
-	uint64_t h = ms / 3600000, m = ms / 60000 % 60;
-
-	if (ms % 60000 != 0 || ms == 0)
-		format_ms(ms, buf, cap);
-	else if (h > 0 && m > 0)
-		snprintf(buf, cap, "%lluh%llum", (unsigned long long)h, (unsigned long long)m);
-	else if (h > 0)
-		snprintf(buf, cap, "%lluh", (unsigned long long)h);
-	else
-		snprintf(buf, cap, "%llum", (unsigned long long)m);
-}
-
 void oneshot_describe_timeout(const struct oneshot *r, const char *name, uint64_t timeout_ms,
 			      char *buf, size_t cap)
 {
 	char t[32];
 
-	format_timeout(timeout_ms, t, sizeof(t));
+	duration_format(t, sizeof(t), timeout_ms, DURATION_WRITTEN);
 	snprintf(buf, cap, "%s timed out after %s (attempt %u of %u)", name, t, r->attempt,
 		 r->attempts);
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "duration.h"
 #include "config.h"
 #include "control.h"
 #include "cron.h"
@@ -745,7 +746,7 @@ static void say_why(const struct sup *s, const char *why, int stop_sig)
 		return;
 	}
 	running_names(s, names, sizeof(names));
-	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	duration_format(grace, sizeof(grace), s->o->grace_ms, DURATION_TERSE);
 	if (s->o->stop_signal != 0 && signal_name(stop_sig) != NULL)
 		snprintf(with, sizeof(with), " with SIG%s", signal_name(stop_sig));
 	log_msg("%s: stopping %s%s (grace %s)", why, names, with, grace);
@@ -915,7 +916,7 @@ static void exited_stopping(const struct job *j, int wstatus)
 
 	term_leftovers(j);
 	describe_exit(j, wstatus, what, sizeof(what));
-	format_ms(mono() - j->started_ms, ran, sizeof(ran));
+	duration_format(ran, sizeof(ran), mono() - j->started_ms, DURATION_TERSE);
 	log_msg("%s %s after %s", j->plan->name, what, ran);
 }
 
@@ -932,8 +933,8 @@ static void schedule_restart(struct sup *s, struct job *j)
 	if (!j->last_oom)
 		j->last_oom = oom_killed(j, j->last_wstatus);
 	describe_exit(j, j->last_wstatus, what, sizeof(what));
-	format_ms(ran, ran_s, sizeof(ran_s));
-	format_ms(delay, delay_s, sizeof(delay_s));
+	duration_format(ran_s, sizeof(ran_s), ran, DURATION_TERSE);
+	duration_format(delay_s, sizeof(delay_s), delay, DURATION_TERSE);
 	log_msg("%s %s after %s; restart %u in %s", j->plan->name, what, ran_s, j->restarts + 1,
 		delay_s);
 }
@@ -1407,7 +1408,7 @@ static void transition_said(const struct job *j, enum job_state prev)
 	if (prev != JS_CLEANUP)
 		return;
 	status_describe(j->last_wstatus, what, sizeof(what));
-	format_ms(mono() - j->started_ms, ran, sizeof(ran));
+	duration_format(ran, sizeof(ran), mono() - j->started_ms, DURATION_TERSE);
 	log_msg("%s %s after %s (%s)", j->plan->name, what, ran,
 		j->transition == TR_RESTART ? "restart requested" : "removed by a reload");
 }
@@ -1456,7 +1457,7 @@ static void transition_stop(struct sup *s, const struct job *j)
 {
 	char grace[32], sig[24];
 
-	format_ms(s->o->grace_ms, grace, sizeof(grace));
+	duration_format(grace, sizeof(grace), s->o->grace_ms, DURATION_TERSE);
 	log_msg("%s %s: %s to pid %d (grace %s)",
 		j->transition == TR_RESTART ? "restarting" : "stopping", j->plan->name,
 		sig_label(stop_signal(s), sig, sizeof(sig)), (int)j->pid, grace);

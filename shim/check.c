@@ -245,7 +245,7 @@ static void oneshot_text(FILE *out, const struct plan_report *r, const struct pl
 		fputc('\n', out);
 	}
 	fprintf(out, "  retries: %d%s\n", j->retries, j->retries_default ? " (the default)" : "");
-	fmt_duration(dur, sizeof(dur), (int64_t)j->timeout_ms, FMT_DURATION_FULL);
+	fmt_duration(dur, sizeof(dur), (int64_t)j->timeout_ms, DURATION_EXACT);
 	fprintf(out, "  timeout: %s", dur);
 	if (j->timeout_from != NULL)
 		fprintf(out, " (%s)", j->timeout_from);
@@ -270,7 +270,7 @@ static void oneshot_json(struct jw *w, const struct plan_report *r, const struct
 	}
 	jw_key(w, "retries");
 	jw_int(w, j->retries);
-	fmt_duration(dur, sizeof(dur), (int64_t)j->timeout_ms, FMT_DURATION_FULL);
+	fmt_duration(dur, sizeof(dur), (int64_t)j->timeout_ms, DURATION_EXACT);
 	jw_key(w, "timeout");
 	jw_str(w, dur);
 	jw_key(w, "timeout_ms");

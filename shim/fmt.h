@@ -7,22 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "duration.h"
+
 /* Binary units, rounded down: the largest of Ki, Mi, Gi, Ti that gives an
  * exact value or one of at least 10 ("87Mi", "2Gi", "1536Mi", "512Mi");
  * plain bytes below 1Ki; "-" for a negative value. */
 int fmt_bytes(char *buf, size_t cap, int64_t bytes);
 
-enum fmt_duration_style {
-	/* Every non-zero unit, as a configuration file writes it (Go's
-	 * time.Duration without the zero parts): "5m", "1h30m", "1m30s",
-	 * "2.500s", "0s". */
-	FMT_DURATION_FULL,
-	/* The two largest units, whole seconds, for tables: "45s", "2m10s",
-	 * "3h4m", "2d3h". */
-	FMT_DURATION_SHORT,
-};
-
-/* ms milliseconds in the given style; "-" for a negative value. */
-int fmt_duration(char *buf, size_t cap, int64_t ms, enum fmt_duration_style style);
+/* ms milliseconds in one of runtime's styles (duration.h: EXACT for
+ * check's timeouts, UPTIME for tables); "-" for a negative value (unknown). */
+int fmt_duration(char *buf, size_t cap, int64_t ms, enum duration_style style);
 
 #endif

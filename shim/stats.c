@@ -49,7 +49,7 @@ static void row_cells(const struct stats_row *r, char cell[NCOLS][CELL_MAX])
 	else
 		snprintf(cell[COL_LASTEXIT], CELL_MAX, "-");
 	fmt_duration(cell[COL_UPTIME], CELL_MAX, r->uptime_s >= 0 ? r->uptime_s * 1000 : -1,
-		     FMT_DURATION_SHORT);
+		     DURATION_UPTIME);
 	if (r->cpu_millicores >= 0)
 		snprintf(cell[COL_CPU], CELL_MAX, "%" PRId64 "m", r->cpu_millicores);
 	else

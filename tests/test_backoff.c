@@ -183,73 +183,6 @@ static void test_backoff_sequence(void **state)
 	}
 }
 
-struct fmt_row {
-	uint64_t ms;
-	const char *want;
-};
-
-static const struct fmt_row fmt_rows[] = {
-    {0, "0ms"},
-    {1, "1ms"},
-    {50, "50ms"},
-    {99, "99ms"},
-    {100, "0.1s"},
-    {400, "0.4s"},
-    {450, "0.4s"}, /* truncated, never rounded up to a longer time */
-    {999, "0.9s"},
-    {1000, "1s"},
-    {1001, "1.0s"},
-    {1500, "1.5s"},
-    {4000, "4s"},
-    {9999, "9.9s"},
-    {10000, "10s"},
-    {10500, "10s"},
-    {59000, "59s"},
-    {59999, "59s"},
-    {60000, "1m0s"}, /* like Go's time.Duration */
-    {61000, "1m1s"},
-    {130000, "2m10s"},
-    {3599999, "59m59s"},
-    {3600000, "1h0m0s"},
-    {5400000, "1h30m0s"},
-    {90061000, "25h1m1s"},
-    {UINT64_MAX, "5124095576030h25m51s"},
-};
-
-static void test_format_ms_table(void **state)
-{
-	int bad = 0;
-
-	(void)state;
-	for (size_t i = 0; i < N(fmt_rows); i++) {
-		char buf[64];
-
-		memset(buf, 'x', sizeof(buf));
-		format_ms(fmt_rows[i].ms, buf, sizeof(buf));
-		if (strcmp(buf, fmt_rows[i].want) != 0) {
-			print_error("format_ms(%llu) = \"%s\", expected \"%s\"\n",
-				    (unsigned long long)fmt_rows[i].ms, buf, fmt_rows[i].want);
-			bad++;
-		}
-	}
-	assert_int_equal(bad, 0);
-}
-
-/* A small buffer gets a terminated prefix and nothing past its end. */
-static void test_format_ms_truncates(void **state)
-{
-	char buf[8];
-
-	(void)state;
-	memset(buf, 'x', sizeof(buf));
-	format_ms(5400000, buf, 4);
-	assert_string_equal(buf, "1h3");
-	assert_int_equal(buf[4], 'x');
-	format_ms(5400000, buf, 1);
-	assert_string_equal(buf, "");
-	assert_int_equal(buf[1], 'h'); /* untouched past cap */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,8 +190,6 @@ int main(void)
 	    cmocka_unit_test(test_backoff_delay_monotonic),
 	    cmocka_unit_test(test_backoff_streak_table),
 	    cmocka_unit_test(test_backoff_sequence),
-	    cmocka_unit_test(test_format_ms_table),
-	    cmocka_unit_test(test_format_ms_truncates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,11 @@
-/* Go-style duration parsing (SPEC §1): one row per accepted or refused form. */
+/* Go-style duration parsing (SPEC §1): one row per accepted or refused form;
+ * the formatter's styles. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -84,11 +86,101 @@ static void test_duration_null(void **state)
 	assert_int_equal(ms, 7);
 }
 
+struct fmt_row {
+	uint64_t ms;
+	const char *want;
+};
+
+static const struct fmt_row fmt_rows[] = {
+    {0, "0ms"},
+    {1, "1ms"},
+    {50, "50ms"},
+    {99, "99ms"},
+    {100, "0.1s"},
+    {400, "0.4s"},
+    {450, "0.4s"}, /* truncated, never rounded up to a longer time */
+    {999, "0.9s"},
+    {1000, "1s"},
+    {1001, "1.0s"},
+    {1500, "1.5s"},
+    {4000, "4s"},
+    {9999, "9.9s"},
+    {10000, "10s"},
+    {10500, "10s"},
+    {59000, "59s"},
+    {59999, "59s"},
+    {60000, "1m0s"}, /* like Go's time.Duration */
+    {61000, "1m1s"},
+    {130000, "2m10s"},
+    {3599999, "59m59s"},
+    {3600000, "1h0m0s"},
+    {5400000, "1h30m0s"},
+    {90061000, "25h1m1s"},
+    {UINT64_MAX, "5124095576030h25m51s"},
+};
+
+static void test_format_terse_table(void **state)
+{
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fmt_rows) / sizeof(fmt_rows[0]); i++) {
+		char buf[64];
+
+		memset(buf, 'x', sizeof(buf));
+		duration_format(buf, sizeof(buf), fmt_rows[i].ms, DURATION_TERSE);
+		if (strcmp(buf, fmt_rows[i].want) != 0) {
+			print_error("terse(%llu) = \"%s\", expected \"%s\"\n",
+				    (unsigned long long)fmt_rows[i].ms, buf, fmt_rows[i].want);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* A small buffer gets a terminated prefix and nothing past its end. */
+static void test_format_terse_truncates(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	duration_format(buf, 4, 5400000, DURATION_TERSE);
+	assert_string_equal(buf, "1h3");
+	assert_int_equal(buf[4], 'x');
+	duration_format(buf, 1, 5400000, DURATION_TERSE);
+	assert_string_equal(buf, "");
+	assert_int_equal(buf[1], 'h'); /* untouched past cap */
+}
+
+/* A timeout as it was written: whole minutes and hours as such, the rest
+ * as in messages. */
+static void test_format_written(void **state)
+{
+	static const struct fmt_row written[] = {
+	    {0, "0ms"},	     {2500, "2.5s"},	 {90000, "1m30s"},	{600000, "10m"},
+	    {3600000, "1h"}, {5400000, "1h30m"}, {5430000, "1h30m30s"},
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(written) / sizeof(written[0]); i++) {
+		int n = duration_format(buf, sizeof(buf), written[i].ms, DURATION_WRITTEN);
+		if (strcmp(buf, written[i].want) != 0)
+			fail_msg("written(%llu) = \"%s\", expected \"%s\"",
+				 (unsigned long long)written[i].ms, buf, written[i].want);
+		assert_int_equal(n, (int)strlen(written[i].want));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_duration_table),
 	    cmocka_unit_test(test_duration_null),
+	    cmocka_unit_test(test_format_terse_table),
+	    cmocka_unit_test(test_format_terse_truncates),
+	    cmocka_unit_test(test_format_written),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

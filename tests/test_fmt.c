@@ -53,7 +53,7 @@ static void test_fmt_bytes(void **state)
 
 struct dur_row {
 	int64_t ms;
-	enum fmt_duration_style style;
+	enum duration_style style;
 	const char *want;
 };
 
@@ -61,36 +61,36 @@ static void test_fmt_duration(void **state)
 {
 	static const struct dur_row rows[] = {
 	    /* tables (stats' UPTIME): two units, whole seconds */
-	    {-1, FMT_DURATION_SHORT, "-"},
-	    {0, FMT_DURATION_SHORT, "0s"},
-	    {999, FMT_DURATION_SHORT, "0s"},
-	    {1000, FMT_DURATION_SHORT, "1s"},
-	    {45000, FMT_DURATION_SHORT, "45s"},
-	    {59000, FMT_DURATION_SHORT, "59s"},
-	    {60000, FMT_DURATION_SHORT, "1m0s"},
-	    {130000, FMT_DURATION_SHORT, "2m10s"},
-	    {3599000, FMT_DURATION_SHORT, "59m59s"},
-	    {3600000, FMT_DURATION_SHORT, "1h0m"},
-	    {11040000, FMT_DURATION_SHORT, "3h4m"},
-	    {11099000, FMT_DURATION_SHORT, "3h4m"},
-	    {86399000, FMT_DURATION_SHORT, "23h59m"},
-	    {86400000, FMT_DURATION_SHORT, "1d0h"},
-	    {183600000, FMT_DURATION_SHORT, "2d3h"},
-	    {8640000000LL, FMT_DURATION_SHORT, "100d0h"},
-	    {INT64_MAX, FMT_DURATION_SHORT, "106751991167d7h"},
+	    {-1, DURATION_UPTIME, "-"},
+	    {0, DURATION_UPTIME, "0s"},
+	    {999, DURATION_UPTIME, "0s"},
+	    {1000, DURATION_UPTIME, "1s"},
+	    {45000, DURATION_UPTIME, "45s"},
+	    {59000, DURATION_UPTIME, "59s"},
+	    {60000, DURATION_UPTIME, "1m0s"},
+	    {130000, DURATION_UPTIME, "2m10s"},
+	    {3599000, DURATION_UPTIME, "59m59s"},
+	    {3600000, DURATION_UPTIME, "1h0m"},
+	    {11040000, DURATION_UPTIME, "3h4m"},
+	    {11099000, DURATION_UPTIME, "3h4m"},
+	    {86399000, DURATION_UPTIME, "23h59m"},
+	    {86400000, DURATION_UPTIME, "1d0h"},
+	    {183600000, DURATION_UPTIME, "2d3h"},
+	    {8640000000LL, DURATION_UPTIME, "100d0h"},
+	    {INT64_MAX, DURATION_UPTIME, "106751991167d7h"},
 	    /* check's timeouts: every non-zero unit, as a file writes them */
-	    {-5, FMT_DURATION_FULL, "-"},
-	    {0, FMT_DURATION_FULL, "0s"},
-	    {1, FMT_DURATION_FULL, "0.001s"},
-	    {500, FMT_DURATION_FULL, "0.500s"},
-	    {2500, FMT_DURATION_FULL, "2.500s"},
-	    {90000, FMT_DURATION_FULL, "1m30s"},
-	    {300000, FMT_DURATION_FULL, "5m"},
-	    {1800000, FMT_DURATION_FULL, "30m"},
-	    {3600000, FMT_DURATION_FULL, "1h"},
-	    {5400000, FMT_DURATION_FULL, "1h30m"},
-	    {3601000, FMT_DURATION_FULL, "1h1s"},
-	    {90061001, FMT_DURATION_FULL, "25h1m1.001s"},
+	    {-5, DURATION_EXACT, "-"},
+	    {0, DURATION_EXACT, "0s"},
+	    {1, DURATION_EXACT, "0.001s"},
+	    {500, DURATION_EXACT, "0.500s"},
+	    {2500, DURATION_EXACT, "2.500s"},
+	    {90000, DURATION_EXACT, "1m30s"},
+	    {300000, DURATION_EXACT, "5m"},
+	    {1800000, DURATION_EXACT, "30m"},
+	    {3600000, DURATION_EXACT, "1h"},
+	    {5400000, DURATION_EXACT, "1h30m"},
+	    {3601000, DURATION_EXACT, "1h1s"},
+	    {90061001, DURATION_EXACT, "25h1m1.001s"},
 	};
 	char buf[40];
 
@@ -112,7 +112,7 @@ static void test_fmt_truncation(void **state)
 	(void)state;
 	assert_int_equal(fmt_bytes(buf, sizeof(buf), 1610612736), 6);
 	assert_string_equal(buf, "153");
-	assert_int_equal(fmt_duration(buf, sizeof(buf), 5400000, FMT_DURATION_FULL), 5);
+	assert_int_equal(fmt_duration(buf, sizeof(buf), 5400000, DURATION_EXACT), 5);
 	assert_string_equal(buf, "1h3");
 }
 
