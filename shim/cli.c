@@ -424,6 +424,20 @@ static int native_flag(int argc, char **argv, int *i, struct cli *c, char *err, 
 	return 1;
 }
 
+/* A persona's long option that is not its own: jobshim's (0), else an
+ * error that points at that persona's help (-EINVAL). */
+static int persona_long_flag(int argc, char **argv, int *i, struct cli *c, const char *persona,
+			     char *err, size_t errlen)
+{
+	int r = native_flag(argc, argv, i, c, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return fail(err, errlen, "unknown option \"%s\" (see %s -h)", argv[*i], persona);
+	return 0;
+}
+
 /* The words from argv[i] on are the command. */
 static int finish(int argc, char **argv, int i, struct cli *c, char *err, size_t errlen)
 {
@@ -474,12 +488,8 @@ static int parse_tini(int argc, char **argv, char *const *envp, struct cli *c, c
 		if (arg[0] != '-' || arg[1] == '\0')
 			break;
 		if (arg[1] == '-') {
-			r = native_flag(argc, argv, &i, c, err, errlen);
-			if (r < 0)
+			if ((r = persona_long_flag(argc, argv, &i, c, "tini", err, errlen)) < 0)
 				return r;
-			if (r == 0)
-				return fail(err, errlen, "unknown option \"%s\" (see tini -h)",
-					    arg);
 			continue;
 		}
 		for (const char *sh = arg + 1; *sh != '\0'; sh++) {
@@ -604,12 +614,9 @@ static int parse_dumb_init(int argc, char **argv, char *const *envp, struct cli 
 					return r;
 				continue;
 			}
-			r = native_flag(argc, argv, &i, c, err, errlen);
-			if (r < 0)
+			if ((r = persona_long_flag(argc, argv, &i, c, "dumb-init", err, errlen)) <
+			    0)
 				return r;
-			if (r == 0)
-				return fail(err, errlen, "unknown option \"%s\" (see dumb-init -h)",
-					    arg);
 			continue;
 		}
 		for (const char *sh = arg + 1; *sh != '\0'; sh++) {
