@@ -147,17 +147,25 @@ static bool want_dns_label(struct errlist *errs, const char *name)
 	return false;
 }
 
-/* Syntax of the options that do not depend on the configuration. */
-static int options_validate(const struct options *o, struct errlist *errs)
+/* The sandbox the options give a job (name and size borrowed). */
+static struct sandbox_opts sandbox_opts_of(const struct options *o, const char *name,
+					   const struct size_spec *size)
 {
-	struct sandbox_opts so = {
-	    .job_name = MAIN_NAME,
+	return (struct sandbox_opts){
+	    .job_name = name,
+	    .size = size,
 	    .seccomp = o->seccomp,
 	    .caps = o->caps != NULL ? o->caps : "default",
 	    .user = o->user,
 	    .rlimits = o->rlimits,
 	    .cgroup_root = o->cgroup_root,
 	};
+}
+
+/* Syntax of the options that do not depend on the configuration. */
+static int options_validate(const struct options *o, struct errlist *errs)
+{
+	struct sandbox_opts so = sandbox_opts_of(o, MAIN_NAME, NULL);
 
 	/* --size and --seccomp are already parsed (shim/cli.c). */
 	return sandbox_validate(&so, errs);
@@ -268,15 +276,7 @@ static int job_fill(struct job_plan *j, const char *name, enum job_kind kind, co
 	if (j->envp == NULL)
 		return -ENOMEM;
 	j->size = size; /* NULL: no layer names one, no limits (SPEC §6) */
-	j->sandbox = (struct sandbox_opts){
-	    .job_name = j->name,
-	    .size = j->size,
-	    .seccomp = o->seccomp,
-	    .caps = o->caps != NULL ? o->caps : "default",
-	    .user = o->user,
-	    .rlimits = o->rlimits,
-	    .cgroup_root = o->cgroup_root,
-	};
+	j->sandbox = sandbox_opts_of(o, j->name, j->size);
 	return 0;
 }
 
@@ -551,20 +551,6 @@ void plan_free(struct run_plan *p)
 
 /* ----------------------------------------------------------------- check */
 
-static struct sandbox_opts check_sandbox(const struct options *o, const char *name,
-					 const struct size_spec *size)
-{
-	return (struct sandbox_opts){
-	    .job_name = name,
-	    .size = size,
-	    .seccomp = o->seccomp,
-	    .caps = o->caps != NULL ? o->caps : "default",
-	    .user = o->user,
-	    .rlimits = o->rlimits,
-	    .cgroup_root = o->cgroup_root,
-	};
-}
-
 /* A one-shot job's run: retries, timeout, and for a scheduled job whether
  * Deploio accepts its schedule and its next times. */
 static void oneshot_report(struct plan_report *r, struct plan_report_job *j,
@@ -616,7 +602,7 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
 	j->selected = s->mode != MODE_JOB && s->mode != MODE_CRON;
 	j->argv = o->argv != NULL && o->argv[0] != NULL ? o->argv : NULL;
 	j->size = main_size(o, &l->cfg, s->mode);
-	j->sandbox = check_sandbox(o, j->name, j->size);
+	j->sandbox = sandbox_opts_of(o, j->name, j->size);
 	for (size_t i = 0; i < l->cfg.n_jobs && n < max - 1; i++) {
 		const struct config_job *cj = &l->cfg.jobs[i];
 
@@ -627,7 +613,7 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
 			      (s->mode == MODE_CRON && cj->kind == CONFIG_SCHEDULED);
 		j->command = cj == s->worker ? s->command : cj->command;
 		j->size = worker_size(o, cj, s);
-		j->sandbox = check_sandbox(o, j->name, j->size);
+		j->sandbox = sandbox_opts_of(o, j->name, j->size);
 		if (cj->kind != CONFIG_WORKER)
 			oneshot_report(r, j, cj, o);
 	}
@@ -638,7 +624,7 @@ static void report_jobs(struct plan_report *r, const struct options *o, const st
 		j->selected = true;
 		j->command = s->command;
 		j->size = worker_size(o, NULL, s);
-		j->sandbox = check_sandbox(o, j->name, j->size);
+		j->sandbox = sandbox_opts_of(o, j->name, j->size);
 	}
 	r->n_jobs = n;
 }
