@@ -276,6 +276,24 @@ if [ $((0x$capeff >> 24 & 1)) -eq 0 ] && [ "$hard" != unlimited ] && [ "$hard" -
 		JOBSHIM_CGROUP_ROOT=$TMP/no-cgroup unshare --pid --fork --mount-proc "$JOBSHIM" -- \
 		true 2>"$TMP/err")
 	expect "lowered: said once in @all" 1 "$(grep -c 'rlimit nofile' "$TMP/err")"
+	# Two sizes above the hard limit, one restarting: each size's own
+	# values are said, once each (not only the first size's).
+	cat >"$TMP/sized2.yaml" <<EOF
+size: standard-2
+workerJobs:
+  - name: big
+    command: "touch $TMP/big.ran; exit 1"
+    size: standard-4
+EOF
+	rm -f "$TMP/big.ran"
+	JOBSHIM_JOB=@all JOBSHIM_CONFIG=$TMP/sized2.yaml JOBSHIM_CGROUP_ROOT=$TMP/no-cgroup \
+		JOBSHIM_BACKOFF_MIN=10ms JOBSHIM_BACKOFF_MAX=10ms unshare --pid --fork --mount-proc \
+		"$JOBSHIM" -- sh -c "until [ -e $TMP/big.ran ]; do sleep 0.01; done; rm $TMP/big.ran;
+			until [ -e $TMP/big.ran ]; do sleep 0.01; done" 2>"$TMP/err"
+	expect "lowered, two sizes in @all: standard-2's values said once" 1 \
+		"$(grep -c "size standard-2: rlimit nofile 32768 is above the hard limit $hard,.* the job gets $hard" "$TMP/err")"
+	expect "lowered, two sizes in @all: standard-4's values said once, across restarts" 1 \
+		"$(grep -c "size standard-4: rlimit nofile 65536 is above the hard limit $hard,.* the job gets $hard" "$TMP/err")"
 	out=$(JOBSHIM_SIZE=standard-2 "$JOBSHIM" check 2>&1)
 	check "lowered: check shows the value the job gets" grep -qx "  rlimits: nofile=$hard core=0" <<<"$out"
 	check "lowered: check says why" grep -qx "  rlimits lowered: size standard-2: rlimit nofile 32768 is above the hard limit $hard, which jobshim cannot raise (no CAP_SYS_RESOURCE); the job gets $hard" <<<"$out"

@@ -37,10 +37,12 @@ struct sandbox {
 
 /* The warnings SPEC §6 says once per process, whichever job's sandbox is
  * prepared (every start and restart prepares one): the only mutable state
- * of this file, written only by the parent before a fork. */
+ * of this file, written only by the parent before a fork. A lowered rlimit
+ * is said once for each size (a bit per size_table entry), so that in @all
+ * every size's own value is named, not only the first one's. */
 static struct {
 	bool cgroup_not_enforced;
-	bool rlimit_lowered[RLIMITS_COUNT];
+	unsigned rlimit_lowered[RLIMITS_COUNT];
 } said;
 
 /* Step names for a failed rlimit: string literals, since the child may not
@@ -125,9 +127,14 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 {
 	struct rlimit cur;
 	char msg[256];
+	unsigned size_bit;
 
-	if (now->effective & (1ULL << CAP_SYS_RESOURCE))
+	if (o->size == NULL || (now->effective & (1ULL << CAP_SYS_RESOURCE)))
 		return;
+	/* Sizes come from size_table (size_lookup); any other is one more bit. */
+	size_bit = o->size >= size_table && o->size < size_table + size_count
+		       ? 1u << (unsigned)(o->size - size_table)
+		       : 1u << 31;
 	for (int res = 0; res < RLIMITS_COUNT; res++) {
 		struct rlimit_entry *e = &sb->rlimits.r[res];
 
@@ -142,8 +149,8 @@ static void lower_size_rlimits(const struct sandbox_opts *o, struct sandbox *sb,
 		    (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
 		if (note != NULL && note[0] == '\0') {
 			snprintf(note, note_cap, "%s", msg);
-		} else if (note == NULL && !said.rlimit_lowered[res]) {
-			said.rlimit_lowered[res] = true;
+		} else if (note == NULL && !(said.rlimit_lowered[res] & size_bit)) {
+			said.rlimit_lowered[res] |= size_bit;
 			log_msg("%s", msg);
 		}
 		e->hard = cur.rlim_max;
