@@ -186,6 +186,11 @@ expect "1 MB command: said once" 1 "$(grep -c 'Argument list too long' "$ERR")"
 pid1 /nonexistent/program 2>"$ERR"
 expect "not found: 127" 127 "$?"
 check "not found: one message naming the command" test "$(grep -c '/nonexistent/program: No such file' "$ERR")" -eq 1
+# An empty command name is not found, as execvp says (ENOENT), not a PATH
+# directory taken for the command (EACCES, 126).
+pid1 -- '' 2>"$ERR"
+expect "empty command name: not found, 127" 127 "$?"
+check "empty command name: No such file or directory" grep -q 'exec : No such file or directory' "$ERR"
 PATH=$TMP/nowhere:$PATH pid1 true
 expect "PATH search: an entry that does not exist is skipped" 0 "$?"
 mkdir -p "$TMP/bin"

@@ -32,6 +32,8 @@ static int exec_search(struct child_ctx *c)
 	size_t nlen = strlen(name);
 	bool eacces = false;
 
+	if (nlen == 0)
+		return ENOENT; /* as execvp: "" names no file, not each PATH entry */
 	if (nlen > NAME_MAX)
 		return ENAMETOOLONG;
 	for (;;) {
