@@ -117,6 +117,19 @@ check "missing file message" has "$ERR" "jobshim: unable to read $TMP/missing.ya
 run_check JOBSHIM_JOB=nope -- --config "$EXAMPLE"
 expect "unknown job exits 2" 2 "$RC"
 check "unknown job lists the names" has "$ERR" 'jobshim: unknown job "nope" (known jobs: sidekiq, mailer, release, nightly-cleanup, reports, @all, @cron)'
+# Many long names (64 scheduled jobs of 63 characters) do not fit one
+# message: whole names are listed, the rest counted, @all and @cron named.
+long=$(printf 'x%.0s' $(seq 60))
+{
+	echo "scheduledJobs:"
+	for i in $(seq 10 73); do
+		printf '  - name: s%s%s\n    command: "true"\n    schedule: "0 3 * * *"\n' "$i" "$long"
+	done
+} >"$TMP/many.yaml"
+run_check JOBSHIM_JOB=nope -- --config "$TMP/many.yaml"
+expect "unknown job, 64 long names: exits 2" 2 "$RC"
+check "unknown job, 64 long names: ends with the count and @all, @cron" \
+	grep -qE "^jobshim: unknown job \"nope\" \(known jobs: s10$long, (s[0-9]{2}$long, )+and [0-9]+ more, @all, @cron\)$" "$ERR"
 
 # One-shot jobs: retries and timeout; scheduled jobs: zone, next three times.
 run_check JOBSHIM_JOB=release -- --config "$EXAMPLE"

@@ -17,6 +17,9 @@
 #include "log.h"
 #include "shcmd.h"
 
+/* How much of an unknown job name a message repeats. */
+#define JOB_SHOWN_MAX 128
+
 #define LAUNCHER_DEFAULT "/cnb/lifecycle/launcher"
 #define CONFIG_DEFAULT	 ".deploio.yaml"
 #define MAIN_NAME	 "web"
@@ -222,17 +225,37 @@ static int names_build(const struct config *c, const char *extra, bool with_mode
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
+/* The message is one struct err (ERR_MSG_MAX bytes): the names that fit are
+ * listed and the rest counted, so that a long list is never cut in the
+ * middle of a name and @all and @cron are always named. */
 static void unknown_job(struct errlist *errs, const char *name, char **known)
 {
-	char list[(PLAN_JOBS_MAX + 2) * (JOB_NAME_MAX + 2) + 1] = "";
+	static const char tail[] = "@all, @cron)";
+	char list[ERR_MSG_MAX] = "";
+	size_t n = 0, shown = 0, len = 0, room;
+	int head;
 
 	if (known[0] == NULL) {
 		errlist_add(errs, "unknown job \"%s\" (no jobs are configured)", name);
 		return;
 	}
-	for (size_t i = 0; known[i] != NULL; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s, ", known[i]);
-	errlist_add(errs, "unknown job \"%s\" (known jobs: %s@all, @cron)", name, list);
+	while (known[n] != NULL)
+		n++;
+	head = snprintf(NULL, 0, "unknown job \"%.*s\" (known jobs: ", JOB_SHOWN_MAX, name);
+	/* what the list may take: all but the head, the tail and "and N more, " */
+	room = ERR_MSG_MAX - 1 - (size_t)(head > 0 ? head : 0) - (sizeof(tail) - 1) -
+	       sizeof("and " BOUND_STR(PLAN_JOBS_MAX) " more, ");
+	for (; shown < n; shown++) {
+		size_t need = strlen(known[shown]) + 2;
+		if (len + need > room)
+			break;
+		snprintf(list + len, sizeof(list) - len, "%s, ", known[shown]);
+		len += need;
+	}
+	if (shown < n)
+		snprintf(list + len, sizeof(list) - len, "and %zu more, ", n - shown);
+	errlist_add(errs, "unknown job \"%.*s%s\" (known jobs: %s%s", JOB_SHOWN_MAX, name,
+		    strlen(name) > JOB_SHOWN_MAX ? "..." : "", list, tail);
 }
 
 static size_t count_kind(const struct config *c, enum config_job_kind k)
