@@ -97,6 +97,15 @@ expect "JOBSHIM_STOP_SIGNAL=SIGINT: the app got INT (2)" 2 "$(paste -sd ' ' "$F"
 pid1 --stop-signal BOGUS -- true 2>"$ERR"
 expect "--stop-signal BOGUS: usage error 2" 2 "$?"
 check "--stop-signal BOGUS: says so" grep -q 'stop-signal: unknown signal "BOGUS"' "$ERR"
+# KILL and STOP are known signals, refused as stop signals with the reason,
+# not called unknown; nothing is started.
+for sig in KILL 9 STOP; do
+	pid1 --stop-signal "$sig" -- sh -c "touch $TMP/started-$sig" 2>"$ERR"
+	expect "--stop-signal $sig: usage error 2" 2 "$?"
+	check "--stop-signal $sig: says it is not allowed, not unknown" \
+		grep -qx "jobshim: stop-signal: \"$sig\" is not allowed: .*" "$ERR"
+	check "--stop-signal $sig: nothing started" test ! -e "$TMP/started-$sig"
+done
 
 # ---------------------------------------------------------------- exec'd command
 # A simple command: the shell execs it, so TERM reaches the app and its

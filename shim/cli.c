@@ -349,7 +349,21 @@ static int validate(struct cli *c, char *err, size_t errlen)
 		    (unsigned long long)o->backoff_min_ms, (unsigned long long)o->backoff_max_ms);
 	o->stop_signal = 0;
 	if (c->stop_signal_name != NULL) {
+		int any;
+
 		o->stop_signal = signal_parse(c->stop_signal_name);
+		/* KILL and STOP are signals, just not stop signals: say why. */
+		if (o->stop_signal < 0 && sig_parse(c->stop_signal_name, false, &any) == 0 &&
+		    (any == SIGKILL || any == SIGSTOP))
+			return fail(
+			    err, errlen,
+			    any == SIGKILL
+				? "stop-signal: \"%s\" is not allowed: a stop gives the job "
+				  "the grace period to end, and jobshim sends SIGKILL itself "
+				  "after it"
+				: "stop-signal: \"%s\" is not allowed: SIGSTOP suspends the "
+				  "job instead of stopping it",
+			    c->stop_signal_name);
 		if (o->stop_signal < 0)
 			return fail(err, errlen,
 				    "stop-signal: unknown signal \"%s\" (expected e.g. TERM, QUIT, "
