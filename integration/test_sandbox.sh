@@ -172,6 +172,23 @@ run JOBSHIM_USER=no-such-user-42 -- status
 expect "unknown user: exit 125" 125 "$RC"
 check "unknown user: the step is named" grep -q 'resolve user: no user "no-such-user-42"' "$TMP/err"
 
+# A hostile image: a FIFO as /etc/passwd (opening it waits for a writer) or
+# /dev/zero as /etc/group (reading it never ends) must not hang jobshim,
+# which reads them with its signals blocked: refused as not regular files.
+mkfifo "$TMP/passwd.fifo"
+for f in "passwd $TMP/passwd.fifo nobody" "group /dev/zero 0:nogroup"; do
+	read -r db src spec <<<"$f"
+	t0=$SECONDS
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout -s KILL 30 unshare --pid --fork --mount-proc sh -c 'mount --bind "$1" "/etc/$2" &&
+		shift 2 && exec "$@"' sh "$src" "$db" \
+		env JOBSHIM_USER="$spec" "$JOBSHIM" -- true 2>"$TMP/err"
+	RC=$?
+	expect "/etc/$db from $src: exit 125, no hang" "125 yes" "$RC $([ $((SECONDS - t0)) -lt 20 ] && echo yes)"
+	check "/etc/$db from $src: says it is not a regular file" \
+		grep -q "resolve user: .*read /etc/$db: not a regular file" "$TMP/err"
+done
+
 # ---------------------------------------------------------------- rlimits
 limit() { # limit "Max open files": "soft hard" from the last output
 	grep "^$1 " <<<"$OUT" | awk '{print $(NF-2), $(NF-1)}'

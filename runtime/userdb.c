@@ -1,11 +1,14 @@
 #include "userdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A decimal id: digits only, at most 2^32-2 ((uid_t)-1 means "unchanged"
  * to setresuid and is no id). 0 or -EINVAL. */
@@ -67,19 +70,50 @@ int userdb_check_syntax(const char *spec, struct err *err)
 	return rc;
 }
 
-/* Opens <etc_dir>/<name>; the path is kept for messages. */
+/* Opens <etc_dir>/<name>; the path is kept for messages. The image's
+ * file is untrusted: it is opened non-blocking and read only when it is a
+ * regular file, so that a FIFO (open or read would wait for a writer) or a
+ * device (/dev/zero never ends) planted there cannot hang jobshim, which
+ * reads it before its event loop, with its signals blocked. */
 static FILE *db_open(const char *etc_dir, const char *name, char *path, size_t pathlen, int *rc)
 {
 	int n = snprintf(path, pathlen, "%s/%s", etc_dir ? etc_dir : "/etc", name);
+	struct stat st;
 	FILE *f;
+	int fd, flags;
 
 	if (n < 0 || (size_t)n >= pathlen) {
 		*rc = -ENAMETOOLONG;
 		return NULL;
 	}
-	f = fopen(path, "re");
-	*rc = f ? 0 : -errno;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*rc = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return NULL;
+	}
+	/* a regular file: blocking reads are fine (and what stdio expects) */
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	f = fdopen(fd, "re");
+	if (f == NULL) {
+		*rc = -errno;
+		close(fd);
+		return NULL;
+	}
+	*rc = 0;
 	return f;
+}
+
+/* db_open's -EINVAL is a file that is not a regular one. */
+static const char *db_strerror(int rc)
+{
+	return rc == -EINVAL ? "not a regular file" : strerror(-rc);
 }
 
 /* fgetpwent/fgetgrent return NULL at the end and on a read error alike;
@@ -197,14 +231,14 @@ int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, 
 			rc = 0;
 		}
 		if (rc < 0)
-			return err_set(err, rc, "read %s: %s", path, strerror(-rc));
+			return err_set(err, rc, "read %s: %s", path, db_strerror(rc));
 	} else {
 		rc = passwd_find(etc_dir, user, 0, out, path, sizeof(path));
 		if (rc == -ENOENT)
 			return err_set(err, rc, "no user \"%s\" in %s", user, path);
 		if (rc < 0)
 			return err_set(err, rc, "no user \"%s\": read %s: %s", user, path,
-				       strerror(-rc));
+				       db_strerror(rc));
 	}
 
 	bool group_by_name = colon && parse_id(group, strlen(group), &id) != 0;
@@ -216,7 +250,7 @@ int userdb_resolve(const char *spec, const char *etc_dir, struct user_ids *out, 
 		return err_set(err, rc, "user \"%s\" is in more than %d groups", out->name,
 			       USERDB_GROUPS_MAX);
 	if (rc < 0)
-		return err_set(err, rc, "read %s: %s", path, strerror(-rc));
+		return err_set(err, rc, "read %s: %s", path, db_strerror(rc));
 	if (group_by_name) {
 		if (!found)
 			return err_set(err, -ENOENT, "no group \"%s\" in %s", group, path);
