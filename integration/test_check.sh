@@ -147,6 +147,20 @@ expect "three next times at 03:00 New York time" 3 "$n_times"
 run_check TZ=Mars/Base -- --config "$EXAMPLE"
 expect "unknown zone exits 2" 2 "$RC"
 check "unknown zone names the file looked for" has "$ERR" 'jobshim: TZ: unknown time zone "Mars/Base" (looked for the zone file /usr/share/zoneinfo/Mars/Base'
+# A FIFO as the zone file (TZ, or /etc/localtime, which libc reads itself)
+# would block the read: refused as not a zone file, never a hang.
+mkfifo "$TMP/zone.fifo"
+t0=$SECONDS
+TZ=$TMP/zone.fifo timeout -s KILL 30 "$JOBSHIM" check --config "$EXAMPLE" >"$OUT" 2>"$ERR"
+expect "TZ naming a FIFO: exits 2, no hang" "2 yes" "$? $([ $((SECONDS - t0)) -lt 20 ] && echo yes)"
+check "TZ naming a FIFO: not a zone file" has "$ERR" "jobshim: TZ: \"$TMP/zone.fifo\" is not a zone file"
+t0=$SECONDS
+# shellcheck disable=SC2016 # expanded by the inner shell
+env -u TZ timeout -s KILL 30 unshare --mount --propagation private sh -c \
+	'mount --bind "$1" /etc/localtime && shift && exec "$@"' sh "$TMP/zone.fifo" \
+	"$JOBSHIM" check --config "$EXAMPLE" >"$OUT" 2>"$ERR"
+expect "/etc/localtime a FIFO: exits 2, no hang" "2 yes" "$? $([ $((SECONDS - t0)) -lt 20 ] && echo yes)"
+check "/etc/localtime a FIFO: not a zone file" has "$ERR" "jobshim: /etc/localtime is not a zone file (not a regular file)"
 cat >"$TMP/ext.yaml" <<'EOF'
 scheduledJobs:
   - name: fast

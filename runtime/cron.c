@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -426,15 +427,20 @@ int64_t cron_next(const struct cron_sched *s, int64_t anchor, int64_t after)
 
 /* ------------------------------------------------------------ zones */
 
+/* Only a regular file: a FIFO planted as a zone file would block the open
+ * or the read (and libc's own read of it later), with jobshim's signals
+ * blocked. */
 static bool is_tzif(const char *path)
 {
 	char magic[4];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	bool ok;
 
 	if (fd < 0)
 		return false;
-	ok = xread(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	     xread(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
 	     memcmp(magic, "TZif", 4) == 0;
 	close(fd);
 	return ok;
@@ -465,11 +471,19 @@ static bool is_posix_rule(const char *s)
 
 int cron_zone_check(const char *tz, struct err *err)
 {
+	struct stat st;
 	char path[PATH_MAX];
 	const char *s = tz;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || *s == '\0') {
+		/* libc reads /etc/localtime itself: only a regular file (or none) */
+		if (stat("/etc/localtime", &st) == 0 && !S_ISREG(st.st_mode))
+			return err_set(
+			    err, -EINVAL,
+			    "/etc/localtime is not a zone file (not a regular file); set "
+			    "TZ, or remove it for UTC");
 		return 0;
+	}
 	if (*s == ':')
 		s++;
 	if (*s == '/') {
