@@ -1,3 +1,9 @@
+/* The supervisor (STYLE pattern 1): one poll loop over the signalfd, the
+ * job pipes, the schedules' timer, inotify and the control socket, its
+ * timeout the next deadline. Here: the loop and its deadlines, signals,
+ * the stop and the kills, reaping, and job_on, the one place where a job's
+ * state changes (jobstate.h has the table). The other parts are in sup_*.c;
+ * supervise_int.h holds what they share. */
 #include "supervise.h"
 
 #include <errno.h>
@@ -9,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -22,10 +27,10 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "duration.h"
 #include "config.h"
 #include "control.h"
 #include "cron.h"
+#include "duration.h"
 #include "jobstate.h"
 #include "log.h"
 #include "logpfx.h"
@@ -38,9 +43,9 @@
 #include "signame.h"
 #include "spawn.h"
 #include "status.h"
+#include "supervise_int.h"
 #include "xio.h"
 
-#define JOBS_MAX	     STATUS_JOBS_MAX
 #define GROUP_POLL_MS	     20	  /* how often leftovers of a gone job are checked */
 #define KILL_SETTLE_MS	     2000 /* after SIGKILL, at most this long for the reaping */
 #define READY_AFTER_MS	     5000 /* an instance is "progressing" before that */
@@ -50,151 +55,11 @@
 #define SIGNALS_PER_TURN     64	  /* a signal flood yields to deadlines */
 #define STATUS_RETRY_MS	     1000 /* after a failed status.json write */
 #define JOB_PIPE_SIZE	     (1024 * 1024)
-#define STATUS_DELAY_MS	     100	    /* status.json lags changes by at most this */
-#define PLANS_MAX	     (JOBS_MAX + 2) /* plans in use: one a job, the latest, the caller's */
-#define WATCH_DEBOUNCE_MS    250	    /* a burst of changes to the file is one reload */
-#define WATCH_MAX_DELAY_MS   2000	    /* ... but a steady stream still reloads this often */
-#define WATCH_BUSY_RETRY_MS  200	    /* a change seen during a restart waits this long */
+#define STATUS_DELAY_MS	     100  /* status.json lags changes by at most this */
+#define WATCH_DEBOUNCE_MS    250  /* a burst of changes to the file is one reload */
+#define WATCH_MAX_DELAY_MS   2000 /* ... but a steady stream still reloads this often */
+#define WATCH_BUSY_RETRY_MS  200  /* a change seen during a restart waits this long */
 #define WATCH_READS_PER_TURN 4
-
-struct job {
-	const struct job_plan *plan;
-	struct sandbox *sandbox;
-	enum job_state phase; /* the one state field: changed by job_on only */
-	pid_t pid;	      /* the instance's leader while it runs, 0 after */
-	pid_t group;	      /* its process group, kept until every member is gone */
-	int out[2], err[2];   /* log pipes (worker); -1 for a transparent main app */
-	struct logpfx *pfx_out, *pfx_err;
-	size_t owed[2];	   /* bytes in the pipe that the last instance wrote */
-	bool flush_due[2]; /* its last line is ended once they are read */
-	unsigned restarts;
-	unsigned streak; /* consecutive exits without a stable run */
-	int last_code;	 /* -1: none yet */
-	int last_wstatus;
-	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
-	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
-	uint64_t started_ms, started_wall_ms, restart_at_ms;
-	enum transition transition;
-	uint64_t grace_at_ms; /* transition: SIGKILL after this */
-	bool grace_over;
-	bool removed;			  /* a reload removed it; its slot is freed */
-	struct run_plan *owner;		  /* the reloaded plan j->plan is in; NULL: the caller's */
-	const struct job_plan *next_plan; /* a reload's new definition, for the next instance */
-	struct run_plan *next_owner;
-	struct sandbox *next_sandbox;
-	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
-	struct oneshot os;
-	bool timed_out;		/* the running attempt hit its timeout */
-	bool timeout_killed;	/* ... and got SIGKILL after the grace period */
-	bool last_timed_out;	/* the last attempt that ended had timed out */
-	uint64_t timeout_at_ms; /* the attempt's deadline, then its SIGKILL's */
-	int64_t next_fire;	/* scheduled: its next time (wall seconds), -1 none */
-	int64_t run_started;	/* scheduled: when the current run began (wall seconds) */
-	int lock_fd;		/* scheduled: the current run's lock, -1 none */
-	bool disabled;		/* could not be prepared: never runs */
-};
-
-/* A control client waiting for jobs to be restarted (by job index). */
-struct waiter {
-	uint32_t token;
-	size_t n_pending;
-	bool pending[JOBS_MAX], jobs[JOBS_MAX];
-};
-
-enum note_kind { RN_SAME, RN_RESTART, RN_ADD, RN_REMOVE, RN_MAIN, RN_DEPLOY, RN_SCHED };
-
-struct reload_note {
-	enum note_kind kind;
-	char name[JOB_NAME_MAX + 1];
-	char what[48];
-};
-
-struct reload_state {
-	struct reload_note notes[RELOAD_JOBS_MAX];
-	size_t n_notes;
-	bool active;
-	uint32_t token; /* 0: a --watch-config reload, nobody waits */
-	const struct job_plan *add[JOBS_MAX];
-	struct sandbox *add_sb[JOBS_MAX];
-	size_t n_add;
-	char summary[1024];
-};
-
-struct sup {
-	const struct options *o;
-	const struct run_plan *plan;
-	struct job jobs[JOBS_MAX];
-	size_t n;
-	int sfd;
-	int run_fd; /* the run dir, -1 without one */
-	bool pid1;
-	bool ns_kill; /* PID 1 of one worker (or one-shot run): a restart (the next
-		       * attempt) kills all jobshim's descendants */
-	bool stopping;
-	bool killed;
-	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
-	uint64_t stop_send_at_ms; /* --stop-delay: when the stop signal goes; 0 sent */
-	int stop_sig_pending;
-	bool gave_terminal; /* the main app is the terminal's foreground group */
-	sigset_t orig_mask; /* the signal mask jobshim was started with */
-	int cwd_fd;	    /* the job's working directory, when jobshim left it */
-	uint64_t kill_at_ms, give_up_ms;
-	int exit_code;
-	bool exit_final;	/* the main app's status: no later exit changes it */
-	int tfd;		/* timerfd of the schedules (CLOCK_REALTIME), -1 none */
-	int64_t cron_anchor;	/* @every counts from here (wall seconds) */
-	bool status_on;		/* status.json is this jobshim's to write */
-	bool run_dir_due;	/* the main app alone: run dir set up at the first write */
-	bool status_written;	/* status.json exists: unlink it at exit */
-	bool status_failing;	/* the last write failed: retried */
-	uint64_t status_due_ms; /* 0: nothing to write */
-	char status_path[PATH_MAX];
-	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
-	size_t pad;		      /* @all: names padded to this */
-	bool color;
-	/* Operating (SPEC §10). */
-	struct control *ctl;
-	bool ctl_due; /* the control socket opens with the first status write */
-	struct waiter waiters[CONTROL_CONNS_MAX];
-	const struct run_plan *cur; /* the configuration in force */
-	struct run_plan *owned[PLANS_MAX];
-	struct reload_state reload;
-	int watch_fd; /* inotify, -1 without --watch-config */
-	uint64_t watch_due_ms, watch_first_ms;
-	uint64_t config_hash;
-	char config_path[PATH_MAX];
-	/* Scratch, here rather than on the stack (together 40 KiB): the
-	 * status document being written, and a control reply being built
-	 * (reload_read's errors, reload_progress's summary; one at a time). */
-	struct status_doc doc;
-	char reply[CONTROL_REPLY_MAX];
-};
-
-static uint64_t now_ms(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-static uint64_t mono(void)
-{
-	return now_ms(CLOCK_MONOTONIC);
-}
-
-static int64_t wall_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec;
-}
-
-static bool is_oneshot(const struct job *j)
-{
-	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
-}
 
 /* What the job is to the state table (jobstate.h). */
 static enum job_role job_role(const struct sup *s, const struct job *j)
@@ -222,8 +87,6 @@ static const char *kind_name(enum job_kind k)
 }
 
 static void oneshot_status(const struct sup *s, const struct job *j, struct job_status *js);
-
-/* ------------------------------------------------------------ status file */
 
 /* Something stats shows changed. Changes are written together, at most
  * STATUS_DELAY_MS after the first one: a job that starts and exits at once
@@ -399,8 +262,6 @@ static int job_lock(struct sup *s, struct job *j)
 		j->lock_fd = fd;
 	return 0;
 }
-
-/* ------------------------------------------------------------ output */
 
 /* A job's pipe k (0 stdout, 1 stderr) and where its lines go. */
 static struct logpfx *pfx_of(const struct job *j, int k)
@@ -860,7 +721,9 @@ static void describe_exit(const struct job *j, int wstatus, char *what, size_t c
 }
 
 static void on_job_stopped(struct sup *s, const struct job *j, int wstatus);
+
 static void exit_with_main(struct sup *s, struct job *j);
+
 static void orphan_reaped(const struct sup *s, pid_t pid, int wstatus);
 
 static void on_exit_status(void *ctx, pid_t pid, int wstatus)
@@ -1156,6 +1019,7 @@ static void blocked_set(sigset_t *set, bool block_faults)
  * before supervise_run (and its supervisor) exists, and the mask is the
  * process's own state, one a process. */
 static sigset_t start_mask;
+
 static bool start_mask_saved;
 
 int supervise_block_signals(void)
@@ -1228,8 +1092,6 @@ static void handle_signal(struct sup *s, int sig)
 		forward_signal(s, sig);
 	}
 }
-
-/* ------------------------------------------------------------ operating */
 
 /* SPEC §10: restart, signal and reload, asked for over RUN_DIR/control or
  * (reload) by a change of the configuration file. Each request is answered
@@ -1622,8 +1484,6 @@ static void ctl_signal(struct sup *s, uint32_t token, const char *name, int sig)
 	log_msg("control: sent %s to %s (pid %d)", label, name, (int)j->pid);
 	answer(s, token, CONTROL_DONE, "sent %s to %s (pid %d)\n", label, name, (int)j->pid);
 }
-
-/* ------------------------------------------------------------ reload */
 
 static const char *config_file(const struct sup *s)
 {
@@ -2261,6 +2121,7 @@ static void respawn(struct sup *s, struct job *j)
  * stdout and stderr while they hold output, inotify, the control socket
  * and its clients. */
 #define POLLSET_MAX (2 + 2 * JOBS_MAX + 2 + 1 + 1 + CONTROL_CONNS_MAX)
+
 struct pollset {
 	struct pollfd pfd[POLLSET_MAX];
 	struct job *job[POLLSET_MAX];
@@ -2460,8 +2321,6 @@ static void std_fds_reserve(void)
 			close(nul);
 	}
 }
-
-/* ------------------------------------------------------------ one-shot runs */
 
 /* SPEC §4: a deploy job, or one run of a scheduled job, is at most
  * 1 + retries attempts (oneshot.h decides); each attempt is limited by the

@@ -1,0 +1,169 @@
+/* What the parts of the supervisor share (supervise.c and sup_*.c; not
+ * installed, included by nothing else): the job table, the supervisor's
+ * state, and the functions one part calls in another, each named sup_ and
+ * what it does (job_on keeps its name: every change of a job's state goes
+ * through it). */
+#ifndef JOBSHIM_SUPERVISE_INT_H
+#define JOBSHIM_SUPERVISE_INT_H
+
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "control.h"
+#include "jobstate.h"
+#include "logpfx.h"
+#include "oneshot.h"
+#include "options.h"
+#include "plan.h"
+#include "reload.h"
+#include "sandbox.h"
+#include "status.h"
+
+#define JOBS_MAX  STATUS_JOBS_MAX
+#define PLANS_MAX (JOBS_MAX + 2) /* plans in use: one a job, the latest, the caller's */
+
+struct job {
+	const struct job_plan *plan;
+	struct sandbox *sandbox;
+	enum job_state phase; /* the one state field: changed by job_on only */
+	pid_t pid;	      /* the instance's leader while it runs, 0 after */
+	pid_t group;	      /* its process group, kept until every member is gone */
+	int out[2], err[2];   /* log pipes (worker); -1 for a transparent main app */
+	struct logpfx *pfx_out, *pfx_err;
+	size_t owed[2];	   /* bytes in the pipe that the last instance wrote */
+	bool flush_due[2]; /* its last line is ended once they are read */
+	unsigned restarts;
+	unsigned streak; /* consecutive exits without a stable run */
+	int last_code;	 /* -1: none yet */
+	int last_wstatus;
+	bool last_oom;	     /* the kernel's OOM killer ended the last instance */
+	uint64_t oom_before; /* the cgroup's oom_kill at the start; UINT64_MAX: unknown */
+	uint64_t started_ms, started_wall_ms, restart_at_ms;
+	enum transition transition;
+	uint64_t grace_at_ms; /* transition: SIGKILL after this */
+	bool grace_over;
+	bool removed;			  /* a reload removed it; its slot is freed */
+	struct run_plan *owner;		  /* the reloaded plan j->plan is in; NULL: the caller's */
+	const struct job_plan *next_plan; /* a reload's new definition, for the next instance */
+	struct run_plan *next_owner;
+	struct sandbox *next_sandbox;
+	/* deploy and scheduled jobs: one run of attempts (oneshot.h) */
+	struct oneshot os;
+	bool timed_out;		/* the running attempt hit its timeout */
+	bool timeout_killed;	/* ... and got SIGKILL after the grace period */
+	bool last_timed_out;	/* the last attempt that ended had timed out */
+	uint64_t timeout_at_ms; /* the attempt's deadline, then its SIGKILL's */
+	int64_t next_fire;	/* scheduled: its next time (wall seconds), -1 none */
+	int64_t run_started;	/* scheduled: when the current run began (wall seconds) */
+	int lock_fd;		/* scheduled: the current run's lock, -1 none */
+	bool disabled;		/* could not be prepared: never runs */
+};
+
+/* A control client waiting for jobs to be restarted (by job index). */
+struct waiter {
+	uint32_t token;
+	size_t n_pending;
+	bool pending[JOBS_MAX], jobs[JOBS_MAX];
+};
+
+enum note_kind { RN_SAME, RN_RESTART, RN_ADD, RN_REMOVE, RN_MAIN, RN_DEPLOY, RN_SCHED };
+
+struct reload_note {
+	enum note_kind kind;
+	char name[JOB_NAME_MAX + 1];
+	char what[48];
+};
+
+struct reload_state {
+	struct reload_note notes[RELOAD_JOBS_MAX];
+	size_t n_notes;
+	bool active;
+	uint32_t token; /* 0: a --watch-config reload, nobody waits */
+	const struct job_plan *add[JOBS_MAX];
+	struct sandbox *add_sb[JOBS_MAX];
+	size_t n_add;
+	char summary[1024];
+};
+
+struct sup {
+	const struct options *o;
+	const struct run_plan *plan;
+	struct job jobs[JOBS_MAX];
+	size_t n;
+	int sfd;
+	int run_fd; /* the run dir, -1 without one */
+	bool pid1;
+	bool ns_kill; /* PID 1 of one worker (or one-shot run): a restart (the next
+		       * attempt) kills all jobshim's descendants */
+	bool stopping;
+	bool killed;
+	bool exit_now;		  /* dumb-init: the main process exited, jobshim goes */
+	uint64_t stop_send_at_ms; /* --stop-delay: when the stop signal goes; 0 sent */
+	int stop_sig_pending;
+	bool gave_terminal; /* the main app is the terminal's foreground group */
+	sigset_t orig_mask; /* the signal mask jobshim was started with */
+	int cwd_fd;	    /* the job's working directory, when jobshim left it */
+	uint64_t kill_at_ms, give_up_ms;
+	int exit_code;
+	bool exit_final;	/* the main app's status: no later exit changes it */
+	int tfd;		/* timerfd of the schedules (CLOCK_REALTIME), -1 none */
+	int64_t cron_anchor;	/* @every counts from here (wall seconds) */
+	bool status_on;		/* status.json is this jobshim's to write */
+	bool run_dir_due;	/* the main app alone: run dir set up at the first write */
+	bool status_written;	/* status.json exists: unlink it at exit */
+	bool status_failing;	/* the last write failed: retried */
+	uint64_t status_due_ms; /* 0: nothing to write */
+	char status_path[PATH_MAX];
+	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
+	size_t pad;		      /* @all: names padded to this */
+	bool color;
+	/* Operating (SPEC §10). */
+	struct control *ctl;
+	bool ctl_due; /* the control socket opens with the first status write */
+	struct waiter waiters[CONTROL_CONNS_MAX];
+	const struct run_plan *cur; /* the configuration in force */
+	struct run_plan *owned[PLANS_MAX];
+	struct reload_state reload;
+	int watch_fd; /* inotify, -1 without --watch-config */
+	uint64_t watch_due_ms, watch_first_ms;
+	uint64_t config_hash;
+	char config_path[PATH_MAX];
+	/* Scratch, here rather than on the stack (together 40 KiB): the
+	 * status document being written, and a control reply being built
+	 * (reload_read's errors, reload_progress's summary; one at a time). */
+	struct status_doc doc;
+	char reply[CONTROL_REPLY_MAX];
+};
+
+static inline uint64_t now_ms(clockid_t clk)
+{
+	struct timespec t;
+
+	clock_gettime(clk, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static inline uint64_t mono(void)
+{
+	return now_ms(CLOCK_MONOTONIC);
+}
+
+static inline int64_t wall_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
+}
+
+static inline bool is_oneshot(const struct job *j)
+{
+	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
+}
+
+#endif
