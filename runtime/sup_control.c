@@ -15,7 +15,7 @@
 #include "duration.h"
 #include "jobstate.h"
 #include "log.h"
-#include "oneshot.h"
+#include "plan.h"
 #include "reap.h"
 #include "sandbox.h"
 #include "signame.h"
@@ -139,7 +139,7 @@ static void waiters_job_done(struct sup *s, size_t idx)
 	}
 }
 
-/* Out of the table at the end of the reload (reload_progress). */
+/* Out of the table at the end of the reload (sup_reload_progress). */
 static void job_remove(struct sup *s, struct job *j)
 {
 	j->removed = true;

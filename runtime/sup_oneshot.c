@@ -16,6 +16,7 @@
 #include "jobstate.h"
 #include "log.h"
 #include "oneshot.h"
+#include "plan.h"
 #include "spawn.h"
 #include "status.h"
 

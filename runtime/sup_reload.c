@@ -16,11 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "bounds.h"
 #include "control.h"
+#include "err.h"
 #include "jobstate.h"
 #include "log.h"
 #include "logpfx.h"
+#include "plan.h"
 #include "reload.h"
 #include "sandbox.h"
 #include "xio.h"
@@ -190,7 +192,7 @@ fail:
 }
 
 /* A scheduled job's new definition: at once when no run of it is under
- * way, else once that run is over (oneshot_run_over). */
+ * way, else once that run is over (sup_oneshot_run_over). */
 static void schedule_changed(struct sup *s, struct job *j)
 {
 	if (j->phase != JS_IDLE && j->phase != JS_HELD && j->phase != JS_DONE)
@@ -200,7 +202,7 @@ static void schedule_changed(struct sup *s, struct job *j)
 		sup_schedules_plan(s, wall_s());
 }
 
-/* The single-instance lock of a worker a reload added (run_dir_setup takes
+/* The single-instance lock of a worker a reload added (sup_run_dir_setup takes
  * the others'): held while it is in the table. */
 static int worker_lock(struct sup *s, struct job *j)
 {
@@ -349,6 +351,7 @@ void sup_reload(struct sup *s, uint32_t token)
 	plans_gc(s);
 }
 
+/* A removed job's pipes, prefixers and sandboxes. */
 static void job_release(struct job *j)
 {
 	int *fds[] = {&j->out[0], &j->out[1], &j->err[0], &j->err[1]};

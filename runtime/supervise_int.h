@@ -135,10 +135,25 @@ struct sup {
 	char config_path[PATH_MAX];
 	/* Scratch, here rather than on the stack (together 40 KiB): the
 	 * status document being written, and a control reply being built
-	 * (reload_read's errors, reload_progress's summary; one at a time). */
+	 * (reload_read's errors, sup_reload_progress's summary; one at a time). */
 	struct status_doc doc;
 	char reply[CONTROL_REPLY_MAX];
 };
+
+/* The poll set: signalfd, timerfd, each job pipe that may be read now
+ * (none while the output it goes to is full: back-pressure), jobshim's
+ * stdout and stderr while they hold output, inotify, the control socket
+ * and its clients. */
+#define POLLSET_MAX (2 + 2 * JOBS_MAX + 2 + 1 + 1 + CONTROL_CONNS_MAX)
+struct pollset {
+	struct pollfd pfd[POLLSET_MAX];
+	struct job *job[POLLSET_MAX];
+	int stream[POLLSET_MAX];
+	nfds_t n;
+};
+
+/* The clocks (monotonic ms for deadlines, wall time for status.json and the
+ * schedules), and what every part asks of a job. */
 
 static inline uint64_t now_ms(clockid_t clk)
 {
@@ -165,5 +180,79 @@ static inline bool is_oneshot(const struct job *j)
 {
 	return j->plan->kind == JOB_DEPLOY || j->plan->kind == JOB_SCHEDULED;
 }
+
+static inline void pollset_add(struct pollset *ps, int fd, short events, struct job *j, int k)
+{
+	ps->pfd[ps->n] = (struct pollfd){.fd = fd, .events = events};
+	ps->job[ps->n] = j;
+	ps->stream[ps->n] = k;
+	ps->n++;
+}
+
+/* supervise.c: job_on, the only place where a job's state changes (the
+ * actions it runs are here and in the files below); instances, stops, kills. */
+int job_on(struct sup *s, struct job *j, enum job_event ev, int64_t arg);
+enum job_role sup_job_role(const struct sup *s, const struct job *j);
+const char *sup_kind_name(enum job_kind k);
+int sup_job_spawn(struct sup *s, struct job *j);
+bool sup_group_alive(pid_t pgid);
+void sup_forward(const struct sup *s, const struct job *j, int sig);
+void sup_send_stop(const struct sup *s, const struct job *j, int sig);
+void sup_begin_stop(struct sup *s, int received, const char *why);
+bool sup_oom_killed(const struct job *j, int wstatus);
+void sup_describe_exit(const struct job *j, int wstatus, char *what, size_t cap);
+
+/* sup_status.c: the run dir, its locks, status.json. */
+void sup_status_changed(struct sup *s);
+void sup_status_write_now(struct sup *s);
+int sup_run_dir_setup(struct sup *s);
+int sup_job_lock(struct sup *s, struct job *j);
+
+/* sup_output.c: the job pipes, read into jobshim's stdout and stderr. */
+void sup_instance_done(struct job *j);
+uint64_t sup_output_stuck(const struct job *j);
+int sup_open_pipes(struct sup *s, struct job *j, size_t pad, bool color);
+void sup_pollset_outputs(struct sup *s, struct pollset *ps);
+void sup_pump_output(struct pollset *ps);
+void sup_drain_at_exit(struct sup *s);
+
+/* sup_control.c: control requests and their answers; restart and removal. */
+void sup_answer(struct sup *s, uint32_t token, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sup_append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+struct job *sup_job_named(struct sup *s, const char *name);
+bool sup_busy(const struct sup *s);
+void sup_transition_removed(struct sup *s, struct job *j, enum job_state prev);
+void sup_transition_restart(struct sup *s, struct job *j, enum job_state prev);
+void sup_transition_begin(struct sup *s, struct job *j, enum transition tr);
+void sup_transition_stop(struct sup *s, const struct job *j);
+void sup_transition_kill(struct job *j);
+void sup_transitions_deadlines(struct sup *s, uint64_t now);
+void sup_control_stopping(struct sup *s);
+void sup_on_request(void *ctx, uint32_t token, const struct control_req *req);
+
+/* sup_reload.c: reload and --watch-config. */
+void sup_apply_next(struct job *j);
+void sup_reload(struct sup *s, uint32_t token);
+void sup_reload_progress(struct sup *s);
+void sup_watch_setup(struct sup *s);
+void sup_watch_read(struct sup *s);
+void sup_watch_reload(struct sup *s, uint64_t now);
+
+/* sup_oneshot.c: one-shot runs and the schedules. */
+void sup_oneshot_run_over(struct sup *s, struct job *j);
+void sup_oneshot_attempt_end(struct sup *s, struct job *j);
+void sup_oneshot_give_up(struct sup *s, struct job *j);
+void sup_oneshot_cannot_start(struct sup *s, struct job *j);
+void sup_oneshot_timeout(struct sup *s, struct job *j);
+void sup_oneshot_status(const struct sup *s, const struct job *j, struct job_status *js);
+bool sup_on_schedule(const struct sup *s, const struct job *j);
+int sup_schedules_setup(struct sup *s);
+void sup_schedules_plan(struct sup *s, int64_t now);
+void sup_schedules_start(struct sup *s);
+void sup_schedule_skip(const struct job *j, int64_t due);
+void sup_schedule_fire(struct sup *s, struct job *j, int64_t due);
+void sup_schedules_wake(struct sup *s);
 
 #endif
