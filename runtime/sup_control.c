@@ -1,7 +1,10 @@
-/* Operating a running jobshim (SPEC §10): the requests that come over
- * RUN_DIR/control, their answers, the clients waiting for a restart, and
- * the transitions of one job (a restart or a removal: the stop signal, the
- * grace, SIGKILL, then the next instance or none). */
+/* Operating a running jobshim (SPEC §10): restart, signal and reload, asked
+ * for over RUN_DIR/control or (reload) by a change of the configuration
+ * file. Each request is answered when it is done: a restart once the new
+ * instance runs. Here: the requests, their answers, the clients waiting
+ * for a restart, and the transitions of one job (a restart or a removal:
+ * the stop signal, the grace, SIGKILL, then the next instance or none);
+ * the reload itself is in sup_reload.c. */
 #include "supervise_int.h"
 
 #include <errno.h>
@@ -19,10 +22,6 @@
 #include "reap.h"
 #include "sandbox.h"
 #include "signame.h"
-
-/* SPEC §10: restart, signal and reload, asked for over RUN_DIR/control or
- * (reload) by a change of the configuration file. Each request is answered
- * when it is done: a restart once the new instance runs. */
 
 /* What a restart or a removal sends first: --stop-signal, else SIGTERM. */
 static int stop_signal(const struct sup *s)

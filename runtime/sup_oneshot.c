@@ -1,7 +1,10 @@
-/* Deploy and scheduled jobs (SPEC §4): the attempts of a one-shot run
- * (oneshot.c decides whether another follows and the result; this file
- * acts on it: the log lines, the timeout, the end of the run) and the
- * schedules, with one CLOCK_REALTIME timerfd for the earliest next time. */
+/* Deploy and scheduled jobs (SPEC §4): a deploy job, or one run of a
+ * scheduled job, is at most 1 + retries attempts (oneshot.h decides); each
+ * attempt is limited by the job's timeout. Standalone (JOBSHIM_JOB=NAME)
+ * its result is jobshim's; in @all the deploy job gates web and the
+ * workers; a scheduled job's run ends in waiting for its next time. Here:
+ * what the supervisor does with the attempts (their log lines, timeouts,
+ * the end of a run), then the schedules. */
 #include "supervise_int.h"
 
 #include <errno.h>
@@ -19,12 +22,6 @@
 #include "plan.h"
 #include "spawn.h"
 #include "status.h"
-
-/* SPEC §4: a deploy job, or one run of a scheduled job, is at most
- * 1 + retries attempts (oneshot.h decides); each attempt is limited by the
- * job's timeout. Standalone (JOBSHIM_JOB=NAME) its result is jobshim's; in
- * @all the deploy job gates web and the workers; a scheduled job's run ends
- * in waiting for its next time. */
 
 static void log_lines(const char *l1, const char *l2)
 {
