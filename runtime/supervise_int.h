@@ -1,8 +1,7 @@
-/* What the parts of the supervisor share (supervise.c and sup_*.c; not
- * installed, included by nothing else): the job table, the supervisor's
- * state, and the functions one part calls in another, each named sup_ and
- * what it does (job_on keeps its name: every change of a job's state goes
- * through it). */
+/* What the parts of the supervisor (supervise.c and sup_*.c) share; private
+ * to them, never installed: the job table, the supervisor's state, the poll
+ * set, and the functions one part calls in another. Those are named sup_*,
+ * except job_on, through which every change of a job's state goes. */
 #ifndef JOBSHIM_SUPERVISE_INT_H
 #define JOBSHIM_SUPERVISE_INT_H
 
