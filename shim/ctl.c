@@ -1,4 +1,5 @@
 #include "ctl.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -76,7 +77,13 @@ int ctl_command(const struct cli *c)
 	r = control_request(dir, &req, CTL_TIMEOUT_MS, reply, sizeof(reply));
 	switch (r) {
 	case CONTROL_DONE:
+		/* The action is done whatever happens to its answer: a lost
+		 * answer is said, and the status stays 0 so that a script does
+		 * not repeat a restart that happened. */
 		fputs(reply, stdout);
+		if ((r = out_flush(stdout)) < 0)
+			log_cmd_msg(verb, "done, but the answer could not be written: %s",
+				    strerror(-r));
 		return CONTROL_DONE;
 	case CONTROL_CANNOT:
 	case CONTROL_BAD:
