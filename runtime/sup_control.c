@@ -241,10 +241,10 @@ void sup_transitions_deadlines(struct sup *s, uint64_t now)
 void sup_control_stopping(struct sup *s)
 {
 	for (size_t i = 0; i < CONTROL_CONNS_MAX; i++) {
-		if (s->waiters[i].token != 0)
-			control_reply(
-			    s->ctl, s->waiters[i].token, CONTROL_CANNOT,
-			    "jobshim: jobshim is stopping: the restart was not completed\n");
+		if (s->waiters[i].token == 0)
+			continue; /* free (cleared when taken) */
+		control_reply(s->ctl, s->waiters[i].token, CONTROL_CANNOT,
+			      "jobshim: jobshim is stopping: the restart was not completed\n");
 		memset(&s->waiters[i], 0, sizeof(s->waiters[i]));
 	}
 	if (s->reload.active) {

@@ -79,20 +79,23 @@ struct reload_note {
 };
 
 struct reload_state {
-	struct reload_note notes[RELOAD_JOBS_MAX];
-	size_t n_notes;
 	bool active;
 	uint32_t token; /* 0: a --watch-config reload, nobody waits */
+	size_t n_notes;
+	struct reload_note notes[RELOAD_JOBS_MAX];
 	const struct job_plan *add[JOBS_MAX];
 	struct sandbox *add_sb[JOBS_MAX];
 	size_t n_add;
 	char summary[1024];
 };
 
+/* The one supervisor of a process (a static in supervise_run). The members
+ * every run uses come first, the job table next, the large buffers and the
+ * tables of the control channel and reloads last: a start-up touches the
+ * first pages only (each page touched is a fault of its own). */
 struct sup {
 	const struct options *o;
 	const struct run_plan *plan;
-	struct job jobs[JOBS_MAX];
 	size_t n;
 	int sfd;
 	int run_fd; /* the run dir, -1 without one */
@@ -117,20 +120,21 @@ struct sup {
 	bool status_written;	/* status.json exists: unlink it at exit */
 	bool status_failing;	/* the last write failed: retried */
 	uint64_t status_due_ms; /* 0: nothing to write */
-	char status_path[PATH_MAX];
-	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
-	size_t pad;		      /* @all: names padded to this */
+	size_t pad;		/* @all: names padded to this */
 	bool color;
 	/* Operating (SPEC §10). */
 	struct control *ctl;
-	bool ctl_due; /* the control socket opens with the first status write */
-	struct waiter waiters[CONTROL_CONNS_MAX];
+	bool ctl_due;		    /* the control socket opens with the first status write */
 	const struct run_plan *cur; /* the configuration in force */
-	struct run_plan *owned[PLANS_MAX];
-	struct reload_state reload;
-	int watch_fd; /* inotify, -1 without --watch-config */
+	int watch_fd;		    /* inotify, -1 without --watch-config */
 	uint64_t watch_due_ms, watch_first_ms;
 	uint64_t config_hash;
+	struct job jobs[JOBS_MAX];
+	struct reload_state reload;
+	struct run_plan *owned[PLANS_MAX];
+	struct waiter waiters[CONTROL_CONNS_MAX];
+	char status_path[PATH_MAX];
+	char run_dir[PATH_MAX - 256]; /* room for "/job-NAME.lock" */
 	char config_path[PATH_MAX];
 	/* Scratch, here rather than on the stack (together 40 KiB): the
 	 * status document being written, and a control reply being built
