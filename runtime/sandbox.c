@@ -232,7 +232,7 @@ int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills)
 
 void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
 {
-	uint64_t max;
+	uint64_t max = 0;
 
 	if (sb && sb->cgroup_fd >= 0 && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
 	    max != UINT64_MAX)

@@ -1,5 +1,4 @@
 #include "ctl.h"
-#include "jsonw.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,6 +8,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "xio.h"
 
 /* A restart waits for the stop (grace, SIGKILL) and the new start; jobshim
  * always answers within its own bounds, this only guards against a jobshim
@@ -80,8 +80,7 @@ int ctl_command(const struct cli *c)
 		/* The action is done whatever happens to its answer: a lost
 		 * answer is said, and the status stays 0 so that a script does
 		 * not repeat a restart that happened. */
-		fputs(reply, stdout);
-		if ((r = out_flush(stdout)) < 0)
+		if ((r = xwrite_all(STDOUT_FILENO, reply, strlen(reply))) < 0)
 			log_cmd_msg(verb, "done, but the answer could not be written: %s",
 				    strerror(-r));
 		return CONTROL_DONE;

@@ -166,7 +166,6 @@ int jw_finish(struct jw *w)
 
 int out_flush(FILE *f)
 {
-	errno = 0;
 	if (fflush(f) != 0)
 		return errno != 0 ? -errno : -EIO;
 	return ferror(f) ? -EIO : 0;
