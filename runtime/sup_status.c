@@ -38,7 +38,7 @@ void sup_status_changed(struct sup *s)
  * at the same moment. */
 static void control_open(struct sup *s)
 {
-	int r = control_listen(s->run_dir, &s->ctl);
+	int r = control_listen(s->run_dir, s->run_fd, &s->ctl);
 
 	s->ctl_due = false;
 	if (r < 0)
