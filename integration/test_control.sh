@@ -96,6 +96,11 @@ expect "signal w USR1 exits 0" 0 "$CTL_RC"
 check "... and says so" grep -q '^sent SIGUSR1 to w (pid [0-9]*)$' "$TMP/ctl.out"
 check "the job's main process received SIGUSR1" wait_grep "$TMP/rec" '^10$'
 check "jobshim logged it" grep -q '^jobshim: control: sent SIGUSR1 to w (pid [0-9]*)$' "$ERR"
+: >"$TMP/rec"
+"$JOBSHIM" signal w USR2 --run-dir "$RUN" >/dev/full 2>"$TMP/ctl.err"
+expect "signal w USR2 with stdout full still exits 0 (the signal went)" 0 "$?"
+check "... saying the answer was lost" grep -q '^jobshim signal: done, but the answer could not be written: No space left on device$' "$TMP/ctl.err"
+check "... and the signal arrives" wait_grep "$TMP/rec" '^12$'
 ctl signal w TSTP
 expect "signal w TSTP exits 0" 0 "$CTL_RC"
 check "the job received SIGTSTP" wait_grep "$TMP/rec" '^20$'

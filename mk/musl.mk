@@ -33,10 +33,12 @@ MUSL_OBJ = $(MUSL_SRC:%.c=$(MUSL_OBJDIR)/%.o)
 MUSL_INC     = -isystem $(MUSL_PREFIX)/include -isystem $(MUSL_PREFIX)/kernel-include
 # musl has no _FORTIFY_SOURCE support (glibc's __*_chk functions), so it is
 # dropped; the stack protector works with musl and stays. -Os and
-# per-function sections let --gc-sections keep the binary small.
+# per-function sections let --gc-sections keep the binary small; link-time
+# optimization inlines across runtime's files again (supervise and its
+# sup_*.c parts share small helpers): 8 KiB less.
 MUSL_CFLAGS  = $(WARN) $(filter-out -D_FORTIFY_SOURCE%,$(HARDEN)) -Os \
-               -ffunction-sections -fdata-sections
-MUSL_LDFLAGS := -static -Wl,--gc-sections -s
+               -ffunction-sections -fdata-sections -flto
+MUSL_LDFLAGS := -static -Wl,--gc-sections -s -flto=auto
 
 # What mk/build-musl-deps.sh needs (it checks them itself too), installed
 # by `deps` for every goal that builds the release binary, so that a
@@ -69,6 +71,14 @@ build/jobshim-static: $(MUSL_OBJ) $(MUSL_LIBS)
 	@size=$$(stat -c %s $@); echo "$@: $$size bytes (static musl, stripped)"; \
 	if [ $$size -gt $(MUSL_SIZE_BUDGET) ]; then \
 		echo "warning: $@ exceeds the $(MUSL_SIZE_BUDGET)-byte budget" >&2; fi
+
+# The black-box suite against the release binary itself, which CI runs
+# besides `make integration` (glibc): musl's stdio and libc differ (a
+# failed write of a short answer surfaced in fputs, not in fflush).
+.PHONY: integration-static
+integration-static: build/jobshim-static $(HELPER_BIN)
+	@JOBSHIM=$(abspath build/jobshim-static) HELPERS=$(abspath build/helpers) \
+		./integration/run.sh
 
 # The libraries come out of the stamp's recipe.
 $(MUSL_LIBS): $(MUSL_STAMP)

@@ -223,7 +223,7 @@ static int sock_addr(struct sockaddr_un *a, const char *dir, int dirfd, const ch
 	return n >= 0 && (size_t)n < sizeof(a->sun_path) ? 0 : -ENAMETOOLONG;
 }
 
-int control_listen(const char *run_dir, struct control **out)
+int control_listen(const char *run_dir, int run_fd, struct control **out)
 {
 	struct control *c;
 	struct sockaddr_un a;
@@ -238,7 +238,8 @@ int control_listen(const char *run_dir, struct control **out)
 	c->lfd = -1;
 	for (size_t i = 0; i < CONTROL_CONNS_MAX; i++)
 		c->conns[i].fd = -1;
-	c->dirfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->dirfd = run_fd >= 0 ? fcntl(run_fd, F_DUPFD_CLOEXEC, 0)
+			       : open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0) {
 		r = -errno;
 		goto fail;

@@ -61,10 +61,13 @@ int control_signal_parse(const char *s, size_t len);
 /* Owns the listening socket and its connections' fds: control_close. */
 struct control;
 
-/* Creates RUN_DIR/control. A stale socket left by a jobshim that died is
- * replaced; anything else at that name (a symlink, a FIFO, a file) is left
- * alone and the channel is not opened (-EEXIST). 0 or -errno. */
-int control_listen(const char *run_dir, struct control **out);
+/* Creates RUN_DIR/control. run_fd is the run dir as jobshim opened and
+ * checked it (rundir.h), or -1 to open run_dir here: the socket is then
+ * made and checked in that very directory, even if the path is swapped. A
+ * stale socket left by a jobshim that died is replaced; anything else at
+ * that name (a symlink, a FIFO, a file) is left alone and the channel is
+ * not opened (-EEXIST). 0 or -errno. */
+int control_listen(const char *run_dir, int run_fd, struct control **out);
 /* Closes every connection and removes the socket (only if the name still
  * is the socket jobshim bound). NULL is fine. */
 void control_close(struct control *c);

@@ -1,6 +1,7 @@
 /* The supervisor's job states and the events that move them, in one
- * switch (s6-supervise's shape). supervise.c runs the actions (the names
- * in parentheses) and feeds their outcomes back as events.
+ * switch (s6-supervise's shape). supervise.c and its sup_*.c run the
+ * actions (the names in parentheses) and feed their outcomes back as
+ * events.
  *
  *   NEW --HOLD--> HELD --RELEASE--> IDLE        CANCEL: NEW, HELD, IDLE -> DONE
  *    |             |                 |
@@ -27,7 +28,7 @@
  *   GONE, or at once without an instance, REMOVED -> DONE, or (RESTART_NOW)
  *   a new instance without backoff. A stop cancels the goal.
  *
- * A job's state is one enum field (struct job's phase in supervise.c);
+ * A job's state is one enum field (struct job's phase in supervise_int.h);
  * what status.json says of it is jobstate_run_state, here too. */
 #include "jobstate.h"
 

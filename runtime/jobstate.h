@@ -1,9 +1,9 @@
 /* A supervised job's state and the events that move it (s6-supervise's
  * shape): one pure transition function, jobstate_step, says for a state and
  * an event what the next state is and which action the supervisor runs.
- * supervise.c keeps the actions (spawn, stop signal, backoff, ...) and
- * sends every change of a job's state through it. The diagram is at the top
- * of jobstate.c. */
+ * The supervisor (supervise.c and its sup_*.c) keeps the actions (spawn,
+ * stop signal, backoff, ...) and sends every change of a job's state
+ * through it, in job_on. The diagram is at the top of jobstate.c. */
 #ifndef JOBSHIM_JOBSTATE_H
 #define JOBSHIM_JOBSTATE_H
 

@@ -43,35 +43,58 @@ static const char *command_override(const struct options *o)
 	return o->command != NULL && o->command[0] != '\0' ? o->command : NULL;
 }
 
-static void strv_free(char **v)
+/* A NULL-terminated vector and its strings in one allocation, released
+ * with one free(). Every job's environment is a copy of the container's
+ * whole environment: as one block it costs one malloc at start-up, not one
+ * a variable. */
+struct strv_pack {
+	char **v;
+	char *at; /* where the next string goes */
+	size_t n;
+};
+
+/* Room for count strings of bytes in all (their NULs included). */
+static int strv_pack_new(struct strv_pack *p, size_t count, size_t bytes)
 {
-	if (v == NULL)
-		return;
-	for (size_t i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
+	p->v = malloc((count + 1) * sizeof(char *) + bytes);
+	if (p->v == NULL)
+		return -ENOMEM;
+	p->at = (char *)(p->v + count + 1);
+	p->n = 0;
+	p->v[0] = NULL;
+	return 0;
 }
 
-/* A deep copy of the first n strings of src (all of them when n is
- * SIZE_MAX), NULL-terminated. */
-static char **strv_dup(char *const *src, size_t n)
+/* Appends the string a b c (b and c may be ""), within the room
+ * strv_pack_new was given. */
+static void strv_pack_add(struct strv_pack *p, const char *a, const char *b, const char *c)
 {
-	size_t count = 0;
-	char **v;
+	const char *part[] = {a, b, c};
 
-	while (src != NULL && count < n && src[count] != NULL)
-		count++;
-	v = calloc(count + 1, sizeof(*v));
-	if (v == NULL)
-		return NULL;
-	for (size_t i = 0; i < count; i++) {
-		v[i] = strdup(src[i]);
-		if (v[i] == NULL) {
-			strv_free(v);
-			return NULL;
-		}
+	p->v[p->n++] = p->at;
+	p->v[p->n] = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = strlen(part[i]);
+
+		memcpy(p->at, part[i], len);
+		p->at += len;
 	}
-	return v;
+	*p->at++ = '\0';
+}
+
+/* A copy of the strings of src, NULL-terminated, in one allocation. */
+static char **strv_dup(char *const *src)
+{
+	struct strv_pack p;
+	size_t count = 0, bytes = 0;
+
+	for (; src != NULL && src[count] != NULL; count++)
+		bytes += strlen(src[count]) + 1;
+	if (strv_pack_new(&p, count, bytes) < 0)
+		return NULL;
+	for (size_t i = 0; i < count; i++)
+		strv_pack_add(&p, src[i], "", "");
+	return p.v;
 }
 
 static bool env_has(char *const *env, const char *name)
@@ -85,35 +108,27 @@ static bool env_has(char *const *env, const char *name)
 }
 
 /* The container's environment plus the configuration's entries it lacks:
- * the container's own environment wins (SPEC §3). */
+ * the container's own environment wins (SPEC §3). One allocation. */
 static char **envp_build(char *const *env, const struct config *c)
 {
-	size_t n = 0, k;
-	char **v;
+	struct strv_pack p;
+	size_t n = 0, bytes = 0;
 
-	while (env != NULL && env[n] != NULL)
-		n++;
-	v = calloc(n + c->n_env + 1, sizeof(*v));
-	if (v == NULL)
+	for (; env != NULL && env[n] != NULL; n++)
+		bytes += strlen(env[n]) + 1;
+	for (size_t i = 0; i < c->n_env; i++)
+		if (!env_has(env, c->env[i].name))
+			bytes += strlen(c->env[i].name) + 1 + strlen(c->env[i].value) + 1;
+	if (strv_pack_new(&p, n + c->n_env, bytes) < 0)
 		return NULL;
-	for (k = 0; k < n; k++) {
-		v[k] = strdup(env[k]);
-		if (v[k] == NULL)
-			goto fail;
-	}
+	for (size_t k = 0; k < n; k++)
+		strv_pack_add(&p, env[k], "", "");
 	for (size_t i = 0; i < c->n_env; i++) {
 		if (env_has(env, c->env[i].name))
 			continue;
-		if (asprintf(&v[k], "%s=%s", c->env[i].name, c->env[i].value) < 0) {
-			v[k] = NULL;
-			goto fail;
-		}
-		k++;
+		strv_pack_add(&p, c->env[i].name, "=", c->env[i].value);
 	}
-	return v;
-fail:
-	strv_free(v);
-	return NULL;
+	return p.v;
 }
 
 /* /bin/sh -c CMD; a simple command as `exec CMD`, so that the shell
@@ -123,20 +138,20 @@ static char **worker_argv(const struct options *o, const char *command)
 {
 	const char *launcher_path = o->launcher != NULL ? o->launcher : LAUNCHER_DEFAULT;
 	char *const launcher[] = {(char *)launcher_path, (char *)command, NULL};
-	char *sh[] = {"/bin/sh", "-c", (char *)command, NULL}, *exec_cmd = NULL, **v;
+	const char *exec = shcmd_is_simple(command) ? "exec " : "";
+	struct strv_pack p;
 
 	/* Buildpack images set up their environment through the launcher,
 	 * which takes a process type or a command and execs it itself. */
 	if (access(launcher_path, X_OK) == 0)
-		return strv_dup(launcher, SIZE_MAX);
-	if (shcmd_is_simple(command)) {
-		if (asprintf(&exec_cmd, "exec %s", command) < 0)
-			return NULL;
-		sh[2] = exec_cmd;
-	}
-	v = strv_dup(sh, SIZE_MAX);
-	free(exec_cmd);
-	return v;
+		return strv_dup(launcher);
+	if (strv_pack_new(
+		&p, 3, sizeof("/bin/sh") + sizeof("-c") + strlen(exec) + strlen(command) + 1) < 0)
+		return NULL;
+	strv_pack_add(&p, "/bin/sh", "", "");
+	strv_pack_add(&p, "-c", "", "");
+	strv_pack_add(&p, exec, command, "");
+	return p.v;
 }
 
 static bool want_dns_label(struct errlist *errs, const char *name)
@@ -221,7 +236,7 @@ static int names_build(const struct config *c, const char *extra, bool with_mode
 		names[n++] = "@cron";
 	}
 	names[n] = NULL;
-	*out = strv_dup(names, SIZE_MAX);
+	*out = strv_dup(names);
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
@@ -480,7 +495,7 @@ static int layers_load(const struct options *o, char *const *env, bool checking,
 static void layers_free(struct plan_layers *l)
 {
 	config_free(&l->cfg);
-	strv_free(l->known);
+	free(l->known);
 	l->known = NULL;
 }
 
@@ -509,16 +524,20 @@ int plan_build(const struct options *o, char *const *env, struct run_plan *out,
 	r = names_build(&l.cfg, s->env_worker, true, &out->job_names);
 	if (r < 0)
 		goto out;
-	max = PLAN_JOBS_MAX;
-	out->jobs = calloc(max, sizeof(*out->jobs));
+	/* Room for what the selection runs, not for PLAN_JOBS_MAX: the main
+	 * app alone needs one entry, not 16 KiB of zeroed pages. */
+	max = s->with_main + (s->mode == MODE_JOB) +
+	      (s->mode == MODE_ALL || s->mode == MODE_CRON ? l.cfg.n_jobs : 0);
+	if (max > PLAN_JOBS_MAX)
+		max = PLAN_JOBS_MAX;
+	out->jobs = calloc(max > 0 ? max : 1, sizeof(*out->jobs));
 	if (out->jobs == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if (s->with_main) {
-		r = job_fill(&out->jobs[n++], MAIN_NAME, JOB_MAIN, NULL,
-			     strv_dup(o->argv, SIZE_MAX), env, &l.cfg,
-			     main_size(o, &l.cfg, s->mode), o);
+		r = job_fill(&out->jobs[n++], MAIN_NAME, JOB_MAIN, NULL, strv_dup(o->argv), env,
+			     &l.cfg, main_size(o, &l.cfg, s->mode), o);
 		out->n_jobs = n;
 		if (r < 0)
 			goto out;
@@ -563,12 +582,12 @@ void plan_free(struct run_plan *p)
 	for (size_t i = 0; p->jobs != NULL && i < p->n_jobs; i++) {
 		free(p->jobs[i].command);
 		free(p->jobs[i].schedule);
-		strv_free(p->jobs[i].argv);
-		strv_free(p->jobs[i].envp);
+		free(p->jobs[i].argv);
+		free(p->jobs[i].envp);
 	}
 	free(p->jobs);
 	free(p->config_path);
-	strv_free(p->job_names);
+	free(p->job_names);
 	memset(p, 0, sizeof(*p));
 }
 

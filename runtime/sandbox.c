@@ -22,18 +22,23 @@
 
 #define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
 
+/* The large members come last and are not cleared (sandbox_prepare): a
+ * job that sets no user and gets no cgroup touches one page of it. */
 struct sandbox {
 	struct rlimit_set rlimits;
-	int cgroup_fd;		   /* the job cgroup's cgroup.procs, or -1: not enforced */
-	char cgroup_dir[PATH_MAX]; /* that cgroup, "" when not enforced */
+	int cgroup_fd; /* the job cgroup's cgroup.procs, or -1: not enforced */
 	uint64_t caps_keep;
 	bool caps_explicit;
 	struct caps_plan caps; /* what the child does with capabilities */
 	bool set_user;	       /* JOBSHIM_USER given: setgroups/setgid/setuid */
 	bool nonroot;	       /* the job's uid is not 0 */
 	const struct sock_fprog *filter;
-	struct user_ids user;
+	struct user_ids user;	   /* with set_user; groups[] read up to ngroups */
+	char cgroup_dir[PATH_MAX]; /* with cgroup_fd >= 0: that cgroup */
 };
+
+/* What sandbox_prepare clears: all but user.groups and cgroup_dir. */
+#define SANDBOX_CLEARED (offsetof(struct sandbox, user) + offsetof(struct user_ids, groups))
 
 /* The warnings SPEC §6 says once per process, whichever job's sandbox is
  * prepared (every start and restart prepares one): the only mutable state
@@ -168,9 +173,10 @@ int sandbox_prepare(const struct sandbox_opts *o, struct sandbox **out, struct e
 	int rc;
 
 	*out = NULL;
-	struct sandbox *sb = calloc(1, sizeof(*sb));
+	struct sandbox *sb = malloc(sizeof(*sb));
 	if (!sb)
 		return err_set(err, -ENOMEM, "%s", strerror(ENOMEM));
+	memset(sb, 0, SANDBOX_CLEARED);
 	sb->cgroup_fd = -1;
 	if ((rc = plan_sandbox(o, sb, err)) < 0) {
 		free(sb);
@@ -228,14 +234,14 @@ void sandbox_free(struct sandbox *sb)
 
 int sandbox_oom_kills(const struct sandbox *sb, uint64_t *kills)
 {
-	return sb && sb->cgroup_dir[0] ? cgroup_oom_kills(sb->cgroup_dir, kills) : -ENOENT;
+	return sb && sb->cgroup_fd >= 0 ? cgroup_oom_kills(sb->cgroup_dir, kills) : -ENOENT;
 }
 
 void sandbox_oom_limit(const struct sandbox *sb, char *buf, size_t cap)
 {
-	uint64_t max;
+	uint64_t max = 0;
 
-	if (sb && sb->cgroup_dir[0] && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
+	if (sb && sb->cgroup_fd >= 0 && cgroup_memory_max(sb->cgroup_dir, &max) == 0 &&
 	    max != UINT64_MAX)
 		size_format_bytes(buf, cap, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	else

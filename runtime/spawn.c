@@ -18,6 +18,7 @@
 /* Prepared in the parent; the child reads it and writes only *res. */
 struct child_ctx {
 	const struct spawn_req *r;
+	char *stack_top;		    /* the children's stack, mapped at the first spawn */
 	const char *path;		    /* the job's PATH, for path_search */
 	char file[PATH_MAX + NAME_MAX + 2]; /* a PATH candidate */
 	struct spawn_result *res;
@@ -145,11 +146,9 @@ failed:
 /* One stack for every child: with CLONE_VFORK jobshim waits until the child
  * has exec'd or exited, so no two children ever use it. A guard page below
  * it turns an overflow into the child's SIGSEGV. */
-static char *child_stack_top(void)
+static char *child_stack_top(struct child_ctx *c)
 {
-	static char *top;
-
-	if (top == NULL) {
+	if (c->stack_top == NULL) {
 		char *base = mmap(NULL, GUARD + CHILD_STACK, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 		if (base == MAP_FAILED)
@@ -158,9 +157,9 @@ static char *child_stack_top(void)
 			munmap(base, GUARD + CHILD_STACK);
 			return NULL;
 		}
-		top = base + GUARD + CHILD_STACK;
+		c->stack_top = base + GUARD + CHILD_STACK;
 	}
-	return top;
+	return c->stack_top;
 }
 
 static const char *job_path(char *const *envp)
@@ -174,15 +173,18 @@ static const char *job_path(char *const *envp)
 pid_t spawn_job(const struct spawn_req *r, struct spawn_result *res)
 {
 	static struct child_ctx c; /* PATH_MAX bytes: off the caller's stack */
-	char *stack = child_stack_top();
+	char *stack;
 	pid_t pid;
 
-	memset(res, 0, sizeof(*res));
-	if (stack == NULL)
-		return -ENOMEM;
+	/* Written before anything reads it: a fresh page read first would be
+	 * mapped twice (the zero page, then its copy). */
 	c.r = r;
 	c.path = job_path(r->envp);
 	c.res = res;
+	memset(res, 0, sizeof(*res));
+	stack = child_stack_top(&c);
+	if (stack == NULL)
+		return -ENOMEM;
 	/* SIGCHLD: an ordinary child for waitpid and the signalfd. */
 	pid = clone(child, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
 	if (pid < 0)

@@ -373,13 +373,6 @@ static void job_json(struct jw *w, const struct plan_report *r, const struct pla
 
 /* ------------------------------------------------------------ the report */
 
-static int finish_text(FILE *out)
-{
-	if (fflush(out) != 0)
-		return errno != 0 ? -errno : -EIO;
-	return ferror(out) ? -EIO : 0;
-}
-
 int check_print_table(FILE *out, const struct plan_report *r)
 {
 	struct sandbox_view *v = malloc(sizeof(*v));
@@ -394,7 +387,7 @@ int check_print_table(FILE *out, const struct plan_report *r)
 			job_text(out, r, &r->jobs[i], v);
 	}
 	free(v);
-	return finish_text(out);
+	return out_flush(out);
 }
 
 int check_print_json(FILE *out, const struct plan_report *r)

@@ -289,11 +289,28 @@ static void set_defaults(struct cli *c)
 	sig_rewrite_init(&o->rewrite);
 }
 
+/* Every option's variable starts with this: the table is looked up in the
+ * variables that do, not in the whole environment once a row. */
+#define ENV_PREFIX "JOBSHIM_"
+
 static int apply_env(char *const *envp, struct cli *c, char *err, size_t errlen)
 {
+	char *ours[64 + 1];
+	char *const *scan = ours;
+	size_t n = 0;
+
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, ENV_PREFIX, sizeof(ENV_PREFIX) - 1) == 0) {
+			if (n == sizeof(ours) / sizeof(ours[0]) - 1) {
+				scan = envp; /* more than fit: the whole environment */
+				break;
+			}
+			ours[n++] = *e;
+		}
+	ours[n] = NULL;
 	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
 		const struct opt_def *d = &opt_table[i];
-		const char *val = env_get(envp, d->env);
+		const char *val = env_get(scan, d->env);
 		int r;
 
 		if (val == NULL)

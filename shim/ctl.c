@@ -8,6 +8,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "xio.h"
 
 /* A restart waits for the stop (grace, SIGKILL) and the new start; jobshim
  * always answers within its own bounds, this only guards against a jobshim
@@ -76,7 +77,12 @@ int ctl_command(const struct cli *c)
 	r = control_request(dir, &req, CTL_TIMEOUT_MS, reply, sizeof(reply));
 	switch (r) {
 	case CONTROL_DONE:
-		fputs(reply, stdout);
+		/* The action is done whatever happens to its answer: a lost
+		 * answer is said, and the status stays 0 so that a script does
+		 * not repeat a restart that happened. */
+		if ((r = xwrite_all(STDOUT_FILENO, reply, strlen(reply))) < 0)
+			log_cmd_msg(verb, "done, but the answer could not be written: %s",
+				    strerror(-r));
 		return CONTROL_DONE;
 	case CONTROL_CANNOT:
 	case CONTROL_BAD:

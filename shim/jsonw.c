@@ -158,9 +158,15 @@ int jw_finish(struct jw *w)
 	if (w->err == 0 && (w->depth > 0 || w->after_key))
 		w->err = -EINVAL;
 	put(w, "\n", 1);
-	if (fflush(w->f) != 0 && w->err == 0)
-		w->err = errno != 0 ? -errno : -EIO;
-	if (ferror(w->f) && w->err == 0)
-		w->err = -EIO;
+	int r = out_flush(w->f);
+	if (w->err == 0)
+		w->err = r;
 	return w->err;
+}
+
+int out_flush(FILE *f)
+{
+	if (fflush(f) != 0)
+		return errno != 0 ? -errno : -EIO;
+	return ferror(f) ? -EIO : 0;
 }

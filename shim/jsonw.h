@@ -39,4 +39,10 @@ void jw_null(struct jw *w);
  * failed write. */
 int jw_finish(struct jw *w);
 
+/* Flushes a finished report, JSON or text: 0, or -errno of a write that
+ * failed (-EIO when only the stream's error flag says so). The one place
+ * where check, stats and the control commands learn that their output was
+ * lost (stdout closed, /dev/full). */
+int out_flush(FILE *f);
+
 #endif

@@ -31,8 +31,10 @@ static const char *const persona_names[] = {"jobshim", "tini", "dumb-init"};
 
 static int run(const struct options *o)
 {
+	/* 64 messages of 1 KiB: static, so that the frames below do not
+	 * start 66 KiB deeper in the stack, each on pages of their own. */
+	static struct errlist errs;
 	struct run_plan plan;
-	struct errlist errs;
 	bool main_mode = o->job == NULL || o->job[0] == '\0';
 	int r, code;
 

@@ -72,13 +72,6 @@ static void print_cells(FILE *out, char cell[NCOLS][CELL_MAX], const size_t widt
 	fprintf(out, "%s\n", cell[ncols - 1]);
 }
 
-static int finish_output(FILE *out)
-{
-	if (fflush(out) != 0)
-		return errno != 0 ? -errno : -EIO;
-	return ferror(out) ? -EIO : 0;
-}
-
 int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 {
 	char cell[NCOLS][CELL_MAX];
@@ -103,7 +96,7 @@ int stats_print_table(FILE *out, const struct stats_row *rows, size_t n)
 		row_cells(&rows[i], cell);
 		print_cells(out, cell, width, ncols);
 	}
-	return finish_output(out);
+	return out_flush(out);
 }
 
 /* A string member; an empty one as null when empty_null. */

@@ -98,6 +98,10 @@ static void render(const struct cli *c, const char *key, char *buf, size_t cap)
 			 o->persona == PERSONA_TINI	   ? "tini"
 			 : o->persona == PERSONA_DUMB_INIT ? "dumb-init"
 							   : "jobshim");
+	else if (strcmp(key, "stopsig") == 0)
+		snprintf(buf, cap, "%d", o->stop_signal);
+	else if (strcmp(key, "watch") == 0)
+		snprintf(buf, cap, "%d", o->watch_config);
 	else if (strcmp(key, "forward") == 0)
 		snprintf(buf, cap, "%s", o->signal_group ? "group" : "main");
 	else if (strcmp(key, "subreaper") == 0)
@@ -135,7 +139,7 @@ static const char *const defaults[] = {
     "breset=60000",    "log=plain/plain",    "ts=0",	      "verbose=0",	   "output=table",
     "argv=",	       "stop_delay=0",	     "rewrite=",      "success=",	   "pdeathsig=0",
     "persona=jobshim", "forward=main",	     "subreaper=-1",  "orphans=0",	   "dumb=0000",
-    "sigmask=00",      "timeout=0",
+    "sigmask=00",      "timeout=0",	     "stopsig=0",     "watch=0",
 };
 
 static const struct row rows[] = {
@@ -246,6 +250,15 @@ static const struct row rows[] = {
     /* ---- issue 17: stop delay, rewrite, success exit, parent death */
     {"--stop-delay", {"--stop-delay", "5s", NULL}, {NULL}, {"stop_delay=5000"}, NULL},
     {"JOBSHIM_STOP_DELAY", {NULL}, {"JOBSHIM_STOP_DELAY=250ms", NULL}, {"stop_delay=250"}, NULL},
+    {"JOBSHIM_STOP_SIGNAL", {NULL}, {"JOBSHIM_STOP_SIGNAL=SIGQUIT", NULL}, {"stopsig=3"}, NULL},
+    {"JOBSHIM_SIGNAL_GROUP", {NULL}, {"JOBSHIM_SIGNAL_GROUP=1", NULL}, {"forward=group"}, NULL},
+    {"JOBSHIM_WATCH_CONFIG", {NULL}, {"JOBSHIM_WATCH_CONFIG=yes", NULL}, {"watch=1"}, NULL},
+    {"variables among others",
+     {NULL},
+     {"HOME=/", "JOBSHIM_GRACE_X=1", "JOBSHIM_GRACE=3s", "XJOBSHIM_GRACE=1s", "JOBSHIM_GRACE=4s",
+      NULL},
+     {"grace=3000"},
+     NULL},
     {"--rewrite", {"--rewrite", "TERM:INT,USR1:0", NULL}, {NULL}, {"rewrite=10>0,15>2"}, NULL},
     {"--rewrite numbers and SIG names",
      {"--rewrite=SIGHUP:31,31:1", NULL},
@@ -778,6 +791,27 @@ static void test_cli_strings_borrowed(void **state)
 	assert_int_equal(o->argc, 1);
 }
 
+/* More JOBSHIM_ variables than apply_env keeps aside: every one still
+ * counts, the first of a name wins. */
+static void test_cli_many_variables(void **state)
+{
+	char vars[100][32], *envp[102];
+	char *argv[] = {(char *)"jobshim", (char *)"true", NULL};
+	struct cli c;
+	char err[128];
+	size_t n = 0;
+
+	(void)state;
+	for (; n < 100; n++)
+		snprintf(vars[n], sizeof(vars[n]), "JOBSHIM_UNUSED_%zu=x", n);
+	envp[n] = (char *)"JOBSHIM_GRACE=7s";
+	envp[n + 1] = NULL;
+	for (size_t i = 0; i < n; i++)
+		envp[i] = vars[i];
+	assert_int_equal(cli_parse(2, argv, envp, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.o.grace_ms, 7000);
+}
+
 /* A NULL environment is the empty one. */
 static void test_cli_null_env(void **state)
 {
@@ -827,6 +861,7 @@ int main(void)
 	    cmocka_unit_test(test_cli_table),
 	    cmocka_unit_test(test_cli_rows_are_checked),
 	    cmocka_unit_test(test_cli_strings_borrowed),
+	    cmocka_unit_test(test_cli_many_variables),
 	    cmocka_unit_test(test_cli_null_env),
 	    cmocka_unit_test(test_cli_small_err),
 	    cmocka_unit_test(test_cli_usage),

@@ -3,6 +3,7 @@
  * request answered, a bad one refused, a silent client timed out, a symlink
  * or FIFO at the name refused by both sides. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -233,7 +234,7 @@ static void test_live_request(void **state)
 	pid_t child;
 
 	(void)state;
-	assert_int_equal(control_listen(dir, &c), 0);
+	assert_int_equal(control_listen(dir, -1, &c), 0);
 	snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_SOCKET);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
@@ -281,7 +282,7 @@ static void test_live_bad_and_silent(void **state)
 	pid_t child;
 
 	(void)state;
-	assert_int_equal(control_listen(dir, &c), 0);
+	assert_int_equal(control_listen(dir, -1, &c), 0);
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
@@ -315,17 +316,17 @@ static void test_not_a_socket(void **state)
 	snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_SOCKET);
 	/* A symlink at the name: the server leaves it, the client refuses. */
 	assert_int_equal(symlink("/nonexistent", path), 0);
-	assert_int_equal(control_listen(dir, &c), -EEXIST);
+	assert_int_equal(control_listen(dir, -1, &c), -EEXIST);
 	assert_int_equal(control_request(dir, &req, 1000, reply, sizeof(reply)), -ENOTSOCK);
 	unlink(path);
 	/* A FIFO nobody reads: neither side opens it. */
 	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(control_listen(dir, &c), -EEXIST);
+	assert_int_equal(control_listen(dir, -1, &c), -EEXIST);
 	assert_int_equal(control_request(dir, &req, 1000, reply, sizeof(reply)), -ENOTSOCK);
 	unlink(path);
 	/* Nothing at all, and a stale socket nobody listens on. */
 	assert_int_equal(control_request(dir, &req, 1000, reply, sizeof(reply)), -ENOENT);
-	assert_int_equal(control_listen(dir, &c), 0);
+	assert_int_equal(control_listen(dir, -1, &c), 0);
 	control_close(c);
 	{
 		struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -336,8 +337,42 @@ static void test_not_a_socket(void **state)
 	}
 	assert_int_equal(control_request(dir, &req, 1000, reply, sizeof(reply)), -ECONNREFUSED);
 	/* ... which the next jobshim replaces. */
-	assert_int_equal(control_listen(dir, &c), 0);
+	assert_int_equal(control_listen(dir, -1, &c), 0);
 	control_close(c);
+}
+
+/* The run dir jobshim checked is where the socket goes: when the path has
+ * been swapped for another directory since, the channel is not opened
+ * rather than opened in the other one. */
+static void test_swapped_run_dir(void **state)
+{
+	char run[96], old[96];
+	struct control *c = NULL;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(old, sizeof(old), "%s/old", dir);
+	assert_int_equal(mkdir(run, 0700), 0);
+	fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(rename(run, old), 0);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_true(control_listen(run, fd, &c) < 0);
+	assert_null(c);
+	assert_int_equal(fstatat(fd, CONTROL_SOCKET, &st, AT_SYMLINK_NOFOLLOW), -1);
+	/* Unswapped, the same call opens it in that directory. */
+	assert_int_equal(rmdir(old), 0);
+	close(fd);
+	fd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	unlinkat(fd, CONTROL_SOCKET, 0); /* the first attempt's, in the other directory */
+	assert_int_equal(control_listen(run, fd, &c), 0);
+	assert_int_equal(fstatat(fd, CONTROL_SOCKET, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	control_close(c);
+	close(fd);
 }
 
 int main(void)
@@ -346,7 +381,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_table),	      cmocka_unit_test(test_parse_bounds),
 	    cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_signal_names),
 	    cmocka_unit_test(test_live_request),      cmocka_unit_test(test_live_bad_and_silent),
-	    cmocka_unit_test(test_not_a_socket),
+	    cmocka_unit_test(test_not_a_socket),      cmocka_unit_test(test_swapped_run_dir),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
