@@ -324,6 +324,19 @@ expect "stats waiting: row" "slow worker - waiting 0 1 -" \
 	"$(field 1) $(field 2) $(field 3) $(field 4) $(field 5) $(field 6) $(field 7)"
 stop
 
+# Restarted twice, waiting for the third restart: not yet "failing", which
+# is more than 2 restarts without a stable run (SPEC §8).
+worker twice 'exit 1' --backoff-min 1s --backoff-max 60s
+wait_grep "$ERR" 'restart 3 in 4s' 20
+for _ in $(seq 40); do # status.json catches up with the log line
+	stats
+	[ "$(field 5)" = 2 ] && break
+	sleep 0.05
+done
+expect "stats after 2 restarts, waiting for the 3rd: waiting, not failing" "waiting 2" \
+	"$(field 4) $(field 5)"
+stop
+
 worker flaky 'exit 2' --backoff-min 100ms --backoff-max 100ms
 wait_grep "$ERR" 'restart 4 in' 10
 stats_until 4 failing

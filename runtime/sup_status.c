@@ -83,7 +83,9 @@ void sup_status_write_now(struct sup *s)
 		js->restarts = j->restarts;
 		js->last_exit_code = j->last_code;
 		js->last_oom = j->last_oom;
-		js->unstable = j->streak;
+		/* restarts since the last stable run: while waiting, the exit
+		 * streak counts one restart that has not happened yet */
+		js->unstable = j->phase == JS_WAITING && j->streak > 0 ? j->streak - 1 : j->streak;
 		js->started_unix_ms = (int64_t)j->started_wall_ms;
 		js->state =
 		    jobstate_run_state(j->phase, sup_job_role(s, j), s->stopping, j->os.state);
