@@ -84,6 +84,19 @@ expect "SIGTERM in @all: the main app's status (143)" 143 "$BG_STATUS"
 check "SIGTERM in @all: prompt (took $((SECONDS - t0))s)" test $((SECONDS - t0)) -le 3
 check "SIGTERM in @all: workers had run" grep -q '^crasher | crash starting$' "$OUT"
 
+# --- the stop line names every job, whole, however long the names
+n63=$(printf 'n%.0s' $(seq 62))
+printf 'workerJobs:\n' >"$TMP/long.yaml"
+for k in 1 2 3; do
+	printf '  - name: %s%d\n    command: "sleep 100"\n' "$n63" "$k" >>"$TMP/long.yaml"
+done
+JOBSHIM_CONFIG=$TMP/long.yaml pid1_bg --run-dir "$TMP/run" -- sleep 100 >"$OUT" 2>"$ERR"
+wait_file "$TMP/run/status.json" 10
+kill -TERM "$J_PID"
+wait_bg 20
+check "SIGTERM in @all with three 63-character names: each named whole in the stop line" \
+	grep -qx "jobshim: SIGTERM received: stopping web, ${n63}1, ${n63}2, ${n63}3 (grace 8s)" "$ERR"
+
 # --- @all needs a valid configuration
 printf 'workerJobs:\n  - name: Bad_Name\n    command: x\n' >"$TMP/bad.yaml"
 JOBSHIM_CONFIG=$TMP/bad.yaml pid1 --run-dir "$TMP/run" -- sh -c 'echo started' >"$OUT" 2>"$ERR"

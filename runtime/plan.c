@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cron.h"
 #include "log.h"
+#include "namelist.h"
 #include "shcmd.h"
 
 /* How much of an unknown job name a message repeats. */
@@ -245,32 +246,22 @@ static int names_build(const struct config *c, const char *extra, bool with_mode
  * middle of a name and @all and @cron are always named. */
 static void unknown_job(struct errlist *errs, const char *name, char **known)
 {
-	static const char tail[] = "@all, @cron)";
-	char list[ERR_MSG_MAX] = "";
-	size_t n = 0, shown = 0, len = 0, room;
+	static const char tail[] = ", @all, @cron)";
+	char list[ERR_MSG_MAX];
+	struct namelist l;
 	int head;
 
 	if (known[0] == NULL) {
 		errlist_add(errs, "unknown job \"%s\" (no jobs are configured)", name);
 		return;
 	}
-	while (known[n] != NULL)
-		n++;
-	head = snprintf(NULL, 0, "unknown job \"%.*s\" (known jobs: ", JOB_SHOWN_MAX, name);
-	/* what the list may take: all but the head, the tail and "and N more, " */
-	room = ERR_MSG_MAX - 1 - (size_t)(head > 0 ? head : 0) - (sizeof(tail) - 1) -
-	       sizeof("and " BOUND_STR(PLAN_JOBS_MAX) " more, ");
-	for (; shown < n; shown++) {
-		size_t need = strlen(known[shown]) + 2;
-		if (len + need > room)
-			break;
-		snprintf(list + len, sizeof(list) - len, "%s, ", known[shown]);
-		len += need;
-	}
-	if (shown < n)
-		snprintf(list + len, sizeof(list) - len, "and %zu more, ", n - shown);
+	head = snprintf(NULL, 0, "unknown job \"%.*s...\" (known jobs: ", JOB_SHOWN_MAX, name);
+	/* what the list may take: all but the head and the tail */
+	namelist_init(&l, list, ERR_MSG_MAX - (size_t)(head > 0 ? head : 0) - sizeof(tail));
+	for (size_t i = 0; known[i] != NULL; i++)
+		namelist_add(&l, known[i]);
 	errlist_add(errs, "unknown job \"%.*s%s\" (known jobs: %s%s", JOB_SHOWN_MAX, name,
-		    strlen(name) > JOB_SHOWN_MAX ? "..." : "", list, tail);
+		    strlen(name) > JOB_SHOWN_MAX ? "..." : "", namelist_end(&l), tail);
 }
 
 static size_t count_kind(const struct config *c, enum config_job_kind k)

@@ -18,6 +18,7 @@
 #include "duration.h"
 #include "jobstate.h"
 #include "log.h"
+#include "namelist.h"
 #include "plan.h"
 #include "reap.h"
 #include "sandbox.h"
@@ -75,12 +76,13 @@ struct job *sup_job_named(struct sup *s, const char *name)
 
 static void job_list(const struct sup *s, char *buf, size_t cap)
 {
-	size_t len = 0;
+	struct namelist l;
 
-	buf[0] = '\0';
+	namelist_init(&l, buf, cap);
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->jobs[i].removed)
-			sup_append(buf, cap, &len, "%s%s", len ? ", " : "", s->jobs[i].plan->name);
+			namelist_add(&l, s->jobs[i].plan->name);
+	namelist_end(&l);
 }
 
 /* A restart or a reload is under way: another reload waits or is refused,
@@ -268,7 +270,7 @@ static void ctl_restart(struct sup *s, uint32_t token, const char *name)
 {
 	struct waiter *w = NULL;
 	struct job *one = NULL;
-	char names[256];
+	char names[1024];
 
 	if (s->stopping) {
 		sup_answer(s, token, CONTROL_CANNOT,
@@ -350,7 +352,7 @@ static void ctl_restart(struct sup *s, uint32_t token, const char *name)
 static void ctl_signal(struct sup *s, uint32_t token, const char *name, int sig)
 {
 	struct job *j = sup_job_named(s, name);
-	char names[256], label[24];
+	char names[1024], label[24];
 
 	sig_label(sig, label, sizeof(label));
 	if (j == NULL) {

@@ -26,6 +26,7 @@
 #include "err.h"
 #include "jobstate.h"
 #include "log.h"
+#include "namelist.h"
 #include "oneshot.h"
 #include "options.h"
 #include "outq.h"
@@ -211,18 +212,16 @@ static void term_leftovers(const struct job *j)
 /* "sidekiq", "web, sidekiq": the jobs a stop ends, for its log line. */
 static void running_names(const struct sup *s, char *buf, size_t cap)
 {
-	size_t len = 0;
+	struct namelist l;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < s->n && len < cap; i++) {
+	namelist_init(&l, buf, cap);
+	for (size_t i = 0; i < s->n; i++) {
 		const struct job *j = &s->jobs[i];
 		if (j->phase == JS_DONE || j->phase == JS_IDLE || j->phase == JS_HELD)
 			continue; /* nothing of it runs */
-		int n = snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "", j->plan->name);
-		if (n < 0)
-			break;
-		len += (size_t)n;
+		namelist_add(&l, j->plan->name);
 	}
+	namelist_end(&l);
 	if (buf[0] == '\0')
 		snprintf(buf, cap, "%s", s->n == 1 ? s->jobs[0].plan->name : "the jobs");
 }
@@ -232,7 +231,7 @@ static void running_names(const struct sup *s, char *buf, size_t cap)
  * 8s)" or "web exited with status 3: stopping the other jobs". */
 static void say_why(const struct sup *s, const char *why, int stop_sig)
 {
-	char names[160], grace[32], with[32] = "";
+	char names[512], grace[32], with[32] = "";
 
 	if (s->plan->n_jobs == 1 && s->jobs[0].plan->kind == JOB_MAIN && !s->plan->all_mode) {
 		log_debug("%s: stopping", why);
