@@ -68,6 +68,13 @@ expect "an ignored signal stays ignored in the child" "0000000000000800" \
 out=$(script -qec "$JOBSHIM -- $PROBE status" /dev/null </dev/null | tr -d '\r')
 expect "terminal: the job is the foreground group" \
 	"$(sed -n 's/^pgid //p' <<<"$out")" "$(sed -n 's/^tpgid //p' <<<"$out")"
+# ... and so is a worker run alone, whose stdin is the terminal too
+# shellcheck disable=SC2016 # expanded by the worker's shell
+out=$(JOBSHIM_JOB=w JOBSHIM_COMMAND="$PROBE status; kill -TERM \$PPID" timeout 20 \
+	script -qec "$JOBSHIM" /dev/null \
+	</dev/null | tr -d '\r')
+expect "terminal: a worker alone is the foreground group (a read does not stop it)" \
+	"$(sed -n 's/^w | pgid //p' <<<"$out")" "$(sed -n 's/^w | tpgid //p' <<<"$out")"
 # shellcheck disable=SC2016 # expanded by the inner shell
 out=$(timeout 20 script -qec "$JOBSHIM -- sh -c 'set -m; sleep 0.3 & echo \$! \$(cut -d\" \" -f5 /proc/\$!/stat); wait'" \
 	/dev/null </dev/null 2>/dev/null | tr -d '\r' | tail -n 1)

@@ -85,8 +85,13 @@ static int spawn_instance(struct sup *s, struct job *j)
 	    .stdin_fd = -1,
 	    .stdout_fd = piped ? j->out[1] : -1,
 	    .stderr_fd = piped ? j->err[1] : -1,
-	    /* only a terminal that is jobshim's own (tcgetpgrp works) */
-	    .take_terminal = !piped && tcgetpgrp(STDIN_FILENO) >= 0,
+	    /* The job that reads jobshim's stdin (the main app, or a worker or
+	     * one-shot job run alone: only @all and @cron give their jobs
+	     * /dev/null) is the terminal's foreground group, else a read
+	     * stops it with SIGTTIN; only a terminal that is jobshim's own
+	     * (tcgetpgrp works). */
+	    .take_terminal = (!piped || !(s->plan->all_mode || s->plan->cron_mode)) &&
+			     tcgetpgrp(STDIN_FILENO) >= 0,
 	    .sandbox = j->sandbox,
 	    .child_mask = s->o->keep_sigmask ? &s->orig_mask : NULL,
 	    .cwd_fd = s->cwd_fd,
@@ -507,7 +512,7 @@ static void resume_jobs(struct sup *s)
 	if (!s->gave_terminal || tcgetpgrp(STDIN_FILENO) != getpgrp())
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->jobs[i].plan->kind == JOB_MAIN && s->jobs[i].group > 0)
+		if ((s->jobs[i].plan->kind == JOB_MAIN || s->n == 1) && s->jobs[i].group > 0)
 			(void)tcsetpgrp(STDIN_FILENO, s->jobs[i].group);
 }
 
