@@ -337,4 +337,13 @@ check "@all: output in order (release, then web)" \
 ticks=$(grep -cE '^tick +\| tick$' "$OUT")
 check "@all: scheduled jobs ran beside web, failing without harm ($ticks runs)" test "$ticks" -ge 2
 
+# A deploy job alone, no CMD: nothing is left to run after it
+printf 'deployJob:\n  name: release\n  command: "echo migrating"\n' >"$JOBSHIM_CONFIG"
+timeout 20 unshare --pid --fork --mount-proc "$JOBSHIM" --job @all >"$OUT" 2>"$ERR"
+expect "@all with a deploy job alone: exits with its status (0), not idle" 0 "$?"
+check "... says why" grep -qx 'jobshim: release succeeded and nothing else is configured: exiting' "$ERR"
+printf 'deployJob:\n  name: release\n  command: "exit 3"\n' >"$JOBSHIM_CONFIG"
+timeout 20 unshare --pid --fork --mount-proc "$JOBSHIM" --job @all >"$OUT" 2>"$ERR"
+expect "... and with its failure (3)" 3 "$?"
+
 finish

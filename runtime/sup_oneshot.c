@@ -84,10 +84,20 @@ void sup_oneshot_run_over(struct sup *s, struct job *j)
 			sup_schedules_plan(s, wall_s()); /* the new schedule's */
 		return;
 	}
-	/* @all's deploy job: web and the workers start only after a success. */
+	/* @all's deploy job: web and the workers start only after a success.
+	 * A configuration of a deploy job alone (no CMD, no workers, no
+	 * schedules) has nothing left to run: jobshim ends with its status,
+	 * as when the deploy job is run by name. */
 	if (j->os.state == OS_SUCCEEDED) {
-		if (!s->stopping)
+		if (!s->stopping && s->n == 1) {
+			log_msg("%s succeeded and nothing else is configured: exiting",
+				j->plan->name);
+			s->exit_code = oneshot_exit_code(&j->os);
+			s->exit_final = true;
+			stop_quietly(s);
+		} else if (!s->stopping) {
 			release_held(s);
+		}
 		return;
 	}
 	s->exit_code = oneshot_exit_code(&j->os);
